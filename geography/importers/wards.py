@@ -1,0 +1,119 @@
+"""Electoral wards (E05, W05, S13, N08) from the ward vintages 2015–2025.
+
+Editorial decisions
+-------------------
+- No official ward-to-ward change lookup exists in the sources, so a ward's lifetime is
+  derived from the vintages it appears in, and no successor links are asserted between ward
+  codes (a best fit through LSOAs would be an approximation).
+- A vintage is taken to describe wards from 1 May of its year, the day before the usual first
+  Thursday of May when new ward boundaries take effect at ordinary elections; the Northern
+  Ireland 2015 vintage from 1 April 2015, when the new districts began.
+- A ward is recorded from the first vintage that lists it to the day before the first later
+  vintage covering its country that does not. Vintages after 2021 cover England and Wales
+  only, so Scottish and Northern Irish wards stay open after the 2021 vintage.
+- ``drkane_ward_all_codes.csv`` lists every ward code since 2015 with the year of the first
+  vintage it appears in and its district then; it fills the districts of the 2022–2025
+  vintages, which give names only. Wards first listed in 2026 are beyond the 2015–2025
+  vintages this release covers and are not loaded (their predecessors' ends are unknown).
+- A ward's district follows the district's successor when the district is abolished (for
+  example the Aylesbury Vale wards belong to Buckinghamshire from 2020-04-01).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from pathlib import Path
+
+from .base import AREAS, DAY, Dataset, read_csv, spans
+
+WARD_PREFIXES = ["E05", "W05", "S13", "N08"]
+DISTRICT_PREFIXES = ["E06", "E07", "E08", "E09", "W06", "S12", "N09"]
+
+EW, SCOTLAND, NI = "EW", "S", "N"
+
+# (file, date, countries covered, code, name, Welsh name, district columns)
+VINTAGES = [
+    ("wards/ons_wd15_to_lgd15_ni_apr2015.csv", dt.date(2015, 4, 1), {NI},
+     "WD15CD", "WD15NM", None, "LGD15CD"),
+    ("wards/ons_wd16_to_lad16_uk_dec2016.csv", dt.date(2016, 5, 1), {EW, SCOTLAND, NI},
+     "WD16CD", "WD16NM", None, "LAD16CD"),
+    ("wards/ons_wd17_to_lad17_uk_dec2017.csv", dt.date(2017, 5, 1), {EW, SCOTLAND, NI},
+     "WD17CD", "WD17NM", "WD17NMW", "LAD17CD"),
+    ("wards/ons_wd18_to_lad18_uk_dec2018.csv", dt.date(2018, 5, 1), {EW, SCOTLAND, NI},
+     "WD18CD", "WD18NM", "WD18NMW", "LAD18CD"),
+    ("wards/ons_wd19_to_lad19_uk_dec2019.csv", dt.date(2019, 5, 1), {EW, SCOTLAND, NI},
+     "WD19CD", "WD19NM", None, "LAD19CD"),
+    ("wards/geographr_lookup_ward21_ltla21.csv", dt.date(2021, 5, 1), {EW, SCOTLAND, NI},
+     "ward21_code", "ward21_name", None, "ltla21_code"),
+    ("wards/onsvisual_wd22_names_codes.csv", dt.date(2022, 5, 1), {EW},
+     "areacd", "areanm", None, None),
+    ("wards/onsvisual_wd23_names_codes.csv", dt.date(2023, 5, 1), {EW},
+     "areacd", "areanm", None, None),
+    ("wards/onsvisual_wd24_names_codes.csv", dt.date(2024, 5, 1), {EW},
+     "areacd", "areanm", None, None),
+    ("wards/onsvisual_wd25_names_codes.csv", dt.date(2025, 5, 1), {EW},
+     "areacd", "areanm", None, None),
+]  # fmt: skip
+LAST_YEAR = 2025
+ALL_WARDS = "wards/drkane_ward_all_codes.csv"
+
+
+def nation(code: str) -> str:
+    return {"E": EW, "W": EW, "S": SCOTLAND, "N": NI}[code[0]]
+
+
+def load_wards(data: Dataset, root: Path) -> None:
+    present: dict[str, list[dt.date]] = defaultdict(list)
+    names: dict[str, list[tuple[dt.date, str]]] = defaultdict(list)
+    welsh: dict[str, list[tuple[dt.date, str]]] = defaultdict(list)
+    districts: dict[str, list[tuple[dt.date, str]]] = defaultdict(list)
+    sources: dict[str, str] = {}
+    coverage: dict[str, list[dt.date]] = defaultdict(list)
+    for path, date, countries, code_col, name_col, welsh_col, lad_col in VINTAGES:
+        for country in countries:
+            coverage[country].append(date)
+        columns = [c for c in (code_col, name_col, welsh_col, lad_col) if c]
+        for row in read_csv(root, path, columns):
+            code = row.gss(code_col, prefixes=WARD_PREFIXES)
+            if nation(code) not in countries:
+                raise row.error(f"{code} is outside the countries this vintage covers")
+            present[code].append(date)
+            sources.setdefault(code, path)
+            names[code].append((date, row.text(name_col)))
+            if welsh_col and row.text(welsh_col, required=False):
+                welsh[code].append((date, row.text(welsh_col)))
+            if lad_col:
+                districts[code].append((date, row.gss(lad_col, prefixes=DISTRICT_PREFIXES)))
+
+    columns = ["WDCD", "WDNM", "LADCD", "SOURCEFILE"]
+    for row in read_csv(root, ALL_WARDS, columns):
+        code = row.gss("WDCD", prefixes=WARD_PREFIXES)
+        year = row.text("SOURCEFILE")
+        if not year.isdigit():
+            raise row.error(f"SOURCEFILE {year!r} is not a year")
+        if int(year) > LAST_YEAR:
+            continue
+        first = dt.date(int(year), 5, 1)
+        lad = row.gss("LADCD", prefixes=DISTRICT_PREFIXES)
+        if code not in present:
+            # Listed only here (a vintage this release lacks): known from that year.
+            present[code].append(first)
+            names[code].append((first, row.text("WDNM")))
+            sources[code] = ALL_WARDS
+        if not districts[code]:
+            # Wards first listed in the names-only vintages (2022–2025): their district then.
+            districts[code].append((first, lad))
+
+    for code, dates in present.items():
+        dates.sort()
+        draft = data.area(code, sources[code])
+        draft.operative = dates[0]
+        later = [d for d in coverage[nation(code)] if d > dates[-1]]
+        draft.terminated = later[0] - DAY if later else None
+        for name, start, end in spans(names[code]):
+            draft.name(name, start, end)
+        for name, start, end in spans(welsh[code]):
+            draft.name(name, start, end, language="cy")
+        for lad, start, end in spans(districts[code]):
+            draft.parent(f"{AREAS}/{lad}", "district", start, end)

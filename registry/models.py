@@ -1,0 +1,382 @@
+"""The generic register: registers, entries, their names, identifiers, states, relations,
+change events and versions.
+
+Identity (see ``DESIGN.md``)
+----------------------------
+An entry is identified by ``(register, key)``: in the ``statistical-geography`` register the
+key is the nine-character ONS GSS code (``E06000001``), in ``statistical-entity`` the entity
+code (``E06``), in ``local-authority`` the three-letter council code (``BIR``). A key never
+changes meaning, is never edited once the entry exists, and an entry is never deleted: its URI
+``{REGISTRY_URI_BASE}/id/{register}/{key}`` resolves for ever.
+
+- A new GSS code is a new entry, even when ONS issues it to replace an old one. The old entry
+  stays, terminated, and a :class:`ChangeEvent` links it to its successors.
+- A change of name, Welsh name, parent or status under the same code is a new *state* of the
+  same entry (a new :class:`Name`, :class:`State` or :class:`Relation` row with its own valid
+  range), never a new entry.
+- A council (``local-authority/BIR``) is not its area (``statistical-geography/E08000025``):
+  they are entries in separate registers, joined by a ``governs`` :class:`Relation`.
+- Identifiers in other schemes (legacy ONS ``00CN``, ISO 3166-2 ``GB-BIR``, SNAC, GOV.UK
+  register ids) are :class:`Identifier` rows of (scheme, value, valid range), each resolving to
+  exactly one entry for any date.
+
+Two kinds of time
+-----------------
+*Valid time* is when something was true in the world. Every :class:`Name`, :class:`State`,
+:class:`Relation` and :class:`Identifier` carries ``valid_from`` and ``valid_to``; both are
+inclusive, and ``valid_to`` is null while the fact still holds. E07000004 Aylesbury Vale has a
+live state from 2009-01-01 to 2020-03-31 and a terminated state from 2020-04-01 on, so "as at"
+any date gives an answer. *Record time* is when the registry learned a fact: every change to an
+entry, by an import run or a curator, writes a :class:`Version` holding who, when, why, the
+complete snapshot after the change and the difference from the one before.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class LANGUAGE(models.TextChoices):
+    ENGLISH = "en", "English"
+    WELSH = "cy", "Welsh"
+
+
+class NAME_KIND(models.TextChoices):
+    OFFICIAL = "official", "Official name"
+    DISPLAY = "display", "Short or display name"
+    ALTERNATIVE = "alternative", "Alternative name"
+
+
+class STATUS(models.TextChoices):
+    LIVE = "live", "Live"
+    TERMINATED = "terminated", "Terminated"
+
+
+class RELATION_KIND(models.TextChoices):
+    PARENT = "parent", "is within"
+    GOVERNS = "governs", "governs"
+
+
+class EVENT_KIND(models.TextChoices):
+    CREATION = "creation", "Creation"
+    TERMINATION = "termination", "Termination"
+    RECODE = "recode", "Recode"
+    BOUNDARY_CHANGE = "boundary-change", "Boundary change"
+    MERGE = "merge", "Merge"
+    SPLIT = "split", "Split"
+    RENAME = "rename", "Rename"
+    COMPLEX = "complex", "Complex change (redistribution between several areas)"
+
+
+def covering(date: dt.date, prefix: str = "") -> Q:
+    """A filter for rows whose inclusive valid range contains ``date``."""
+    return Q(**{f"{prefix}valid_from__lte": date}) & (
+        Q(**{f"{prefix}valid_to__isnull": True}) | Q(**{f"{prefix}valid_to__gte": date})
+    )
+
+
+class RegisterManager(models.Manager["Register"]):
+    def get_by_natural_key(self, slug: str) -> Register:
+        return self.get(slug=slug)
+
+
+class Register(models.Model):
+    """A set of entries under one URI set, such as ``statistical-geography``."""
+
+    slug = models.SlugField(max_length=64, unique=True)
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    key_pattern = models.CharField(
+        max_length=200, help_text="A regular expression every key in this register matches."
+    )
+    licence = models.CharField(max_length=300, blank=True)
+    attribution = models.TextField(blank=True)
+
+    objects = RegisterManager()
+
+    class Meta:
+        ordering = ["slug"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def natural_key(self) -> tuple[str]:
+        return (self.slug,)
+
+
+class EntryQuerySet(models.QuerySet["Entry"]):
+    def in_register(self, slug: str) -> EntryQuerySet:
+        return self.filter(register__slug=slug)
+
+    def valid_on(self, date: dt.date) -> EntryQuerySet:
+        """Entries that were live on ``date`` (operative on or before, not yet terminated)."""
+        live = State.objects.filter(covering(date), status=STATUS.LIVE)
+        return self.filter(pk__in=live.values("entry_id"))
+
+    def of_type(self, entity_type_key: str, date: dt.date | None = None) -> EntryQuerySet:
+        states = State.objects.filter(entity_type__key=entity_type_key)
+        if date is not None:
+            states = states.filter(covering(date))
+        return self.filter(pk__in=states.values("entry_id"))
+
+    def with_identifier(
+        self, scheme: str, value: str, date: dt.date | None = None
+    ) -> EntryQuerySet:
+        """Entries carrying ``value`` in ``scheme`` (on ``date``, if given)."""
+        identifiers = Identifier.objects.filter(scheme=scheme, value=value)
+        if date is not None:
+            identifiers = identifiers.filter(covering(date))
+        return self.filter(pk__in=identifiers.values("entry_id"))
+
+    def children_of(
+        self, parent: Entry, date: dt.date, hierarchy: str | None = None
+    ) -> EntryQuerySet:
+        """Entries directly within ``parent`` on ``date`` (in one hierarchy, if given)."""
+        relations = Relation.objects.filter(
+            covering(date), kind=RELATION_KIND.PARENT, object=parent
+        )
+        if hierarchy:
+            relations = relations.filter(hierarchy=hierarchy)
+        return self.filter(pk__in=relations.values("subject_id"))
+
+
+class EntryManager(models.Manager["Entry"]):
+    def get_by_natural_key(self, register_slug: str, key: str) -> Entry:
+        return self.get(register__slug=register_slug, key=key)
+
+
+class Entry(models.Model):
+    """One thing in a register, identified for ever by ``(register, key)``.
+
+    Everything that can change about an entry lives in rows with valid ranges (names,
+    states, relations, identifiers); the entry itself holds only its identity, the number of
+    its latest :class:`Version`, and register-specific attributes that do not vary over time
+    (an entity type's abbreviation, say).
+    """
+
+    register = models.ForeignKey(Register, on_delete=models.PROTECT, related_name="entries")
+    key = models.CharField(max_length=64)
+    version = models.PositiveIntegerField(
+        default=0, help_text="The number of the latest version (record time) of this entry."
+    )
+    attributes = models.JSONField(default=dict, blank=True)
+
+    objects = EntryManager.from_queryset(EntryQuerySet)()
+
+    class Meta:
+        verbose_name_plural = "entries"
+        ordering = ["register_id", "key"]
+        constraints = [
+            models.UniqueConstraint(fields=["register", "key"], name="entry_unique_key"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.register.slug}/{self.key}"
+
+    def natural_key(self) -> tuple[str, str]:
+        return (self.register.slug, self.key)
+
+    natural_key.dependencies = ["registry.register"]  # type: ignore[attr-defined]
+
+
+class Name(models.Model):
+    entry = models.ForeignKey(Entry, on_delete=models.CASCADE, related_name="names")
+    language = models.CharField(max_length=8, choices=LANGUAGE.choices, default=LANGUAGE.ENGLISH)
+    kind = models.CharField(max_length=16, choices=NAME_KIND.choices, default=NAME_KIND.OFFICIAL)
+    text = models.CharField(max_length=300)
+    valid_from = models.DateField(null=True, blank=True)
+    valid_to = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["entry_id", "language", "kind", "valid_from"]
+        indexes = [models.Index(fields=["text"], name="name_text_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.text} ({self.language}, {self.kind})"
+
+
+class Identifier(models.Model):
+    """A value in another identifier scheme that resolves to this entry over a period.
+
+    A value may be reused by a scheme for a different entry only in a later period: the
+    service layer refuses overlapping periods, and the constraint below refuses the same
+    value starting twice on the same day.
+    """
+
+    entry = models.ForeignKey(Entry, on_delete=models.CASCADE, related_name="identifiers")
+    scheme = models.SlugField(max_length=64)
+    value = models.CharField(max_length=200)
+    valid_from = models.DateField()
+    valid_to = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["scheme", "value", "valid_from"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["scheme", "value", "valid_from"], name="identifier_unique_per_period"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scheme}:{self.value}"
+
+
+class State(models.Model):
+    """The status and entity type of an entry over a valid range.
+
+    An entry's lifetime is its live states: the first one's ``valid_from`` is its operative
+    date and, once it is terminated, the last one's ``valid_to`` its terminated date, followed
+    by an open-ended terminated state.
+    """
+
+    entry = models.ForeignKey(Entry, on_delete=models.CASCADE, related_name="states")
+    valid_from = models.DateField()
+    valid_to = models.DateField(null=True, blank=True)
+    status = models.CharField(max_length=16, choices=STATUS.choices)
+    entity_type = models.ForeignKey(
+        Entry, on_delete=models.PROTECT, null=True, blank=True, related_name="typed_states"
+    )
+
+    class Meta:
+        ordering = ["entry_id", "valid_from"]
+        indexes = [models.Index(fields=["status", "valid_from"], name="state_status_from_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.status} {self.valid_from}–{self.valid_to or ''}"
+
+
+class Relation(models.Model):
+    """``subject`` is within (or governs) ``object`` over a valid range.
+
+    Parent relations are grouped in hierarchies: ``administrative`` (ward → district →
+    county → region → country), ``statistical`` (LSOA → MSOA → district),
+    ``combined-authority`` (district → combined authority) and ``electoral``.
+    """
+
+    subject = models.ForeignKey(Entry, on_delete=models.CASCADE, related_name="relations")
+    kind = models.CharField(max_length=16, choices=RELATION_KIND.choices)
+    hierarchy = models.SlugField(max_length=64, blank=True)
+    object = models.ForeignKey(Entry, on_delete=models.PROTECT, related_name="inverse_relations")
+    valid_from = models.DateField()
+    valid_to = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["subject_id", "kind", "hierarchy", "valid_from"]
+        indexes = [
+            models.Index(fields=["object", "kind", "valid_from"], name="relation_object_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subject} {self.kind} {self.object}"
+
+
+class ChangeEvent(models.Model):
+    """A dated change between codes, and the predecessor → successor links it made.
+
+    ``key`` is stable across loads (the date and the lowest code involved), so an event is a
+    resource of its own with a URI. A rename under the same code links the entry to itself.
+    """
+
+    key = models.CharField(max_length=100, unique=True)
+    date = models.DateField()
+    kind = models.CharField(max_length=32, choices=EVENT_KIND.choices)
+    instrument_id = models.CharField(max_length=100, blank=True)
+    instrument_title = models.CharField(max_length=300, blank=True)
+    note = models.TextField(blank=True)
+    version = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["date", "key"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} on {self.date:%Y-%m-%d}"
+
+
+class ChangeLink(models.Model):
+    event = models.ForeignKey(ChangeEvent, on_delete=models.CASCADE, related_name="links")
+    predecessor = models.ForeignKey(
+        Entry, on_delete=models.PROTECT, null=True, blank=True, related_name="successor_links"
+    )
+    successor = models.ForeignKey(
+        Entry, on_delete=models.PROTECT, null=True, blank=True, related_name="predecessor_links"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["event", "predecessor", "successor"], name="changelink_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.predecessor} → {self.successor}"
+
+
+class ImportRun(models.Model):
+    """One run of a loader: what it read, what it did, and whether it was a dry run."""
+
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    command = models.CharField(max_length=200)
+    sources = models.JSONField(default=list, blank=True)
+    counts = models.JSONField(default=dict, blank=True)
+    dry_run = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"{self.command} at {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class Version(models.Model):
+    """A change to an entry (or a change event) in record time.
+
+    Every write goes through ``registry.services`` and leaves one of these: who made it (a
+    user, or an import run with its source file), when, why, the complete snapshot of the
+    entry afterwards, and ``changes``, the difference from the previous snapshot. The
+    snapshots make any past version showable and restorable.
+    """
+
+    entry = models.ForeignKey(
+        Entry, on_delete=models.CASCADE, null=True, blank=True, related_name="versions"
+    )
+    event = models.ForeignKey(
+        ChangeEvent, on_delete=models.CASCADE, null=True, blank=True, related_name="versions"
+    )
+    number = models.PositiveIntegerField()
+    recorded_at = models.DateTimeField(auto_now_add=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True
+    )
+    import_run = models.ForeignKey(ImportRun, on_delete=models.PROTECT, null=True, blank=True)
+    source = models.CharField(max_length=500, blank=True)
+    reason = models.TextField(blank=True)
+    snapshot = models.JSONField()
+    changes = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["entry_id", "event_id", "number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["entry", "number"],
+                condition=Q(entry__isnull=False),
+                name="version_unique_entry_number",
+            ),
+            models.UniqueConstraint(
+                fields=["event", "number"],
+                condition=Q(event__isnull=False),
+                name="version_unique_event_number",
+            ),
+            models.CheckConstraint(
+                condition=Q(entry__isnull=False) ^ Q(event__isnull=False),
+                name="version_of_entry_or_event",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"version {self.number} of {self.entry or self.event}"
