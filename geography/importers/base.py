@@ -201,11 +201,13 @@ class Dataset:
         instrument_title: str = "",
         kind: str = "",
     ) -> None:
+        # Several sources may state the same link; keep whatever each adds.
+        before = self.changes.get((date, predecessor, successor), ("", "", "", source))
         self.changes[(date, predecessor, successor)] = (
-            instrument_id,
-            instrument_title,
-            kind,
-            source,
+            before[0] or instrument_id,
+            before[1] or instrument_title,
+            before[2] or kind,
+            before[3],
         )
 
     # -- turning drafts into snapshots ------------------------------------------------------

@@ -134,6 +134,14 @@ def load_counties(data: Dataset, root: Path) -> None:
             draft.operative = draft.operative or VINTAGES[path]
             latest.add(code)
     data.counties_in_latest_vintage = latest  # type: ignore[attr-defined]
+    # The 2023 reorganisation replaced counties by unitary authorities on 1 April.
+    path = "code_history/onsvisual_lookup_changes_2023.csv"
+    for row in read_csv(root, path, ["areacd", "newcd", "year"]):
+        old = row.gss("areacd")
+        new = row.gss("newcd")
+        if not row.text("year").isdigit():
+            raise row.error(f"year {row.text('year')!r} is not a year")
+        data.change(dt.date(int(row.text("year")), 4, 1), f"{AREAS}/{old}", f"{AREAS}/{new}", path)
 
 
 def finish_counties(data: Dataset) -> None:

@@ -1,0 +1,45 @@
+"""Shared fixtures: one test database per run, loaded once with the full reference data.
+
+Loading takes tens of seconds, so it happens once per session in ``django_db_setup``; each
+test then runs in a transaction that is rolled back, so tests may change data freely.
+"""
+
+import datetime as dt
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+
+from registry.models import Entry
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        call_command("load_reference_data", verbosity=0, stdout=StringIO())
+
+
+@pytest.fixture
+def area(db):
+    """Look up an area entry by GSS code."""
+
+    def get(code: str) -> Entry:
+        return Entry.objects.select_related("register").get(
+            register__slug="statistical-geography", key=code
+        )
+
+    return get
+
+
+@pytest.fixture
+def council(db):
+    def get(code: str) -> Entry:
+        return Entry.objects.select_related("register").get(
+            register__slug="local-authority", key=code
+        )
+
+    return get
+
+
+def d(value: str) -> dt.date:
+    return dt.date.fromisoformat(value)
