@@ -13,6 +13,7 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from django.db.models import Q
+from django.utils import timezone
 
 from .models import (
     LANGUAGE,
@@ -30,7 +31,8 @@ from .models import (
 
 
 def today() -> dt.date:
-    return dt.date.today()
+    """Today in the registry's time zone (Europe/London), the default "as at" date."""
+    return timezone.localdate()
 
 
 @dataclass
