@@ -1,0 +1,198 @@
+"""The loader end to end: idempotent, atomic, honest in a dry run, attributing every change,
+and refusing malformed rows with the file, line and problem."""
+
+import shutil
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from geography import loader
+from registry.models import (
+    ChangeEvent,
+    ChangeLink,
+    Entry,
+    Identifier,
+    ImportRun,
+    Name,
+    Register,
+    Relation,
+    State,
+    Version,
+)
+
+
+def load(*args: str) -> str:
+    out = StringIO()
+    call_command("load_reference_data", *args, stdout=out)
+    return out.getvalue()
+
+
+def totals() -> dict[str, int]:
+    return {
+        model.__name__: model.objects.count()
+        for model in (Entry, Name, Identifier, State, Relation, ChangeEvent, ChangeLink, Version)
+    }
+
+
+def empty_registry() -> None:
+    """Delete everything inside the test's transaction (rolled back afterwards)."""
+    for model in (Version, ChangeLink, ChangeEvent, Relation, State, Identifier, Name):
+        model.objects.all().delete()
+    Entry.objects.all().delete()
+    ImportRun.objects.all().delete()
+    Register.objects.all().delete()
+
+
+@pytest.mark.django_db
+def test_second_run_creates_and_changes_nothing():
+    before = totals()
+    output = load()
+    assert (
+        "0 entries were created and 0 changed; 0 change events were created and 0 changed" in output
+    )
+    assert totals() == before
+
+
+@pytest.mark.django_db
+def test_dry_run_on_empty_database_reports_the_real_counts_and_changes_nothing():
+    empty_registry()
+    dry = load("--dry-run")
+    assert totals() == dict.fromkeys(totals(), 0)
+    assert ImportRun.objects.count() == 0
+    real = load()
+    dry_summary = dry.strip().splitlines()[-1].split("(")[0].replace("would be", "were")
+    real_summary = real.strip().splitlines()[-1].split("(")[0]
+    assert dry_summary == real_summary
+    assert real_summary.startswith(f"{Entry.objects.count()} entries were created and 0 changed")
+    # The per-register table is identical too.
+    table = lambda text: [
+        line for line in text.splitlines() if line.startswith(("statistical", "local", "change"))
+    ]  # noqa: E731
+    assert table(dry) == table(real)
+    assert "statistical-geography E01" in real
+
+
+@pytest.mark.django_db
+def test_versions_are_attributed_to_the_import_run_and_source_file():
+    version = Version.objects.select_related("import_run").get(
+        entry__register__slug="statistical-geography", entry__key="E07000112", number=1
+    )
+    assert version.import_run.command == "load_reference_data"
+    assert version.import_run.dry_run is False
+    assert "code_history/chd_dec2023_lad_change_history.csv" in version.source
+    assert version.changes == {"created": True}
+    assert ["en", "official", "Shepway", "2009-01-01", "2018-03-31"] in version.snapshot["names"]
+    event_version = Version.objects.get(event__key="2020-04-01-E06000060")
+    assert event_version.source == "code_history/chd_dec2023_lad_changes.csv"
+
+
+@pytest.mark.django_db
+def test_a_changed_source_row_writes_one_new_version_with_a_diff(tmp_path):
+    fixtures = tmp_path / "fixtures"
+    shutil.copytree("fixtures", fixtures)
+    path = fixtures / "higher/ons_rgn19_names_codes_en_dec2019.csv"
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("Gogledd Ddwyrain", "Gogledd-Ddwyrain"),
+        encoding="utf-8",
+    )
+    output = load("--fixtures", str(fixtures))
+    assert "0 entries were created and 1 changed" in output
+    north_east = Entry.objects.get(key="E12000001")
+    assert north_east.version == 2
+    latest = north_east.versions.get(number=2)
+    assert latest.changes == {
+        "names": {
+            "added": [["cy", "official", "Gogledd-Ddwyrain", "2009-01-01", None]],
+            "removed": [["cy", "official", "Gogledd Ddwyrain", "2009-01-01", None]],
+        }
+    }
+
+
+@pytest.mark.django_db
+def test_a_failure_part_way_leaves_the_database_as_it_was(tmp_path, monkeypatch):
+    fixtures = tmp_path / "fixtures"
+    shutil.copytree("fixtures", fixtures)
+    path = fixtures / "higher/ons_rgn19_names_codes_en_dec2019.csv"
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("North East", "North-East"), encoding="utf-8"
+    )
+    before = totals()
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("the disk is full")
+
+    # Entries are written first; the failure comes while writing change events.
+    monkeypatch.setattr(loader, "sync_events", fail)
+    with pytest.raises(RuntimeError):
+        load("--fixtures", str(fixtures))
+    assert totals() == before
+    assert Entry.objects.get(key="E12000001").version == 1
+
+
+@pytest.mark.parametrize(
+    ("relpath", "old", "new", "message"),
+    [
+        (
+            "code_history/chd_dec2023_lad_change_history.csv",
+            "E06000001,Hartlepool,",
+            "E0600001,Hartlepool,",
+            "code_history/chd_dec2023_lad_change_history.csv, line 2: gss_code 'E0600001' is not a GSS code (a letter and eight digits)",
+        ),
+        (
+            "code_history/chd_dec2023_lad_change_history.csv",
+            "E06000002,Middlesbrough,GSS re-coding strategy,E06,2009-01-01",
+            "E06000002,Middlesbrough,GSS re-coding strategy,E06,2009-13-01",
+            "code_history/chd_dec2023_lad_change_history.csv, line 3: start_date '2009-13-01' is not a date",
+        ),
+        (
+            "lsoa_msoa/geographr_lookup_lsoa11_lsoa21_ltla22.csv",
+            "E01011949,U,",
+            "E01011949,Q,",
+            "lsoa_msoa/geographr_lookup_lsoa11_lsoa21_ltla22.csv, line 2: change_code 'Q' is not U, S, M or X",
+        ),
+        (
+            "wards/onsvisual_wd25_names_codes.csv",
+            "areacd,areanm",
+            "code,areanm",
+            "wards/onsvisual_wd25_names_codes.csv, line 1: the header lacks the column(s) areacd",
+        ),
+        (
+            "curated/lad_recodes.csv",
+            "E08000016,E08000038,2025-04-01,boundary-change",
+            "E08000016,E08000038,2025-04-01,reshuffle",
+            "curated/lad_recodes.csv, line 6: kind 'reshuffle' is not one of",
+        ),
+    ],
+)
+@pytest.mark.django_db
+def test_malformed_rows_are_refused_with_file_line_and_problem(
+    tmp_path, relpath, old, new, message
+):
+    fixtures = tmp_path / "fixtures"
+    shutil.copytree("fixtures", fixtures)
+    path = fixtures / relpath
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    before = totals()
+    with pytest.raises(CommandError) as error:
+        load("--fixtures", str(fixtures))
+    assert str(error.value).startswith(message)
+    assert totals() == before
+
+
+@pytest.mark.django_db
+def test_if_empty_skips_a_loaded_registry():
+    assert "already holds data" in load("--if-empty")
+
+
+@pytest.mark.django_db
+def test_progress_and_counts_per_register_and_entity_type_are_printed():
+    output = load()
+    assert "… read wards" in output
+    assert "… comparing" in output
+    line = next(
+        line for line in output.splitlines() if line.startswith("statistical-geography E06 ")
+    )
+    assert line.split()[-3:] == ["0", "0", "66"]
