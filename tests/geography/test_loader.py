@@ -65,10 +65,15 @@ def test_dry_run_on_empty_database_reports_the_real_counts_and_changes_nothing()
     real_summary = real.strip().splitlines()[-1].split("(")[0]
     assert dry_summary == real_summary
     assert real_summary.startswith(f"{Entry.objects.count()} entries were created and 0 changed")
+
     # The per-register table is identical too.
-    table = lambda text: [
-        line for line in text.splitlines() if line.startswith(("statistical", "local", "change"))
-    ]  # noqa: E731
+    def table(text: str) -> list[str]:
+        return [
+            line
+            for line in text.splitlines()
+            if line.startswith(("statistical", "local", "change"))
+        ]
+
     assert table(dry) == table(real)
     assert "statistical-geography E01" in real
 
