@@ -1,8 +1,9 @@
-"""URL configuration: the admin, and the public interfaces under api/."""
+"""URL configuration: the admin, and the public interfaces in ``api.urls``."""
 
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("", include("api.urls")),
 ]

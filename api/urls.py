@@ -1,0 +1,10 @@
+"""The public interfaces: web pages, persistent URIs and documents, the lookup API and the
+reconciliation service."""
+
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+]
