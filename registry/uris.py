@@ -1,0 +1,71 @@
+"""Persistent URIs, minted from ``REGISTRY_URI_BASE`` and never from a request's host.
+
+``{base}/id/{register}/{key}`` names the thing itself (an area, a council, an entity type);
+``{base}/doc/{register}/{key}`` the document about it; ``{base}/id/{register}`` the register;
+``{base}/id/change-event/{key}`` a change event; ``{base}/def/{term}`` the registry's own
+vocabulary. Minting and parsing are pure functions and round-trip.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from django.conf import settings
+
+ONS_STATISTICS_BASE = "http://statistics.data.gov.uk/id/statistical-geography/"
+EVENTS = "change-event"
+
+_SEGMENT = r"[A-Za-z0-9][A-Za-z0-9._-]*"
+_PATH = re.compile(rf"^/(?P<kind>id|doc)/(?P<register>{_SEGMENT})(?:/(?P<key>{_SEGMENT}))?/?$")
+
+
+def base() -> str:
+    return settings.REGISTRY_URI_BASE.rstrip("/")
+
+
+def entry_uri(register: str, key: str) -> str:
+    """The URI of the thing an entry names: ``{base}/id/{register}/{key}``."""
+    return f"{base()}/id/{register}/{key}"
+
+
+def document_uri(register: str, key: str, suffix: str = "") -> str:
+    """The URI of the document about an entry, optionally of one format (``.ttl``)."""
+    return f"{base()}/doc/{register}/{key}{suffix}"
+
+
+def register_uri(register: str) -> str:
+    return f"{base()}/id/{register}"
+
+
+def event_uri(key: str) -> str:
+    return f"{base()}/id/{EVENTS}/{key}"
+
+
+def vocabulary_uri(term: str = "") -> str:
+    return f"{base()}/def/{term}"
+
+
+def ons_uri(gss_code: str) -> str:
+    """The statistics.data.gov.uk URI of the same GSS code (for ``owl:sameAs``)."""
+    return f"{ONS_STATISTICS_BASE}{gss_code}"
+
+
+@dataclass(frozen=True)
+class Parsed:
+    kind: str  # "id" or "doc"
+    register: str
+    key: str | None
+
+
+def parse(uri: str) -> Parsed | None:
+    """Parse one of the registry's own URIs (with any host, or a bare path); None if it is not
+    of the ``/id/…`` or ``/doc/…`` form."""
+    path = uri
+    if "://" in uri:
+        path = "/" + uri.split("://", 1)[1].partition("/")[2]
+    path = path.split("?", 1)[0].split("#", 1)[0]
+    match = _PATH.match(path)
+    if not match:
+        return None
+    return Parsed(match["kind"], match["register"], match["key"])

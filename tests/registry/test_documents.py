@@ -1,0 +1,41 @@
+from registry.documents import describe
+from tests.conftest import d
+
+
+def test_terminated_district_document(area, settings):
+    settings.REGISTRY_URI_BASE = "https://registry.example.org"
+    doc = describe(area("E07000004"), d("2024-01-01")).as_dict()
+    assert (doc["status"], doc["name"], doc["operative"], doc["terminated"]) == (
+        "terminated", "Aylesbury Vale", "2009-01-01", "2020-03-31",
+    )  # fmt: skip
+    assert doc["uri"] == "https://registry.example.org/id/statistical-geography/E07000004"
+    assert doc["entity_type"] == {"key": "E07", "name": "Non-metropolitan Districts"}
+    assert doc["parents"]["county"]["key"] == "E10000002"
+    assert [link["key"] for link in doc["governed_by"]] == ["AYL"]
+    assert [link["key"] for link in doc["successors"]] == ["E06000060"]
+    [current] = doc["current"]
+    assert (current["key"], current["name"], current["via"][0]["kind"]) == (
+        "E06000060",
+        "Buckinghamshire",
+        "merge",
+    )
+    assert {
+        "scheme": "ons-legacy",
+        "value": "11UB",
+        "valid_from": "2009-01-01",
+        "valid_to": "2020-03-31",
+    } in doc["identifiers"]
+
+
+def test_live_unitary_document_lists_predecessors_and_council(area):
+    doc = describe(area("E06000063"), d("2024-01-01")).as_dict()
+    assert doc["status"] == "live"
+    assert doc["current"] == []
+    assert [link["key"] for link in doc["predecessors"]] == ["E07000026", "E07000028", "E07000029"]
+    assert [link["key"] for link in doc["governed_by"]] == ["CBD"]
+
+
+def test_council_document_lists_the_areas_it_governs(council):
+    doc = describe(council("BNS"), d("2025-06-01")).as_dict()
+    assert [link["key"] for link in doc["governs"]] == ["E08000038"]
+    assert doc["name"] == "Barnsley Metropolitan Borough Council"
