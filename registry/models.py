@@ -36,8 +36,10 @@ from __future__ import annotations
 import datetime as dt
 
 from django.conf import settings
-from django.db import models
+from django.db import connection, models
 from django.db.models import Q
+
+from .text import fold
 
 
 class LANGUAGE(models.TextChoices):
@@ -183,13 +185,43 @@ class Entry(models.Model):
     natural_key.dependencies = ["registry.register"]  # type: ignore[attr-defined]
 
 
+class NameQuerySet(models.QuerySet["Name"]):
+    def bulk_create(self, objs, *args, **kwargs):
+        # bulk_create bypasses save(), so fill the folded form here: every writer (the
+        # services, a data migration, a test) gets the search index without thinking of it.
+        objs = list(objs)
+        for name in objs:
+            name.folded = fold(name.text)
+        return super().bulk_create(objs, *args, **kwargs)
+
+    def starting_with(self, query: str) -> NameQuerySet:
+        """Names whose folded form starts with ``fold(query)``, found through the index."""
+        folded = fold(query)
+        if connection.vendor == "sqlite":
+            # SQLite's LIKE is case-insensitive and so cannot use a BINARY index; folded text
+            # is only [0-9a-z ], so a range up to "~" (after "z") is the same prefix match.
+            return self.filter(folded__gte=folded, folded__lt=f"{folded}~")
+        # PostgreSQL uses the varchar_pattern_ops index Django adds for LIKE 'prefix%'.
+        return self.filter(folded__startswith=folded)
+
+
 class Name(models.Model):
+    """A name of an entry over a valid range.
+
+    ``folded`` is ``registry.text.fold(text)``: lower case, without accents or punctuation. It
+    is derived, kept in step by ``save()`` and ``bulk_create()``, and indexed so that a search
+    for "caerdydd" or "ynys mon" is an index range scan rather than a pass over every name.
+    """
+
     entry = models.ForeignKey(Entry, on_delete=models.CASCADE, related_name="names")
     language = models.CharField(max_length=8, choices=LANGUAGE.choices, default=LANGUAGE.ENGLISH)
     kind = models.CharField(max_length=16, choices=NAME_KIND.choices, default=NAME_KIND.OFFICIAL)
     text = models.CharField(max_length=300)
+    folded = models.CharField(max_length=300, db_index=True, editable=False, default="")
     valid_from = models.DateField(null=True, blank=True)
     valid_to = models.DateField(null=True, blank=True)
+
+    objects = NameQuerySet.as_manager()
 
     class Meta:
         ordering = ["entry_id", "language", "kind", "valid_from"]
@@ -197,6 +229,13 @@ class Name(models.Model):
 
     def __str__(self) -> str:
         return f"{self.text} ({self.language}, {self.kind})"
+
+    def save(self, *args, **kwargs):
+        self.folded = fold(self.text)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "text" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "folded"}
+        super().save(*args, **kwargs)
 
 
 class Identifier(models.Model):
