@@ -36,6 +36,8 @@ from .snapshots import Snapshot, canonical, diff, entry_snapshots, event_snapsho
 BATCH = 2000
 # SQLite limits the number of parameters in one statement; delete in chunks well below it.
 DELETE_CHUNK = 500
+# Up to this many entries are synced without reading the whole registry.
+SMALL = 500
 
 
 class ServiceError(Exception):
@@ -95,8 +97,12 @@ def sync_entries(
         wanted = {ref: canonical(snap) for ref, snap in drafts.items()}
         ids = _ensure_entries(wanted, registers, progress)
         progress(f"comparing {len(wanted):,} entries with the database")
-        current = entry_snapshots()
-        versions_now = dict(Entry.objects.values_list("id", "version"))
+        # A handful of entries (a curator's edit) are compared on their own; a whole load
+        # reads every snapshot in a few bulk queries instead of thousands of small ones.
+        scope = None if len(wanted) > SMALL else [ids[ref] for ref in wanted]
+        current = entry_snapshots(scope)
+        versions = Entry.objects.all() if scope is None else Entry.objects.filter(id__in=scope)
+        versions_now = dict(versions.values_list("id", "version"))
 
         to_write: list[tuple[str, int, Snapshot, Snapshot | None]] = []
         for ref, snap in wanted.items():
@@ -124,9 +130,11 @@ def _ensure_entries(
     for snap in wanted.values():
         refs.update(row[2] for row in snap["relations"])
         refs.update(f"statistical-entity/{row[3]}" for row in snap["states"] if row[3])
+    entries = Entry.objects.all()
+    if len(refs) <= SMALL:
+        entries = entries.filter(key__in={split_ref(ref)[1] for ref in refs})
     existing = {
-        f"{slug}/{key}": pk
-        for pk, slug, key in Entry.objects.values_list("id", "register__slug", "key")
+        f"{slug}/{key}": pk for pk, slug, key in entries.values_list("id", "register__slug", "key")
     }
     missing = sorted(refs - set(existing))
     unknown = [ref for ref in missing if ref not in wanted]
@@ -143,12 +151,13 @@ def _ensure_entries(
                 raise ServiceError(f"There is no register called {slug!r}.")
             new.append(Entry(register=registers[slug], key=key, version=0))
         Entry.objects.bulk_create(new, batch_size=BATCH)
+        created = Entry.objects.filter(version=0)
+        if len(missing) <= SMALL:
+            created = created.filter(key__in={split_ref(ref)[1] for ref in missing})
         existing.update(
             {
                 f"{slug}/{key}": pk
-                for pk, slug, key in Entry.objects.filter(version=0).values_list(
-                    "id", "register__slug", "key"
-                )
+                for pk, slug, key in created.values_list("id", "register__slug", "key")
             }
         )
     return existing
@@ -331,3 +340,225 @@ def lifetime_states(
         after = (terminated + dt.timedelta(days=1)).isoformat()
         states.append([after, None, STATUS.TERMINATED, entity_type])
     return states
+
+
+# -- Curation: one entry at a time ---------------------------------------------------------
+
+
+class ValidationFailed(ServiceError):
+    """The change breaks one or more rules; ``messages`` lists each, for the curator."""
+
+    def __init__(self, messages: list[str]) -> None:
+        super().__init__(" ".join(messages))
+        self.messages = messages
+
+
+class ConcurrentEdit(ServiceError):
+    """The entry changed since the curator opened it."""
+
+
+def _ref(entry: Entry) -> str:
+    return f"{entry.register.slug}/{entry.key}"
+
+
+def save_entry(
+    register: Register,
+    key: str,
+    snapshot: Snapshot,
+    actor: Actor,
+    *,
+    expected_version: int | None = None,
+) -> Entry:
+    """Create or change one entry so that it holds ``snapshot``, after checking every rule in
+    ``registry.validation``. ``expected_version`` is the version the curator started from: if
+    someone else saved in between, nothing is written and :class:`ConcurrentEdit` says so.
+    Writes one version (none if nothing changed). The key of an existing entry never changes:
+    a different key is a different entry."""
+    from .validation import validate_entry
+
+    if not actor.reason.strip() and actor.import_run is None:
+        raise ValidationFailed(["Say why you are making this change (a change note)."])
+    snapshot = canonical(snapshot)
+    with transaction.atomic():
+        entry = Entry.objects.select_for_update().filter(register=register, key=key).first()
+        if entry is not None and expected_version is not None and entry.version != expected_version:
+            last = entry.versions.order_by("-number").select_related("user").first()
+            who = (
+                (last.user.get_username() if last and last.user else "an import")
+                if last
+                else "someone"
+            )
+            raise ConcurrentEdit(
+                f"{key} was changed by {who} (version {entry.version}) after you opened it "
+                f"(version {expected_version}). Reload the entry to see that change, then make "
+                "yours again."
+            )
+        messages = validate_entry(register, key, snapshot, entry.pk if entry else None)
+        if messages:
+            raise ValidationFailed(messages)
+        sync_entries({f"{register.slug}/{key}": snapshot}, actor)
+        return Entry.objects.select_related("register").get(register=register, key=key)
+
+
+def current_snapshot(entry: Entry) -> Snapshot:
+    return entry_snapshots([entry.pk]).get(entry.pk) or canonical({})
+
+
+def restore_version(entry: Entry, number: int, actor: Actor) -> Entry:
+    """Make ``entry`` hold what it held at version ``number`` again, recorded as a new version."""
+    version = entry.versions.filter(number=number).first()
+    if version is None:
+        raise ServiceError(f"{entry.key} has no version {number}.")
+    reason = actor.reason or f"Restored version {number}"
+    return save_entry(
+        entry.register,
+        entry.key,
+        version.snapshot,
+        Actor(user=actor.user, import_run=actor.import_run, reason=reason),
+        expected_version=entry.version,
+    )
+
+
+def _end_open_rows(snapshot: Snapshot, last_day: str) -> Snapshot:
+    """Close every open-ended name, identifier and relation on ``last_day``."""
+    result = canonical(snapshot)
+    for field_name, end_index in (("names", 4), ("identifiers", 3), ("relations", 4)):
+        rows = []
+        for row in result[field_name]:
+            start_index = end_index - 1
+            if row[start_index] and row[start_index] > last_day:
+                continue  # began after the end: no longer true
+            if row[end_index] is None or row[end_index] > last_day:
+                row = [*row[:end_index], last_day, *row[end_index + 1 :]]
+            rows.append(row)
+        result[field_name] = rows
+    return result
+
+
+def terminate_with_successors(
+    entry: Entry,
+    date: dt.date,
+    kind: str,
+    successors: list[Entry],
+    actor: Actor,
+    *,
+    new_successors: list[tuple[str, Snapshot]] = (),
+    instrument_id: str = "",
+    instrument_title: str = "",
+    expected_version: int | None = None,
+) -> ChangeEvent:
+    """End ``entry`` on the day before ``date`` and record the change event linking it to its
+    successors: existing entries (which must be live on ``date``) and new ones (``key``,
+    snapshot), created here. Everything happens in one transaction, with a version for each
+    entry written and for the event."""
+    from .models import EVENT_KIND
+    from .queries import lifetime
+
+    if kind not in EVENT_KIND.values:
+        raise ValidationFailed([f"“{kind}” is not a kind of change."])
+    if not successors and not new_successors and kind != EVENT_KIND.TERMINATION:
+        raise ValidationFailed(["Choose at least one successor, or record a termination."])
+    last_day = (date - dt.timedelta(days=1)).isoformat()
+    with transaction.atomic():
+        life = lifetime(entry)
+        messages = []
+        if life.operative is None or not life.contains(date - dt.timedelta(days=1)):
+            messages.append(f"{entry.key} is not live on {last_day}, so it cannot end then.")
+        for successor in successors:
+            if successor.pk == entry.pk:
+                messages.append(f"{entry.key} cannot succeed itself.")
+            elif not lifetime(successor).contains(date):
+                messages.append(
+                    f"The successor {successor.key} is not live on {date.isoformat()}, the date "
+                    "of the change."
+                )
+            elif _leads_to(successor, entry):
+                messages.append(
+                    f"{successor.key} already leads to {entry.key}: making it a successor "
+                    "would create a cycle of succession."
+                )
+        for key, snapshot in new_successors:
+            starts = [row[0] for row in snapshot.get("states", []) if row[2] == STATUS.LIVE]
+            if starts and min(starts) < date.isoformat():
+                messages.append(
+                    f"The new successor {key} cannot start ({min(starts)}) before the change "
+                    f"it comes from ({date.isoformat()})."
+                )
+        if messages:
+            raise ValidationFailed(messages)
+
+        before = current_snapshot(entry)
+        entity_type = next((row[3] for row in before["states"] if row[3]), None)
+        ended = _end_open_rows(before, last_day)
+        ended["states"] = lifetime_states(life.operative, date - dt.timedelta(days=1), entity_type)
+        save_entry(entry.register, entry.key, ended, actor, expected_version=expected_version)
+        created = [
+            save_entry(entry.register, key, snapshot, actor) for key, snapshot in new_successors
+        ]
+        refs = [_ref(s) for s in [*successors, *created]]
+        _move_children(entry, date, refs[0] if len(refs) == 1 else None, actor)
+        codes = sorted([entry.key, *(split_ref(r)[1] for r in refs)])
+        event_key = f"{date.isoformat()}-{codes[0]}"
+        if ChangeEvent.objects.filter(key=event_key).exists():
+            event_key = f"{event_key}-{len(codes)}-{ChangeEvent.objects.filter(key__startswith=event_key).count() + 1}"
+        sync_events(
+            {
+                event_key: {
+                    "date": date.isoformat(),
+                    "kind": kind,
+                    "instrument_id": instrument_id,
+                    "instrument_title": instrument_title,
+                    "note": actor.reason,
+                    "links": [[_ref(entry), ref] for ref in refs] or [[_ref(entry), None]],
+                }
+            },
+            actor,
+        )
+        return ChangeEvent.objects.get(key=event_key)
+
+
+def _move_children(entry: Entry, date: dt.date, successor: str | None, actor: Actor) -> None:
+    """Entries within ``entry`` after it ends move to its single successor (a merge or recode),
+    as the loader does; after a split they end there, for a curator to place."""
+    last_day = (date - dt.timedelta(days=1)).isoformat()
+    ref = _ref(entry)
+    children = (
+        Relation.objects.filter(object=entry, kind="parent")
+        .exclude(valid_to__lt=date)
+        .values_list("subject_id", flat=True)
+    )
+    drafts = {}
+    for child_id, snapshot in entry_snapshots(set(children)).items():
+        relations = []
+        for kind, hierarchy, target, start, end in snapshot["relations"]:
+            if target == ref and kind == "parent" and (end is None or end >= date.isoformat()):
+                if start < date.isoformat():
+                    relations.append([kind, hierarchy, target, start, last_day])
+                if successor:
+                    relations.append(
+                        [kind, hierarchy, successor, max(start, date.isoformat()), end]
+                    )
+            else:
+                relations.append([kind, hierarchy, target, start, end])
+        snapshot["relations"] = relations
+        child = Entry.objects.select_related("register").get(pk=child_id)
+        drafts[_ref(child)] = snapshot
+    if drafts:
+        sync_entries(drafts, actor)
+
+
+def _leads_to(start: Entry, target: Entry) -> bool:
+    """Whether following successor links from ``start`` reaches ``target``."""
+    frontier, seen = {start.pk}, {start.pk}
+    while frontier:
+        if target.pk in frontier:
+            return True
+        frontier = {
+            pk
+            for pk in ChangeLink.objects.filter(
+                predecessor_id__in=frontier, successor__isnull=False
+            ).values_list("successor_id", flat=True)
+            if pk not in seen
+        }
+        seen |= frontier
+    return False

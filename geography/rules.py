@@ -1,0 +1,55 @@
+"""UK geography rules that every change to the registry must keep (see
+``registry.validation``): GSS codes match their entity type, and parents in each hierarchy are
+of the kinds that hierarchy allows."""
+
+from __future__ import annotations
+
+from registry.snapshots import split_ref
+from registry.validation import Context, register_rule
+
+from .gss import is_gss
+from .importers.base import AREAS
+
+DISTRICTS = {"E06", "E07", "E08", "E09", "W06", "S12", "N09"}
+# The entity types a parent may have in each hierarchy.
+ALLOWED_PARENTS: dict[str, set[str]] = {
+    "district": DISTRICTS,
+    "county": {"E10", "E11"},
+    "region": {"E12"},
+    "country": {"E92", "W92", "S92", "N92"},
+    "union": {"K02", "K03", "K04"},
+    "combined-authority": {"E47"},
+    "msoa": {"E02", "W02"},
+}
+
+
+@register_rule
+def gss_code_matches_entity_type(c: Context) -> list[str]:
+    if c.register.slug != AREAS:
+        return []
+    if not is_gss(c.key):
+        return [f"“{c.key}” is not a GSS code: a letter (E, W, S, N, K, L or M) and eight digits."]
+    messages = []
+    for entity_type in sorted({row[3] for row in c.snapshot["states"] if row[3]}):
+        if c.key[:3] != entity_type:
+            messages.append(
+                f"The code {c.key} does not match its entity type {entity_type}: "
+                f"codes of that type start with {entity_type}."
+            )
+    return messages
+
+
+@register_rule
+def parents_are_of_allowed_types(c: Context) -> list[str]:
+    messages = []
+    for kind, hierarchy, ref, _start, _end in c.snapshot["relations"]:
+        allowed = ALLOWED_PARENTS.get(hierarchy)
+        register, key = split_ref(ref)
+        if kind != "parent" or allowed is None or register != AREAS:
+            continue
+        if key[:3] not in allowed:
+            messages.append(
+                f"A {hierarchy} parent must be of type {', '.join(sorted(allowed))}; "
+                f"{key} is of type {key[:3]}."
+            )
+    return messages

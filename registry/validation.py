@@ -1,0 +1,203 @@
+"""The rules every change to an entry must keep, with messages a curator understands.
+
+``validate_entry`` checks a whole snapshot before ``registry.services`` writes it. The rules
+here are generic; a domain adds its own through :func:`register_rule` (``geography`` adds the
+GSS code format and the entity types a parent may have in each hierarchy).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from .models import RELATION_KIND, STATUS, Entry, Identifier, Register, Relation, State
+from .snapshots import Snapshot, split_ref
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a rule sees: the register, the key, the snapshot to be written, and the id of the
+    entry if it exists already."""
+
+    register: Register
+    key: str
+    snapshot: Snapshot
+    entry_id: int | None
+
+
+Rule = Callable[[Context], list[str]]
+_RULES: list[Rule] = []
+
+
+def register_rule(rule: Rule) -> Rule:
+    """Add a domain rule (usable as a decorator). Rules return a list of messages."""
+    if rule not in _RULES:
+        _RULES.append(rule)
+    return rule
+
+
+def _d(value: str | None) -> dt.date | None:
+    return dt.date.fromisoformat(value) if value else None
+
+
+def _period(start: str | None, end: str | None) -> str:
+    if start and end:
+        return f"from {start} to {end}"
+    if start:
+        return f"from {start}"
+    return f"until {end}" if end else "at any time"
+
+
+def _overlap(a: tuple[str | None, str | None], b: tuple[str | None, str | None]) -> bool:
+    a0, a1 = _d(a[0]) or dt.date.min, _d(a[1]) or dt.date.max
+    b0, b1 = _d(b[0]) or dt.date.min, _d(b[1]) or dt.date.max
+    return a0 <= b1 and b0 <= a1
+
+
+def validate_entry(
+    register: Register, key: str, snapshot: Snapshot, entry_id: int | None = None
+) -> list[str]:
+    """Every broken rule's message; an empty list when the snapshot may be written."""
+    context = Context(register, key, snapshot, entry_id)
+    messages: list[str] = []
+    for rule in (
+        _key_format,
+        _coherent_dates,
+        _states,
+        _parents,
+        _no_cycles,
+        _identifiers,
+        *_RULES,
+    ):
+        messages.extend(rule(context))
+    return messages
+
+
+def _key_format(c: Context) -> list[str]:
+    if not re.fullmatch(c.register.key_pattern, c.key):
+        return [f"“{c.key}” is not a valid key for the {c.register.name} register."]
+    return []
+
+
+def _coherent_dates(c: Context) -> list[str]:
+    messages = []
+    rows = [("name", f"“{r[2]}”", r[3], r[4]) for r in c.snapshot["names"]]
+    rows += [("identifier", f"{r[0]} {r[1]}", r[2], r[3]) for r in c.snapshot["identifiers"]]
+    rows += [("state", r[2], r[0], r[1]) for r in c.snapshot["states"]]
+    rows += [("parent link", r[2], r[3], r[4]) for r in c.snapshot["relations"]]
+    for what, label, start, end in rows:
+        if start and end and end < start:
+            messages.append(f"The {what} {label} cannot end ({end}) before it starts ({start}).")
+    return messages
+
+
+def _states(c: Context) -> list[str]:
+    states = sorted(c.snapshot["states"], key=lambda r: r[0] or "")
+    if not states:
+        return ["An entry needs at least one state (when it became live)."]
+    messages = []
+    for before, after in zip(states, states[1:], strict=False):
+        if _overlap((before[0], before[1]), (after[0], after[1])):
+            messages.append(
+                f"Two states overlap: {before[2]} {_period(before[0], before[1])} and "
+                f"{after[2]} {_period(after[0], after[1])}."
+            )
+    if states[0][2] != STATUS.LIVE:
+        messages.append("An entry's first state must be live.")
+    return messages
+
+
+def lifetimes(entries: list[int]) -> dict[int, tuple[dt.date | None, dt.date | None]]:
+    """Each entry's (operative, terminated) from its live states, in one query."""
+    result: dict[int, list] = {}
+    for entry_id, start, end in State.objects.filter(
+        entry_id__in=entries, status=STATUS.LIVE
+    ).values_list("entry_id", "valid_from", "valid_to"):
+        span = result.setdefault(entry_id, [start, end])
+        span[0] = min(span[0], start)
+        if span[1] is not None and (end is None or end > span[1]):
+            span[1] = end
+    return {k: (v[0], v[1]) for k, v in result.items()}
+
+
+def _targets(c: Context) -> dict[str, Entry]:
+    refs = {row[2] for row in c.snapshot["relations"]}
+    found = {}
+    for ref in refs:
+        slug, key = split_ref(ref)
+        entry = Entry.objects.filter(register__slug=slug, key=key).first()
+        if entry is not None:
+            found[ref] = entry
+    return found
+
+
+def _parents(c: Context) -> list[str]:
+    messages = []
+    targets = _targets(c)
+    spans = lifetimes([e.pk for e in targets.values()])
+    for kind, hierarchy, ref, start, end in c.snapshot["relations"]:
+        target = targets.get(ref)
+        if target is None:
+            messages.append(f"There is no entry {ref} to link to.")
+            continue
+        if kind != RELATION_KIND.PARENT:
+            continue
+        operative, terminated = spans.get(target.pk, (None, None))
+        if operative is None:
+            messages.append(f"The parent {target.key} has no live period.")
+            continue
+        s, e = _d(start) or dt.date.min, _d(end) or dt.date.max
+        if s < operative or (terminated is not None and e > terminated):
+            messages.append(
+                f"The parent {target.key} ({hierarchy}) was not live for the whole period "
+                f"{_period(start, end)}: it was live {_period(operative.isoformat(), terminated.isoformat() if terminated else None)}."
+            )
+    return messages
+
+
+def _no_cycles(c: Context) -> list[str]:
+    """An entry cannot be within itself, directly or through its parents."""
+    if c.entry_id is None:
+        return []
+    frontier = [
+        e.pk for ref, e in _targets(c).items() if any(
+            r[2] == ref and r[0] == RELATION_KIND.PARENT for r in c.snapshot["relations"]
+        )
+    ]  # fmt: skip
+    seen = set(frontier)
+    while frontier:
+        if c.entry_id in frontier:
+            return [f"{c.key} cannot be within itself (through its parents)."]
+        frontier = [
+            pk
+            for pk in Relation.objects.filter(
+                subject_id__in=frontier, kind=RELATION_KIND.PARENT
+            ).values_list("object_id", flat=True)
+            if pk not in seen
+        ]
+        seen.update(frontier)
+    return []
+
+
+def _identifiers(c: Context) -> list[str]:
+    messages = []
+    for scheme, value, start, end in c.snapshot["identifiers"]:
+        others = Identifier.objects.filter(scheme=scheme, value=value).select_related(
+            "entry__register"
+        )
+        if c.entry_id is not None:
+            others = others.exclude(entry_id=c.entry_id)
+        for other in others:
+            if _overlap((start, end), (_iso(other.valid_from), _iso(other.valid_to))):
+                messages.append(
+                    f"The identifier {scheme} {value} is already used by "
+                    f"{other.entry.register.slug}/{other.entry.key} "
+                    f"{_period(_iso(other.valid_from), _iso(other.valid_to))}."
+                )
+    return messages
+
+
+def _iso(value: dt.date | None) -> str | None:
+    return value.isoformat() if value else None
