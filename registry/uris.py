@@ -69,3 +69,14 @@ def parse(uri: str) -> Parsed | None:
     if not match:
         return None
     return Parsed(match["kind"], match["register"], match["key"])
+
+
+def download_uri(register: str, extension: str) -> str:
+    """A bulk download of a whole register: ``{base}/downloads/{register}.{extension}``, where
+    the extension is ``csv.gz`` or ``nt.gz``."""
+    return f"{base()}/downloads/{register}.{extension}"
+
+
+def dataset_description_uri() -> str:
+    """The VoID/DCAT description of the registry's datasets, at a well-known URL."""
+    return f"{base()}/.well-known/void"
