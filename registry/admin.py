@@ -1,0 +1,613 @@
+"""The admin for curators.
+
+Nothing here writes to the registry tables directly: a save builds the entry's snapshot from
+the form and its inlines and hands it to ``registry.services.save_entry``, so a curator's
+edit is validated by the same rules as an import and leaves a version with the curator's
+change note. Entries cannot be deleted and their keys cannot change (persistent URIs):
+curators terminate them instead, with the "terminate with successors" action.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+
+from . import queries
+from .models import (
+    EVENT_KIND,
+    ChangeEvent,
+    ChangeLink,
+    Entry,
+    Identifier,
+    ImportRun,
+    Name,
+    Register,
+    Relation,
+    State,
+    Version,
+    covering,
+)
+from .services import (
+    Actor,
+    ServiceError,
+    ValidationFailed,
+    current_snapshot,
+    restore_version,
+    save_entry,
+    terminate_with_successors,
+)
+from .validation import validate_entry
+
+admin.site.site_header = "Reference Registry curation"
+admin.site.site_title = "Reference Registry"
+admin.site.index_title = "Registers, entries and their history"
+
+
+def _iso(value) -> str | None:
+    return value.isoformat() if value else None
+
+
+# -- Inlines --------------------------------------------------------------------------------
+
+
+class NameInline(admin.TabularInline):
+    model = Name
+    fields = ["language", "kind", "text", "valid_from", "valid_to"]
+    extra = 0
+
+
+class IdentifierInline(admin.TabularInline):
+    model = Identifier
+    fields = ["scheme", "value", "valid_from", "valid_to"]
+    extra = 0
+
+
+class StateInline(admin.TabularInline):
+    model = State
+    fk_name = "entry"
+    fields = ["status", "entity_type", "valid_from", "valid_to"]
+    autocomplete_fields = ["entity_type"]
+    extra = 0
+
+
+class RelationInline(admin.TabularInline):
+    model = Relation
+    fk_name = "subject"
+    fields = ["kind", "hierarchy", "object", "valid_from", "valid_to"]
+    autocomplete_fields = ["object"]
+    extra = 0
+    verbose_name = "parent or governed area"
+    verbose_name_plural = "parents and governed areas"
+
+
+INLINES = [NameInline, IdentifierInline, StateInline, RelationInline]
+
+
+def snapshot_from_formsets(formsets, attributes: dict) -> dict:
+    """The snapshot that the submitted inline forms describe (deleted rows left out)."""
+    snapshot: dict = {
+        "names": [],
+        "identifiers": [],
+        "states": [],
+        "relations": [],
+        "attributes": attributes,
+    }
+    for formset in formsets:
+        for data in formset.cleaned_data:
+            if not data or data.get("DELETE"):
+                continue
+            model = formset.model
+            if model is Name:
+                snapshot["names"].append(
+                    [
+                        data["language"],
+                        data["kind"],
+                        data["text"],
+                        _iso(data["valid_from"]),
+                        _iso(data["valid_to"]),
+                    ]
+                )
+            elif model is Identifier:
+                snapshot["identifiers"].append(
+                    [
+                        data["scheme"],
+                        data["value"],
+                        _iso(data["valid_from"]),
+                        _iso(data["valid_to"]),
+                    ]
+                )
+            elif model is State:
+                entity_type = data.get("entity_type")
+                snapshot["states"].append(
+                    [
+                        _iso(data["valid_from"]),
+                        _iso(data["valid_to"]),
+                        data["status"],
+                        entity_type.key if entity_type else None,
+                    ]
+                )
+            elif model is Relation:
+                target = data["object"]
+                snapshot["relations"].append(
+                    [
+                        data["kind"],
+                        data.get("hierarchy", ""),
+                        f"{target.register.slug}/{target.key}",
+                        _iso(data["valid_from"]),
+                        _iso(data["valid_to"]),
+                    ]
+                )
+    return snapshot  # fmt: skip
+
+
+# -- Entries --------------------------------------------------------------------------------
+
+
+class EntryForm(forms.ModelForm):
+    change_note = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Why you are making this change (shown in the entry's history).",
+    )
+    expected_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    class Meta:
+        model = Entry
+        fields = ["register", "key", "attributes"]
+
+    # Set by EntryAdmin.get_form: the request, whose inline formsets the form validates.
+    request = None
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["expected_version"].initial = self.instance.version
+
+    def clean(self):
+        cleaned = super().clean()
+        formsets = getattr(self.request, "_registry_formsets", None)
+        if formsets is None or not all(f.is_valid() for f in formsets):
+            return cleaned  # the inline forms show their own errors
+        register = cleaned.get("register") or self.instance.register
+        key = cleaned.get("key") or self.instance.key
+        if register is None or not key:
+            return cleaned
+        snapshot = snapshot_from_formsets(formsets, cleaned.get("attributes") or {})
+        existing = Entry.objects.filter(register=register, key=key).first()
+        if existing is not None and not self.instance.pk:
+            raise ValidationError(
+                f"{key} already exists in {register.name}: edit that entry instead."
+            )
+        expected = cleaned.get("expected_version")
+        if existing is not None and expected is not None and existing.version != expected:
+            raise ValidationError(
+                f"{key} was changed by someone else (now version {existing.version}) after you "
+                f"opened it (version {expected}). Reload the page to see that change."
+            )
+        problems = validate_entry(register, key, snapshot, existing.pk if existing else None)
+        if problems:
+            raise ValidationError(problems)
+        self.snapshot = snapshot
+        return cleaned
+
+
+class StatusFilter(admin.SimpleListFilter):
+    title = "status today"
+    parameter_name = "status"
+
+    def lookups(self, request, model_admin):
+        return [("live", "Live"), ("terminated", "Terminated")]
+
+    def queryset(self, request, queryset):
+        if self.value() in {"live", "terminated"}:
+            states = State.objects.filter(covering(queries.today()), status=self.value())
+            return queryset.filter(pk__in=states.values("entry_id"))
+        return queryset
+
+
+class EntityTypeFilter(admin.SimpleListFilter):
+    title = "entity type"
+    parameter_name = "entity_type"
+
+    def lookups(self, request, model_admin):
+        types = Entry.objects.in_register("statistical-entity").filter(
+            pk__in=State.objects.values("entity_type_id")
+        )
+        return [(e.key, e.key) for e in types.order_by("key")]
+
+    def queryset(self, request, queryset):
+        return queryset.of_type(self.value()) if self.value() else queryset
+
+
+class LiveOnFilter(admin.SimpleListFilter):
+    title = "live on 1 January"
+    parameter_name = "live_in"
+
+    def lookups(self, request, model_admin):
+        return [(str(y), str(y)) for y in range(queries.today().year, 2008, -1)]
+
+    def queryset(self, request, queryset):
+        if self.value() and self.value().isdigit():
+            return queryset.valid_on(dt.date(int(self.value()), 1, 1))
+        return queryset
+
+
+class TerminateForm(forms.Form):
+    date = forms.DateField(
+        help_text="The first day of the successors (the entries end the day before). YYYY-MM-DD."
+    )
+    kind = forms.ChoiceField(choices=[c for c in EVENT_KIND.choices if c[0] != EVENT_KIND.CREATION])
+    instrument_id = forms.CharField(
+        required=False, label="Statutory instrument number", help_text="For example 2019/957."
+    )
+    instrument_title = forms.CharField(required=False, label="Statutory instrument title")
+    successors = forms.CharField(
+        required=False,
+        help_text="Codes of existing successor entries, separated by spaces or commas.",
+    )
+    new_successors = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="New successor entries, one per line: code, English name (for example “E06000099, Kent Downs”).",
+    )
+    change_note = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}))  # fmt: skip
+
+
+@admin.register(Entry)
+class EntryAdmin(admin.ModelAdmin):
+    form = EntryForm
+    inlines = INLINES
+    list_display = ["key", "register", "current_name", "version"]
+    list_filter = ["register", StatusFilter, EntityTypeFilter, LiveOnFilter]
+    search_fields = ["key", "names__text", "identifiers__value"]
+    list_select_related = ["register"]
+    actions = ["terminate_with_successors"]
+    show_full_result_count = False
+
+    @admin.display(description="Name today")
+    def current_name(self, obj: Entry) -> str:
+        return queries.as_at(obj).name
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        return type(form.__name__, (form,), {"request": request})
+
+    def get_readonly_fields(self, request, obj=None):
+        # A key never changes once the entry exists: its URI must keep its meaning.
+        return ["register", "key", "version_history"] if obj else ["version_history"]
+
+    def get_fields(self, request, obj=None):
+        fields = ["register", "key", "attributes", "change_note", "expected_version"]
+        return [*fields, "version_history"] if obj else fields
+
+    @admin.display(description="History")
+    def version_history(self, obj: Entry) -> str:
+        url = reverse("admin:registry_entry_versions", args=[obj.pk])
+        return format_html(
+            '<a href="{}">Version {} — see every version and what changed</a>', url, obj.version
+        )
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def _create_formsets(self, request, obj, change):
+        formsets, inline_instances = super()._create_formsets(request, obj, change)
+        request._registry_formsets = formsets  # validated together in EntryForm.clean
+        return formsets, inline_instances
+
+    def save_model(self, request, obj, form, change):
+        pass  # written with its inlines, through the services, in save_related
+
+    def save_formset(self, request, form, formset, change):
+        pass
+
+    def save_related(self, request, form, formsets, change):
+        register = form.cleaned_data.get("register") or form.instance.register
+        key = form.cleaned_data.get("key") or form.instance.key
+        actor = Actor(user=request.user, reason=form.cleaned_data["change_note"])
+        entry = save_entry(
+            register,
+            key,
+            form.snapshot,
+            actor,
+            expected_version=form.cleaned_data.get("expected_version"),
+        )
+        form.instance.pk = entry.pk
+        form.instance.version = entry.version
+
+    def construct_change_message(self, request, form, formsets, add=False):
+        return form.cleaned_data.get("change_note", "")
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except ServiceError as error:
+            # Raised only if the entry changed between validation and saving.
+            self.message_user(request, str(error), messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+    # -- History and restore --------------------------------------------------------------
+
+    def get_urls(self):
+        urls = super().get_urls()
+        own = [
+            path("<int:pk>/versions/", self.admin_site.admin_view(self.versions_view), name="registry_entry_versions"),
+            path("<int:pk>/versions/<int:number>/restore/", self.admin_site.admin_view(self.restore_view), name="registry_entry_restore"),
+        ]  # fmt: skip
+        return own + urls
+
+    def versions_view(self, request, pk):
+        entry = get_object_or_404(Entry.objects.select_related("register"), pk=pk)
+        if not self.has_view_or_change_permission(request, entry):
+            raise PermissionDenied
+        versions = entry.versions.select_related("user", "import_run").order_by("-number")
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"History of {entry}",
+            "entry": entry,
+            "versions": [(v, _readable(v.changes)) for v in versions],
+            "can_restore": self.has_change_permission(request, entry),
+            "opts": self.opts,
+        }
+        return TemplateResponse(request, "admin/registry/entry/versions.html", context)
+
+    def restore_view(self, request, pk, number):
+        entry = get_object_or_404(Entry.objects.select_related("register"), pk=pk)
+        if not self.has_change_permission(request, entry):
+            raise PermissionDenied
+        version = get_object_or_404(Version, entry=entry, number=number)
+        form = RestoreForm(
+            request.POST or None, initial={"change_note": f"Restore version {number}"}
+        )
+        if request.method == "POST" and form.is_valid():
+            try:
+                restore_version(
+                    entry, number, Actor(user=request.user, reason=form.cleaned_data["change_note"])
+                )
+            except ServiceError as error:
+                self.message_user(request, str(error), messages.ERROR)
+            else:
+                self.message_user(
+                    request, f"Restored {entry.key} to version {number}; recorded as a new version."
+                )
+                return HttpResponseRedirect(
+                    reverse("admin:registry_entry_versions", args=[entry.pk])
+                )
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Restore {entry} to version {number}",
+            "entry": entry,
+            "version": version,
+            "changes": _readable(_diff_to(entry, version)),
+            "form": form,
+            "opts": self.opts,
+        }
+        return TemplateResponse(request, "admin/registry/entry/restore.html", context)
+
+    # -- Terminate with successors ---------------------------------------------------------
+
+    @admin.action(description="Terminate with successors…", permissions=["change"])
+    def terminate_with_successors(self, request, queryset):
+        form = TerminateForm(request.POST if "apply" in request.POST else None)
+        if "apply" in request.POST and form.is_valid():
+            data = form.cleaned_data
+            try:
+                events = self._terminate(request, list(queryset.select_related("register")), data)
+            except ValidationFailed as error:
+                for message in error.messages:
+                    form.add_error(None, message)
+            except ServiceError as error:
+                form.add_error(None, str(error))
+            else:
+                keys = ", ".join(e.key for e in events)
+                self.message_user(request, f"Recorded change event(s) {keys}.")
+                return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Terminate with successors",
+            "entries": queryset,
+            "form": form,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            "opts": self.opts,
+        }
+        return TemplateResponse(request, "admin/registry/entry/terminate.html", context)
+
+    def _terminate(self, request, entries: list[Entry], data: dict) -> list[ChangeEvent]:
+        register = entries[0].register
+        codes = [c for c in data["successors"].replace(",", " ").split() if c]
+        successors = list(
+            Entry.objects.filter(register=register, key__in=codes).select_related("register")
+        )
+        missing = sorted(set(codes) - {s.key for s in successors})
+        if missing:
+            raise ValidationFailed(
+                [f"There is no entry {code} in {register.name}." for code in missing]
+            )
+        new = []
+        for line in data["new_successors"].splitlines():
+            if not line.strip():
+                continue
+            code, _, name = (part.strip() for part in line.partition(","))
+            if not name:
+                raise ValidationFailed([f"Give the new successor {code} a name: “{code}, Name”."])
+            start = data["date"].isoformat()
+            entity_type = (
+                code[:3]
+                if Entry.objects.filter(register__slug="statistical-entity", key=code[:3]).exists()
+                else None
+            )
+            new.append((code, {"names": [["en", "official", name, start, None]], "identifiers": [], "states": [[start, None, "live", entity_type]], "relations": [], "attributes": {}}))  # fmt: skip
+        actor = Actor(user=request.user, reason=data["change_note"])
+        events = []
+        for index, entry in enumerate(entries):
+            # New successors are created with the first entry and shared by the others.
+            if index and new:
+                successors += list(
+                    Entry.objects.filter(register=register, key__in=[c for c, _ in new])
+                )
+                new = []
+            events.append(
+                terminate_with_successors(
+                    entry,
+                    data["date"],
+                    data["kind"],
+                    successors,
+                    actor,
+                    new_successors=new,
+                    instrument_id=data["instrument_id"],
+                    instrument_title=data["instrument_title"],
+                )  # fmt: skip
+            )
+        return events
+
+
+class RestoreForm(forms.Form):
+    change_note = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}))
+
+
+def _diff_to(entry: Entry, version: Version) -> dict:
+    from .snapshots import diff
+
+    return diff(current_snapshot(entry), version.snapshot)
+
+
+FIELD_LABELS = {"names": "Names", "identifiers": "Identifiers", "states": "States", "relations": "Parents and governed areas", "attributes": "Attributes"}  # fmt: skip
+
+
+def _row(field: str, row: list) -> str:
+    if field == "names":
+        return f"“{row[2]}” ({row[0]}, {row[1]}) {_period(row[3], row[4])}"
+    if field == "identifiers":
+        return f"{row[0]} {row[1]} {_period(row[2], row[3])}"
+    if field == "states":
+        return f"{row[2]} ({row[3] or 'no type'}) {_period(row[0], row[1])}"
+    if field == "relations":
+        return f"{row[0]} {row[1]} {row[2]} {_period(row[3], row[4])}".replace("  ", " ")
+    return str(row)
+
+
+def _period(start, end) -> str:
+    return f"from {start or '…'} to {end}" if end else f"from {start or '…'}"
+
+
+def _readable(changes: dict) -> list[tuple[str, list[str], list[str]]]:
+    """A version's changes as (section, added lines, removed lines), for people."""
+    if changes.get("created"):
+        return [("Created", [], [])]
+    result = []
+    for field, change in changes.items():
+        label = FIELD_LABELS.get(field, field)
+        if field == "attributes":
+            result.append(
+                (
+                    label,
+                    [f"{k}: {v[1]!r}" for k, v in change.items()],
+                    [f"{k}: {v[0]!r}" for k, v in change.items()],
+                )
+            )
+        else:
+            result.append(
+                (
+                    label,
+                    [_row(field, r) for r in change.get("added", [])],
+                    [_row(field, r) for r in change.get("removed", [])],
+                )
+            )
+    return result  # fmt: skip
+
+
+# -- Other models ---------------------------------------------------------------------------
+
+
+@admin.register(Register)
+class RegisterAdmin(admin.ModelAdmin):
+    list_display = ["slug", "name", "licence"]
+    search_fields = ["slug", "name"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["slug"] if obj else []
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ChangeLinkInline(admin.TabularInline):
+    model = ChangeLink
+    fields = ["predecessor", "successor"]
+    readonly_fields = ["predecessor", "successor"]
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ChangeEvent)
+class ChangeEventAdmin(admin.ModelAdmin):
+    list_display = ["key", "date", "kind", "instrument_id", "instrument_title"]
+    list_filter = ["kind"]
+    search_fields = [
+        "key",
+        "instrument_id",
+        "instrument_title",
+        "links__predecessor__key",
+        "links__successor__key",
+    ]
+    readonly_fields = [
+        "key",
+        "date",
+        "kind",
+        "instrument_id",
+        "instrument_title",
+        "note",
+        "version",
+    ]
+    inlines = [ChangeLinkInline]
+    date_hierarchy = "date"
+
+    def has_add_permission(self, request):
+        return False  # events are recorded by "terminate with successors" and imports
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Version)
+class VersionAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "recorded_at", "user", "import_run", "reason"]
+    list_select_related = ["entry__register", "event", "user", "import_run"]
+    search_fields = ["entry__key", "event__key", "reason", "source"]
+    list_filter = [("user", admin.RelatedOnlyFieldListFilter)]
+    date_hierarchy = "recorded_at"
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ImportRun)
+class ImportRunAdmin(admin.ModelAdmin):
+    list_display = ["command", "started_at", "finished_at", "dry_run"]
+    readonly_fields = ["command", "started_at", "finished_at", "sources", "counts", "dry_run"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

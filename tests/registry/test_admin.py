@@ -1,0 +1,180 @@
+"""The curators' admin end to end: edits go through the services with a change note, are
+validated with readable messages, are versioned with a readable diff, can be restored, and
+entries are terminated with successors, never deleted."""
+
+import json
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+
+from registry import queries
+from registry.models import ChangeEvent, Entry, Version
+from tests.conftest import d
+
+
+@pytest.fixture
+def curator(db):
+    user = get_user_model().objects.create_user("cora", password="x-long-enough-pw", is_staff=True)
+    user.groups.add(Group.objects.get(name="curator"))
+    return user
+
+
+@pytest.fixture
+def curator_client(client, curator):
+    client.force_login(curator)
+    return client
+
+
+def form_data(entry: Entry, note: str = "Correcting the Welsh name", **overrides) -> dict:
+    """The POST the change form sends for ``entry`` unchanged, as a browser would."""
+    data = {
+        "attributes": json.dumps(entry.attributes or {}),
+        "change_note": note,
+        "expected_version": entry.version,
+    }
+    inlines = {
+        "names": (entry.names.all(), ["language", "kind", "text", "valid_from", "valid_to"]),
+        "identifiers": (entry.identifiers.all(), ["scheme", "value", "valid_from", "valid_to"]),
+        "states": (entry.states.all(), ["status", "entity_type", "valid_from", "valid_to"]),
+        "relations": (
+            entry.relations.all(),
+            ["kind", "hierarchy", "object", "valid_from", "valid_to"],
+        ),
+    }
+    for prefix, (rows, fields) in inlines.items():
+        rows = list(rows)
+        data.update({f"{prefix}-TOTAL_FORMS": len(rows), f"{prefix}-INITIAL_FORMS": len(rows),
+                     f"{prefix}-MIN_NUM_FORMS": 0, f"{prefix}-MAX_NUM_FORMS": 1000})  # fmt: skip
+        for i, row in enumerate(rows):
+            data[f"{prefix}-{i}-id"] = row.pk
+            for field in fields:
+                value = (
+                    getattr(row, field + "_id", None)
+                    if field in ("entity_type", "object")
+                    else getattr(row, field)
+                )
+                data[f"{prefix}-{i}-{field}"] = "" if value is None else value
+    data.update(overrides)
+    return data
+
+
+def url(entry, action="change"):
+    return f"/admin/registry/entry/{entry.pk}/{action}/"
+
+
+def test_curator_corrects_a_welsh_name_with_a_change_note(curator_client, area, curator):
+    cardiff = area("W06000015")
+    data = form_data(cardiff)
+    index = next(k for k, v in data.items() if v == "Caerdydd")
+    data[index] = "Caerdydd (Dinas)"
+    response = curator_client.post(url(cardiff), data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    cardiff.refresh_from_db()
+    assert queries.as_at(cardiff).name_cy == "Caerdydd (Dinas)"
+    version = cardiff.versions.get(number=cardiff.version)
+    assert (version.user, version.reason) == (curator, "Correcting the Welsh name")
+    history = curator_client.get(f"/admin/registry/entry/{cardiff.pk}/versions/").content.decode()
+    assert "<ins>“Caerdydd (Dinas)” (cy, official) from 2009-01-01</ins>" in history
+    assert "<del>“Caerdydd” (cy, official) from 2009-01-01</del>" in history
+    assert "<q>Correcting the Welsh name</q>" in history
+
+
+def test_a_save_without_a_change_note_is_refused(curator_client, area):
+    hartlepool = area("E06000001")
+    response = curator_client.post(url(hartlepool), form_data(hartlepool, note=""))
+    assert response.status_code == 200
+    assert "This field is required." in response.content.decode()
+    assert area("E06000001").version == hartlepool.version
+
+
+def test_a_broken_rule_is_shown_to_the_curator(curator_client, area):
+    hartlepool = area("E06000001")
+    data = form_data(hartlepool)
+    index = next(
+        k
+        for k, v in data.items()
+        if k.startswith("names-") and str(v) == "2009-01-01" and k.endswith("valid_from")
+    )
+    data[index.replace("valid_from", "valid_to")] = "2008-01-01"
+    response = curator_client.post(url(hartlepool), data)
+    assert response.status_code == 200
+    assert (
+        "The name “Hartlepool” cannot end (2008-01-01) before it starts (2009-01-01)."
+        in response.content.decode()
+    )
+    assert area("E06000001").version == hartlepool.version
+
+
+def test_a_stale_form_is_refused_rather_than_overwriting(curator_client, area):
+    hartlepool = area("E06000001")
+    stale = form_data(
+        hartlepool, expected_version=hartlepool.version - 1 if hartlepool.version > 1 else 99
+    )
+    response = curator_client.post(url(hartlepool), stale)
+    assert response.status_code == 200
+    assert "was changed by someone else" in response.content.decode()
+
+
+def test_entries_cannot_be_deleted_and_keys_are_read_only(curator_client, area):
+    hartlepool = area("E06000001")
+    assert curator_client.post(url(hartlepool, "delete"), {"post": "yes"}).status_code == 403
+    page = curator_client.get(url(hartlepool)).content.decode()
+    assert 'name="key"' not in page
+    assert Entry.objects.filter(pk=hartlepool.pk).exists()
+
+
+def test_restore_a_past_version(curator_client, area, curator):
+    cardiff = area("W06000015")
+    data = form_data(cardiff)
+    data[next(k for k, v in data.items() if v == "Caerdydd")] = "Caerdyd"
+    curator_client.post(url(cardiff), data)
+    cardiff.refresh_from_db()
+    response = curator_client.post(
+        f"/admin/registry/entry/{cardiff.pk}/versions/{cardiff.version - 1}/restore/",
+        {"change_note": "Undo the typo"},
+    )
+    assert response.status_code == 302
+    cardiff.refresh_from_db()
+    assert queries.as_at(cardiff).name_cy == "Caerdydd"
+    latest = cardiff.versions.get(number=cardiff.version)
+    assert (latest.user, latest.reason) == (curator, "Undo the typo")
+
+
+def test_terminate_with_successors_action(curator_client, area):
+    shepway = area("E07000112")
+    response = curator_client.post(
+        "/admin/registry/entry/",
+        {
+            "action": "terminate_with_successors",
+            "_selected_action": [shepway.pk],
+            "apply": "1",
+            "date": "2027-04-01",
+            "kind": "merge",
+            "instrument_id": "2026/123",
+            "instrument_title": "The Kent (Structural Changes) Order 2026",
+            "successors": "",
+            "new_successors": "E06000099, Kent Downs and Marsh",
+            "change_note": "Kent reorganisation",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:3000]
+    event = ChangeEvent.objects.get(key="2027-04-01-E06000099")
+    assert (event.kind, event.instrument_id, event.note) == (
+        "merge",
+        "2026/123",
+        "Kent reorganisation",
+    )
+    [successor] = queries.current_codes(area("E07000112"), d("2027-06-01"))
+    assert successor.entry.key == "E06000099"
+    assert queries.as_at(successor.entry, d("2027-06-01")).name == "Kent Downs and Marsh"
+
+
+def test_admin_search_finds_entries_by_any_identifier(curator_client):
+    page = curator_client.get("/admin/registry/entry/?q=00CN").content.decode()
+    assert "E08000025" in page
+
+
+def test_version_list_is_read_only(curator_client):
+    assert Version.objects.exists()
+    assert curator_client.get("/admin/registry/version/add/").status_code == 403
