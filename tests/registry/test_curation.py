@@ -1,7 +1,6 @@
 """Curation through registry.services: validation with exact messages, termination with
 successors, restore, and concurrent edits."""
 
-
 import pytest
 from django.contrib.auth import get_user_model
 
