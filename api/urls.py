@@ -1,10 +1,11 @@
 """The public interfaces: web pages, persistent URIs and documents, the lookup API and the
 reconciliation service."""
 
-from django.urls import path
+from django.urls import include, path
 
 from . import views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("api/v1/", include("api.v1.urls")),
 ]

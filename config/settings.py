@@ -47,6 +47,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "django_filters",
+    # The lookup API's OpenAPI document, and its Swagger UI/Redoc assets served locally.
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "registry",
     "geography",
     "api",
@@ -135,7 +138,35 @@ X_FRAME_OPTIONS = "DENY"
 
 REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
+    # The lookup API (api/v1): an OpenAPI schema from the views, and per-client rate limits
+    # (requests per client address, per gunicorn worker), generous by default.
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_THROTTLE_RATES": {
+        "lookup": os.environ.get("REGISTRY_API_RATE_LOOKUP", "100/second"),
+        "bulk": os.environ.get("REGISTRY_API_RATE_BULK", "120/minute"),
+    },
 }
+
+# The lookup API's OpenAPI document and its documentation pages (assets from the sidecar
+# package, so the pages work offline).
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Reference Registry lookup API",
+    "DESCRIPTION": "Codes, identifiers, names and dates of UK reference data, as at any date.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # Describe only the lookup API (/api/v1/), whatever other DRF views the site has.
+    "PREPROCESSING_HOOKS": ["api.v1.schema.only_lookup_api"],
+    "ENUM_NAME_OVERRIDES": {
+        "EventKindEnum": "registry.models.EVENT_KIND",
+        "NameKindEnum": "registry.models.NAME_KIND",
+        "LookupKindEnum": "api.v1.bulk.KINDS",
+    },
+}
+# How long clients and shared caches may keep a lookup API answer (seconds).
+REGISTRY_API_CACHE_SECONDS = int(os.environ.get("REGISTRY_API_CACHE_SECONDS", "3600"))
 
 LOGGING = {
     "version": 1,

@@ -1,0 +1,372 @@
+"""Resolving many codes, identifiers and names at once, for the bulk lookup and the checker.
+
+A batch of values is resolved in a fixed number of queries (a few per batch, whatever its
+size): codes by key, identifiers by value, names by their folded form (``registry.text.fold``:
+case, accents and punctuation do not matter), then one summary and one current-code search for
+everything matched. Each value gets a :class:`Resolution`: the entry it matched and how, or an
+error (``empty``, ``malformed``, ``unknown``, ``ambiguous``, ``bad-scheme``).
+
+How a value is read, when its kind is ``auto`` (the default):
+
+1. a GSS code (a letter and eight digits, any case, spaces ignored) is looked up in
+   ``statistical-geography``; a well-formed code the registry never issued is ``unknown``;
+2. an entity code (``E06``) is looked up in ``statistical-entity``;
+3. a value of any identifier scheme (``00CN``, ``GB-BIR``, ``local-authority-eng:BIR``), or
+   ``scheme:value``;
+4. a council code written in capitals (``BIR``) in ``local-authority``;
+5. anything that looks like a code but is none of these (``E0700004``: a letter and digits) is
+   ``malformed``;
+6. anything else is a name. Names are matched exactly after folding, in one register
+   (``statistical-geography`` unless asked otherwise) and, if given, among some entity types.
+   Several entries with the name are narrowed to those whose name was in use on the date and
+   that were live then; if more than one remains the value is ``ambiguous`` and the candidates
+   are listed: never a silent pick.
+
+An identifier value is resolved to the entry it identified on the date, or, if it was no
+longer (or not yet) in use then, to the entry it identified last: a legacy code translated
+today still finds its entry, which then leads to its current code.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from registry.models import Entry, Identifier, Name, State
+from registry.text import fold
+
+from . import reference
+from .summaries import current_as_dicts, current_codes_many, summarise
+
+KINDS = ("auto", "code", "identifier", "name")
+GEOGRAPHY, ENTITY, COUNCIL = "statistical-geography", "statistical-entity", "local-authority"
+
+_GSS = re.compile(r"^[EWSNKLM]\d{8}$")
+_ENTITY = re.compile(r"^[EWSNKLM]\d{2}$")
+_COUNCIL = re.compile(r"^[A-Z][A-Z0-9-]{2,9}$")
+# A letter and two or more digits, perhaps with more letters or digits: meant as a code.
+_CODE_LIKE = re.compile(r"^[A-Z]{1,2}\d{2,}[A-Z0-9]*$")
+# Spaces people paste by accident: no-break, zero-width and the byte-order mark.
+_INVISIBLE = str.maketrans(
+    {"\u00a0": " ", "\u200b": "", "\ufeff": "", "\u2007": " ", "\u202f": " "}
+)
+_MAX_CANDIDATES = 10
+
+
+def clean(value: str) -> str:
+    """A value as typed, with stray invisible characters removed and spaces collapsed."""
+    return " ".join(value.translate(_INVISIBLE).split())
+
+
+@dataclass
+class Item:
+    """One value to resolve, as the client sent it."""
+
+    value: str
+    kind: str = "auto"
+    scheme: str | None = None
+    register: str | None = None
+    date: dt.date | None = None
+
+
+@dataclass
+class Resolution:
+    item: Item
+    date: dt.date
+    matched_by: str | None = None
+    entry: Entry | None = None
+    candidates: list[Entry] = field(default_factory=list)
+    error: tuple[str, str] | None = None
+
+    def fail(self, code: str, detail: str) -> None:
+        self.error = (code, detail)
+
+
+@dataclass
+class _Pending:
+    """What a value could be, collected so that each kind is looked up once per batch."""
+
+    codes: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    identifiers: set[str] = field(default_factory=set)
+    names: set[str] = field(default_factory=set)
+
+
+def _plan(resolution: Resolution, pending: _Pending) -> dict[str, Any]:
+    """Decide how to look ``resolution.item`` up; record what must be fetched."""
+    item = resolution.item
+    text = clean(item.value)
+    compact = "".join(text.split()).upper()
+    plan: dict[str, Any] = {"text": text}
+    if not text:
+        resolution.fail("empty", "The value is empty.")
+        return plan
+    if item.kind == "code":
+        register = item.register or (
+            GEOGRAPHY if _GSS.match(compact) else ENTITY if _ENTITY.match(compact) else None
+        )
+        if register is None and _COUNCIL.match(compact):
+            register = COUNCIL
+        pattern = {GEOGRAPHY: _GSS, ENTITY: _ENTITY, COUNCIL: _COUNCIL}.get(register or "")
+        if register is None or (pattern and not pattern.match(compact)):
+            resolution.fail("malformed", _malformed(text, register))
+            return plan
+        plan["code"] = (register, compact)
+        pending.codes[register].add(compact)
+        return plan
+    if item.kind == "identifier":
+        if item.scheme and item.scheme not in reference.identifier_schemes():
+            resolution.fail("bad-scheme", f"There is no identifier scheme {item.scheme!r}.")
+            return plan
+        plan["identifier"] = (item.scheme, text)
+        pending.identifiers |= {text, text.upper()}
+        return plan
+    if item.kind == "name":
+        plan["name"] = fold(text)
+        pending.names.add(plan["name"])
+        return plan
+    # auto
+    if _GSS.match(compact):
+        plan["code"] = (GEOGRAPHY, compact)
+        pending.codes[GEOGRAPHY].add(compact)
+        return plan
+    if _ENTITY.match(compact):
+        plan["code"] = (ENTITY, compact)
+        pending.codes[ENTITY].add(compact)
+        return plan
+    scheme, _, rest = text.partition(":")
+    if rest and scheme in reference.identifier_schemes():
+        plan["identifier"] = (scheme, rest.strip())
+        pending.identifiers |= {rest.strip(), rest.strip().upper()}
+        return plan
+    plan["identifier"] = (None, text)
+    pending.identifiers |= {text, text.upper()}
+    if text == text.upper() and _COUNCIL.match(compact):
+        plan["council"] = compact
+        pending.codes[COUNCIL].add(compact)
+    if _CODE_LIKE.match(compact):
+        plan["malformed"] = _malformed(text, None)
+    else:
+        plan["name"] = fold(text)
+        pending.names.add(plan["name"])
+    return plan
+
+
+def _malformed(text: str, register: str | None) -> str:
+    shown = text[:40]
+    if register == ENTITY:
+        return f"{shown!r} is not an entity code (a letter and two digits, such as E06)."
+    if register == COUNCIL:
+        return f"{shown!r} is not a council code (three to ten capital letters or digits)."
+    return (
+        f"{shown!r} is not a well-formed code: a GSS code is a letter (E, W, S, N, K, L or M) "
+        "and eight digits, such as E06000060."
+    )
+
+
+def resolve(
+    items: list[Item],
+    date: dt.date,
+    *,
+    name_register: str = GEOGRAPHY,
+    entity_types: list[str] | None = None,
+) -> list[Resolution]:
+    """Resolve ``items`` (each as at its own date, or ``date``), in order."""
+    resolutions = [Resolution(item, item.date or date) for item in items]
+    pending = _Pending()
+    plans = [_plan(resolution, pending) for resolution in resolutions]
+
+    by_code: dict[tuple[str, str], Entry] = {}
+    for register, keys in pending.codes.items():
+        for entry in Entry.objects.filter(register__slug=register, key__in=keys).select_related(
+            "register"
+        ):
+            by_code[(register, entry.key)] = entry
+
+    identifier_rows: dict[str, list[tuple[str, int, dt.date, dt.date | None]]] = defaultdict(list)
+    if pending.identifiers:
+        for scheme, value, entry_id, start, end in Identifier.objects.filter(
+            value__in=pending.identifiers
+        ).values_list("scheme", "value", "entry_id", "valid_from", "valid_to"):
+            identifier_rows[value].append((scheme, entry_id, start, end))
+
+    name_rows: dict[str, list[tuple[int, dt.date | None, dt.date | None]]] = defaultdict(list)
+    if pending.names:
+        names = Name.objects.filter(folded__in=pending.names, entry__register__slug=name_register)
+        if entity_types:
+            names = names.filter(
+                entry_id__in=State.objects.filter(entity_type__key__in=entity_types).values(
+                    "entry_id"
+                )
+            )
+        for folded, entry_id, start, end in names.values_list(
+            "folded", "entry_id", "valid_from", "valid_to"
+        ):
+            name_rows[folded].append((entry_id, start, end))
+
+    # Entries found by identifier or name are fetched (with their lifetimes) in one go.
+    wanted = {row[1] for rows in identifier_rows.values() for row in rows}
+    wanted |= {row[0] for rows in name_rows.values() for row in rows}
+    fetched = {
+        entry.pk: entry for entry in Entry.objects.filter(pk__in=wanted).select_related("register")
+    }
+    live_ranges = _live_ranges(wanted)
+    allowed_types = _entries_of_types(wanted, entity_types) if entity_types else None
+
+    for resolution, plan in zip(resolutions, plans, strict=True):
+        if resolution.error:
+            continue
+        day = resolution.date
+        if "code" in plan:
+            register, key = plan["code"]
+            entry = by_code.get((register, key))
+            if entry is None:
+                resolution.fail("unknown", f"No entry in {register} has the code {key!r}.")
+            else:
+                resolution.entry, resolution.matched_by = entry, "code"
+            continue
+        scheme, value = plan.get("identifier", (None, None))
+        if value is not None:
+            rows = identifier_rows.get(value, []) + (
+                identifier_rows.get(value.upper(), []) if value.upper() != value else []
+            )
+            rows = [row for row in rows if scheme is None or row[0] == scheme]
+            if allowed_types is not None:
+                rows = [row for row in rows if row[1] in allowed_types]
+            ids = _identified(rows, day)
+            if len(ids) == 1:
+                resolution.entry, resolution.matched_by = fetched[ids[0]], "identifier"
+                continue
+            if len(ids) > 1:
+                resolution.candidates = [fetched[i] for i in ids[:_MAX_CANDIDATES]]
+                resolution.fail(
+                    "ambiguous",
+                    f"{value!r} identifies {len(ids)} entries in different schemes; "
+                    "give the scheme as scheme:value.",
+                )
+                continue
+            if scheme is not None or resolution.item.kind == "identifier":
+                named = f" in {scheme}" if scheme else ""
+                resolution.fail("unknown", f"No entry has the identifier {value!r}{named}.")
+                continue
+        if "council" in plan and (COUNCIL, plan["council"]) in by_code:
+            resolution.entry = by_code[(COUNCIL, plan["council"])]
+            resolution.matched_by = "code"
+            continue
+        if "malformed" in plan:
+            resolution.fail("malformed", plan["malformed"])
+            continue
+        folded = plan.get("name")
+        if folded is not None:
+            ids = _named(name_rows.get(folded, []), live_ranges, day)
+            if allowed_types is not None:
+                ids = [i for i in ids if i in allowed_types]
+            if len(ids) == 1:
+                resolution.entry, resolution.matched_by = fetched[ids[0]], "name"
+            elif ids:
+                resolution.candidates = [fetched[i] for i in ids[:_MAX_CANDIDATES]]
+                keys = ", ".join(fetched[i].key for i in ids[:_MAX_CANDIDATES])
+                resolution.fail(
+                    "ambiguous",
+                    f"{len(ids)} entries are named {plan['text']!r} on {day.isoformat()}: {keys}.",
+                )
+            else:
+                resolution.fail("unknown", f"No entry is named {plan['text']!r}.")
+            continue
+        resolution.fail("unknown", f"Nothing in the registry matches {plan['text']!r}.")
+    return resolutions
+
+
+def _identified(rows: list[tuple[str, int, dt.date, dt.date | None]], day: dt.date) -> list[int]:
+    """The entries some identifier rows point to on ``day``; failing that, the latest each
+    scheme pointed to."""
+    on_day = sorted({entry_id for _, entry_id, start, end in rows if _covers(start, end, day)})
+    if on_day:
+        return on_day
+    latest: dict[str, tuple[dt.date, int]] = {}
+    for scheme, entry_id, start, _ in rows:
+        if scheme not in latest or start > latest[scheme][0]:
+            latest[scheme] = (start, entry_id)
+    return sorted({entry_id for _, entry_id in latest.values()})
+
+
+def _named(
+    rows: list[tuple[int, dt.date | None, dt.date | None]],
+    live_ranges: dict[int, list[tuple[dt.date, dt.date | None]]],
+    day: dt.date,
+) -> list[int]:
+    """Narrow the entries with a name: first to those whose name was in use on ``day`` and
+    that were live then, then to those whose name was in use; otherwise all of them."""
+    everyone = sorted({entry_id for entry_id, _, _ in rows})
+    named_then = sorted({entry_id for entry_id, start, end in rows if _covers(start, end, day)})
+    live_then = [
+        entry_id
+        for entry_id in named_then
+        if any(_covers(start, end, day) for start, end in live_ranges.get(entry_id, []))
+    ]
+    return live_then or named_then or everyone
+
+
+def _covers(start: dt.date | None, end: dt.date | None, day: dt.date) -> bool:
+    return (start is None or start <= day) and (end is None or end >= day)
+
+
+def _live_ranges(ids: set[int]) -> dict[int, list[tuple[dt.date, dt.date | None]]]:
+    result: dict[int, list[tuple[dt.date, dt.date | None]]] = defaultdict(list)
+    if ids:
+        for entry_id, start, end in State.objects.filter(
+            entry_id__in=ids, status="live"
+        ).values_list("entry_id", "valid_from", "valid_to"):
+            result[entry_id].append((start, end))
+    return result
+
+
+def _entries_of_types(ids: set[int], entity_types: list[str]) -> set[int]:
+    return set(
+        State.objects.filter(entry_id__in=ids, entity_type__key__in=entity_types).values_list(
+            "entry_id", flat=True
+        )
+    )
+
+
+def describe_all(resolutions: list[Resolution]) -> list[dict[str, Any]]:
+    """The JSON answer for each resolution, in order: the matched entry's summary, its status
+    and current code(s) as at the resolution's date, candidates, and any error."""
+    by_date: dict[dt.date, set[int]] = defaultdict(set)
+    entries: dict[int, Entry] = {}
+    for resolution in resolutions:
+        for entry in ([resolution.entry] if resolution.entry else []) + resolution.candidates:
+            by_date[resolution.date].add(entry.pk)
+            entries[entry.pk] = entry
+    summaries: dict[dt.date, dict[int, dict[str, Any]]] = {}
+    current: dict[dt.date, dict[int, list[dict[str, Any]]]] = {}
+    for day, ids in by_date.items():
+        batch = [entries[i] for i in sorted(ids)]
+        summaries[day] = summarise(batch, day, parents=False)
+        matched = [r.entry for r in resolutions if r.entry is not None and r.date == day]
+        unique = list({entry.pk: entry for entry in matched}.values())
+        current[day] = current_as_dicts(current_codes_many(unique, day), day)
+    result = []
+    for resolution in resolutions:
+        day = resolution.date
+        entry = resolution.entry
+        summary = summaries[day][entry.pk] if entry else None
+        result.append(
+            {
+                "input": resolution.item.value,
+                "date": day.isoformat(),
+                "matched_by": resolution.matched_by,
+                "match": summary,
+                "status": summary["status"] if summary else None,
+                "current": current[day].get(entry.pk, []) if entry else [],
+                "candidates": [summaries[day][c.pk] for c in resolution.candidates],
+                "error": (
+                    {"code": resolution.error[0], "detail": resolution.error[1]}
+                    if resolution.error
+                    else None
+                ),
+            }
+        )
+    return result

@@ -1,0 +1,232 @@
+"""The code checker: a CSV file in, the same file out with what the registry says added.
+
+The client names the column holding codes (or names, or identifiers) and, optionally, a column
+of dates to check each row as at. Every row comes back, in order, with seven columns appended
+(:data:`ADDED_COLUMNS`): the matched code, its name, entity type and status as at the row's
+date, the live code(s) it leads to, its URI, and a note for anything a person should look at
+(terminated, not yet operative, unknown, malformed, ambiguous, empty, a bad date).
+
+The file is read and written a chunk of rows at a time, each chunk resolved with a handful of
+bulk queries (``api.v1.bulk``), so memory stays flat whatever the file's length: only one chunk
+and a bounded cache of recent answers (files repeat their codes) are held at once.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import io
+import re
+from collections import OrderedDict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import IO, Any
+
+from .bulk import Item, describe_all, resolve
+
+ADDED_COLUMNS = [
+    "matched_code",
+    "matched_name",
+    "matched_entity_type",
+    "matched_status",
+    "current_codes",
+    "matched_uri",
+    "note",
+]
+CHUNK_ROWS = 1000
+_CACHE_SIZE = 20_000
+_UK_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
+
+
+class CheckerError(Exception):
+    """A problem with the request as a whole (no such column, an empty file), reported before
+    any output is sent. ``parameter`` names what was wrong."""
+
+    def __init__(self, parameter: str, reason: str):
+        super().__init__(reason)
+        self.parameter = parameter
+        self.reason = reason
+
+
+@dataclass
+class Options:
+    column: str
+    date: dt.date
+    date_column: str | None = None
+    register: str = "statistical-geography"
+    entity_types: list[str] | None = None
+
+
+def open_text(binary: IO[bytes]) -> IO[str]:
+    """Text from an uploaded file: UTF-8 (with or without a byte-order mark) unless the start
+    of the file is not UTF-8, in which case Windows-1252, which is what spreadsheets save as
+    "CSV" on Windows. Undecodable bytes are replaced, never fatal."""
+    head = binary.read(65536)
+    binary.seek(0)
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+        encoding = "utf-8-sig"
+    except UnicodeDecodeError:
+        encoding = "cp1252"
+    return io.TextIOWrapper(binary, encoding=encoding, errors="replace", newline="")
+
+
+def _dialect(first_line: str) -> str:
+    for delimiter in (",", "\t", ";"):
+        if delimiter in first_line:
+            return delimiter
+    return ","
+
+
+def _find_column(header: list[str], wanted: str, parameter: str) -> int:
+    wanted_clean = wanted.strip()
+    for index, name in enumerate(header):
+        if name == wanted_clean:
+            return index
+    for index, name in enumerate(header):
+        if name.strip().casefold() == wanted_clean.casefold():
+            return index
+    if wanted_clean.isdigit() and 1 <= int(wanted_clean) <= len(header):
+        return int(wanted_clean) - 1
+    shown = ", ".join(repr(name) for name in header[:20])
+    raise CheckerError(
+        parameter,
+        f"the file has no column {wanted_clean[:60]!r}; its columns are {shown} "
+        "(or give a column number, from 1).",
+    )
+
+
+def _row_date(value: str) -> dt.date | None:
+    value = value.strip()
+    try:
+        if match := _UK_DATE.match(value):
+            day, month, year = (int(part) for part in match.groups())
+            return dt.date(year, month, day)
+        return dt.date.fromisoformat(value) if len(value) == 10 else None
+    except ValueError:
+        return None
+
+
+def note_for(result: dict[str, Any]) -> str:
+    """The note for one row: empty for a live match, otherwise what to look at."""
+    if result["error"]:
+        return f"{result['error']['code']}: {result['error']['detail']}"
+    match = result["match"]
+    if result["status"] == "terminated":
+        current = ", ".join(f"{c['key']} {c['name']}" for c in result["current"])
+        leads = f"now {current}" if current else "no current code"
+        return f"terminated on {match['terminated']}; {leads}"
+    if result["status"] is None:
+        return f"not yet operative on {result['date']} (operative from {match['operative']})"
+    return ""
+
+
+def added_values(result: dict[str, Any]) -> list[str]:
+    match = result["match"] or {}
+    entity_type = match.get("entity_type") or {}
+    return [
+        match.get("key", ""),
+        match.get("name", ""),
+        entity_type.get("key", ""),
+        result["status"] or "",
+        " ".join(current["key"] for current in result["current"]),
+        match.get("uri", ""),
+        note_for(result),
+    ]
+
+
+class Checker:
+    """Reads the header at once (so a bad column is an error before anything is sent), then
+    yields the checked file as encoded chunks."""
+
+    def __init__(self, text: IO[str], options: Options):
+        self.options = options
+        self.text = text
+        first = text.readline()
+        if not first.strip():
+            raise CheckerError("file", "the file is empty: it needs a header row naming columns.")
+        self.delimiter = _dialect(first)
+        self.reader = csv.reader(_chain(first, text), delimiter=self.delimiter)
+        self.header = next(self.reader)
+        self.column = _find_column(self.header, options.column, "column")
+        self.date_column = (
+            _find_column(self.header, options.date_column, "date_column")
+            if options.date_column
+            else None
+        )
+        self.cache: OrderedDict[tuple[str, dt.date], list[str]] = OrderedDict()
+
+    def __iter__(self) -> Iterator[bytes]:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, delimiter=self.delimiter, lineterminator="\r\n")
+        writer.writerow([*self.header, *ADDED_COLUMNS])
+        yield buffer.getvalue().encode("utf-8")
+        chunk: list[list[str]] = []
+        for row in self.reader:
+            chunk.append(row)
+            if len(chunk) >= CHUNK_ROWS:
+                yield self._check(chunk)
+                chunk = []
+        if chunk:
+            yield self._check(chunk)
+
+    def _check(self, rows: list[list[str]]) -> bytes:
+        keyed: list[tuple[str, dt.date] | str] = []
+        todo: dict[tuple[str, dt.date], Item] = {}
+        for row in rows:
+            value = row[self.column] if self.column < len(row) else ""
+            day = self.options.date
+            if self.date_column is not None:
+                raw = row[self.date_column] if self.date_column < len(row) else ""
+                parsed = _row_date(raw) if raw.strip() else self.options.date
+                if parsed is None:
+                    keyed.append(
+                        f"bad-date: {raw.strip()[:40]!r} is not a date (YYYY-MM-DD or DD/MM/YYYY)"
+                    )
+                    continue
+                day = parsed
+            key = (value, day)
+            keyed.append(key)
+            if key not in self.cache and key not in todo:
+                todo[key] = Item(value=value, date=day)
+        if todo:
+            results = describe_all(
+                resolve(
+                    list(todo.values()),
+                    self.options.date,
+                    name_register=self.options.register,
+                    entity_types=self.options.entity_types,
+                )
+            )
+            for key, result in zip(todo, results, strict=True):
+                self.cache[key] = added_values(result)
+                if len(self.cache) > _CACHE_SIZE:
+                    self.cache.popitem(last=False)
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, delimiter=self.delimiter, lineterminator="\r\n")
+        for row, key in zip(rows, keyed, strict=True):
+            if isinstance(key, str):
+                added = ["", "", "", "", "", "", key]
+            else:
+                added = self.cache.get(key) or self._recheck(key)
+            writer.writerow([*row, *added])
+        return buffer.getvalue().encode("utf-8")
+
+    def _recheck(self, key: tuple[str, dt.date]) -> list[str]:
+        # Only reached if the cache evicted a key resolved earlier in this same chunk, which
+        # needs a chunk larger than the cache; kept so correctness never depends on sizes.
+        [result] = describe_all(
+            resolve(
+                [Item(value=key[0], date=key[1])],
+                self.options.date,
+                name_register=self.options.register,
+                entity_types=self.options.entity_types,
+            )
+        )
+        return added_values(result)
+
+
+def _chain(first: str, rest: IO[str]) -> Iterator[str]:
+    yield first
+    yield from rest

@@ -1,0 +1,224 @@
+"""FilterSets for the lookup API's listings: query parameters in, plain queryset calls out.
+
+Invalid input is a 400 naming the parameter, never an empty list: django-filter's form errors
+become a ValidationError in its DRF backend, and the values the form cannot check (an entity
+type or parent that does not exist) raise :class:`~api.v1.problems.BadParameter` here.
+
+Names are matched on their folded form (``registry.text.fold``: case, accents and punctuation
+do not matter) against every name an entry has had, so an old name still finds it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import django_filters
+from django.db.models import Q
+from rest_framework.filters import OrderingFilter
+
+from registry.models import (
+    EVENT_KIND,
+    RELATION_KIND,
+    STATUS,
+    ChangeEvent,
+    ChangeLink,
+    Entry,
+    Name,
+    Relation,
+    State,
+    covering,
+)
+from registry.text import fold
+
+from . import params, reference
+from .problems import BadParameter
+
+# The deepest parent chain in the data is LSOA → MSOA → district → county → region → country
+# → union: six links.
+MAX_DEPTH = 6
+
+
+def descendants(parent: Entry, date: dt.date) -> Q:
+    """Entries within ``parent`` on ``date`` at any depth, as nested subqueries (no matter how
+    many there are, nothing is fetched into Python)."""
+    level = Relation.objects.filter(covering(date), kind=RELATION_KIND.PARENT, object=parent)
+    level = level.values("subject_id")
+    condition = Q(pk__in=level)
+    for _ in range(MAX_DEPTH - 1):
+        level = Relation.objects.filter(
+            covering(date), kind=RELATION_KIND.PARENT, object_id__in=level
+        ).values("subject_id")
+        condition |= Q(pk__in=level)
+    return condition
+
+
+def _keys(name: str, value: str, known: frozenset[str], what: str) -> list[str]:
+    keys = [key.strip() for key in value.split(",") if key.strip()]
+    unknown = [key for key in keys if key not in known]
+    if unknown:
+        raise BadParameter(name, f"there is no {what} {', '.join(map(repr, unknown[:5]))}.")
+    return keys
+
+
+class EntryFilter(django_filters.FilterSet):
+    name = django_filters.CharFilter(
+        method="filter_name",
+        help_text="Entries that have (or had) this name, ignoring case, accents and punctuation.",
+    )
+    name_prefix = django_filters.CharFilter(
+        method="filter_name_prefix",
+        help_text="Entries with a name that starts with this (case and accents ignored).",
+    )
+    q = django_filters.CharFilter(
+        method="filter_q",
+        help_text="Tolerant search: entries with a name containing every word given.",
+    )
+    entity_type = django_filters.CharFilter(
+        method="filter_entity_type",
+        help_text="Entity type code(s), comma-separated (`E06,E07`): entries of these types.",
+    )
+    status = django_filters.ChoiceFilter(
+        choices=STATUS.choices,
+        method="filter_status",
+        help_text="Status as at `date`.",
+    )
+    parent = django_filters.CharFilter(
+        method="filter_parent",
+        help_text="Key of an area the entries lie within on `date`, at any depth (`E06000060`).",
+    )
+    valid_on = django_filters.DateFilter(
+        method="filter_valid_on", help_text="Entries live on this date (YYYY-MM-DD)."
+    )
+    changed_after = django_filters.DateFilter(
+        method="filter_nothing",
+        help_text="Entries with a change event, or a new state, name or parent, on or after "
+        "this date.",
+    )
+    changed_before = django_filters.DateFilter(
+        method="filter_nothing",
+        help_text="… on or before this date (with or without `changed_after`).",
+    )
+
+    class Meta:
+        model = Entry
+        fields: list[str] = []
+
+    @property
+    def date(self) -> dt.date:
+        return params.as_at(self.request.query_params)[0]
+
+    def filter_queryset(self, queryset):
+        for name, value in self.data.items():
+            if isinstance(value, str):
+                params.check_text(name, value)
+        queryset = super().filter_queryset(queryset)
+        after = self.form.cleaned_data.get("changed_after")
+        before = self.form.cleaned_data.get("changed_before")
+        if after or before:
+            queryset = queryset.filter(self._changed(after, before))
+        return queryset
+
+    def filter_nothing(self, queryset, name, value):
+        return queryset
+
+    def filter_name(self, queryset, name, value):
+        return queryset.filter(pk__in=Name.objects.filter(folded=fold(value)).values("entry_id"))
+
+    def filter_name_prefix(self, queryset, name, value):
+        if not fold(value):
+            return queryset
+        return queryset.filter(pk__in=Name.objects.starting_with(value).values("entry_id"))
+
+    def filter_q(self, queryset, name, value):
+        names = Name.objects.all()
+        words = fold(value).split()
+        if not words:
+            return queryset
+        for word in words:
+            names = names.filter(folded__contains=word)
+        return queryset.filter(pk__in=names.values("entry_id"))
+
+    def filter_entity_type(self, queryset, name, value):
+        keys = _keys(name, value, reference.entity_type_keys(), "entity type")
+        return queryset.filter(
+            pk__in=State.objects.filter(entity_type__key__in=keys).values("entry_id")
+        )
+
+    def filter_status(self, queryset, name, value):
+        return queryset.filter(
+            pk__in=State.objects.filter(covering(self.date), status=value).values("entry_id")
+        )
+
+    def filter_parent(self, queryset, name, value):
+        parent = Entry.objects.filter(key=value.strip()).order_by("register_id").first()
+        if parent is None:
+            raise BadParameter(name, f"there is no entry with the key {value.strip()[:40]!r}.")
+        return queryset.filter(descendants(parent, self.date))
+
+    def filter_valid_on(self, queryset, name, value):
+        return queryset.valid_on(value)
+
+    @staticmethod
+    def _changed(after: dt.date | None, before: dt.date | None) -> Q:
+        def dated(field: str) -> Q:
+            condition = Q()
+            if after:
+                condition &= Q(**{f"{field}__gte": after})
+            if before:
+                condition &= Q(**{f"{field}__lte": before})
+            return condition
+
+        starts = dated("valid_from")
+        events = ChangeEvent.objects.filter(dated("date"))
+        return (
+            Q(pk__in=State.objects.filter(starts).values("entry_id"))
+            | Q(pk__in=Name.objects.filter(starts).values("entry_id"))
+            | Q(
+                pk__in=Relation.objects.filter(starts, kind=RELATION_KIND.PARENT).values(
+                    "subject_id"
+                )
+            )
+            | Q(pk__in=ChangeLink.objects.filter(event__in=events).values("predecessor_id"))
+            | Q(pk__in=ChangeLink.objects.filter(event__in=events).values("successor_id"))
+        )
+
+
+class ChangeEventFilter(django_filters.FilterSet):
+    kind = django_filters.ChoiceFilter(choices=EVENT_KIND.choices, help_text="The kind of change.")
+    date_from = django_filters.DateFilter(
+        field_name="date", lookup_expr="gte", help_text="Events on or after this date."
+    )
+    date_to = django_filters.DateFilter(
+        field_name="date", lookup_expr="lte", help_text="Events on or before this date."
+    )
+    code = django_filters.CharFilter(
+        method="filter_code", help_text="Events that link this code (as predecessor or successor)."
+    )
+
+    class Meta:
+        model = ChangeEvent
+        fields: list[str] = []
+
+    def filter_code(self, queryset, name, value):
+        params.check_text(name, value)
+        links = ChangeLink.objects.filter(
+            Q(predecessor__key=value.strip()) | Q(successor__key=value.strip())
+        )
+        return queryset.filter(pk__in=links.values("event_id"))
+
+
+class StrictOrderingFilter(OrderingFilter):
+    """DRF's OrderingFilter, but an unknown ordering is a 400 rather than silently ignored."""
+
+    ordering_fields = ["key"]
+    ordering_description = "`key` (the default) or `-key` for reverse order."
+
+    def get_ordering(self, request, queryset, view):
+        value = request.query_params.get(self.ordering_param)
+        if value:
+            fields = [term.strip() for term in value.split(",")]
+            valid = {"key", "-key"}
+            if not all(field in valid for field in fields) or len(fields) != 1:
+                raise BadParameter(self.ordering_param, "must be `key` or `-key`.")
+            return fields
+        return self.get_default_ordering(view)

@@ -1,0 +1,34 @@
+"""Request parsers for the code checker: a CSV body (``text/csv``), spooled to a temporary
+file as it arrives so a large upload never sits in memory whole."""
+
+import tempfile
+
+from django.conf import settings
+from rest_framework.parsers import BaseParser
+
+from .problems import PayloadTooLarge
+
+# Files up to this size stay in memory; larger ones go to a temporary file on disk.
+_SPOOL_BYTES = 4 * 1024 * 1024
+
+
+def max_upload_bytes() -> int:
+    return getattr(settings, "REGISTRY_CHECKER_MAX_BYTES", 200 * 1024 * 1024)
+
+
+class CSVParser(BaseParser):
+    media_type = "text/csv"
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        """The body as a binary file positioned at its start."""
+        spool = tempfile.SpooledTemporaryFile(max_size=_SPOOL_BYTES)  # noqa: SIM115
+        limit, size = max_upload_bytes(), 0
+        if stream is not None:
+            while block := stream.read(65536):
+                size += len(block)
+                if size > limit:
+                    spool.close()
+                    raise PayloadTooLarge(f"The file is larger than {limit} bytes.")
+                spool.write(block)
+        spool.seek(0)
+        return spool

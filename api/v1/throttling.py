@@ -1,0 +1,38 @@
+"""Per-client rate limits for the lookup API.
+
+Reads need no key, so a client is its address (``X-Forwarded-For`` when behind a proxy, as DRF
+reads it). The rates are ``REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]`` in settings, under the
+scopes ``lookup`` (single reads) and ``bulk`` (bulk lookups and checked files), generous by
+default; a client over its rate gets a 429 with ``Retry-After``. The rate is read on every
+request rather than once at import, so changing the setting (or a test overriding it) takes
+effect at once.
+"""
+
+from rest_framework.settings import api_settings
+from rest_framework.throttling import SimpleRateThrottle
+
+
+class ClientRateThrottle(SimpleRateThrottle):
+    """Counts requests per client address within the scope's period."""
+
+    def get_rate(self):
+        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+
+    def allow_request(self, request, view):
+        # Resolve the rate here, not in __init__, so a changed setting applies at once.
+        self.rate = self.get_rate()
+        if self.rate is None:
+            return True
+        self.num_requests, self.duration = self.parse_rate(self.rate)
+        return super().allow_request(request, view)
+
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+class LookupThrottle(ClientRateThrottle):
+    scope = "lookup"
+
+
+class BulkThrottle(ClientRateThrottle):
+    scope = "bulk"
