@@ -3,9 +3,7 @@ reconciliation service."""
 
 from django.urls import include, path
 
-from . import views
-
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", include("api.site_urls")),
     path("api/v1/", include("api.v1.urls")),
 ]

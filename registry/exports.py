@@ -32,6 +32,7 @@ from .models import (
     State,
 )
 from .queries import today
+from .uris import entry_uri
 
 CHUNK = 2000
 
@@ -89,6 +90,47 @@ class EntryFacts:
             identifiers=sorted({(i["scheme"], i["value"]) for i in doc.identifiers}),
             events=[event.key for event in doc.events],
         )
+
+
+CSV_HEADER = [
+    "register",
+    "key",
+    "uri",
+    "name",
+    "name_cy",
+    "status",
+    "entity_type",
+    "operative",
+    "terminated",
+    "parents",
+    "governed_by",
+    "replaces",
+    "replaced_by",
+    "identifiers",
+    "date",
+]
+
+
+def csv_row(facts: EntryFacts) -> list[str]:
+    """One CSV row (columns :data:`CSV_HEADER`); several values in a cell are separated by
+    spaces, each written ``hierarchy:key`` or ``scheme:value`` where it needs a label."""
+    return [
+        facts.register,
+        facts.key,
+        entry_uri(facts.register, facts.key),
+        facts.name or "",
+        facts.name_cy or "",
+        facts.status or "",
+        facts.entity_type or "",
+        facts.operative.isoformat() if facts.operative else "",
+        facts.terminated.isoformat() if facts.terminated else "",
+        " ".join(f"{h}:{key}" for h, (_reg, key) in sorted(facts.parents.items())),
+        " ".join(key for _reg, key in facts.governed_by),
+        " ".join(key for _reg, key in facts.replaces),
+        " ".join(key for _reg, key in facts.replaced_by),
+        " ".join(f"{scheme}:{value}" for scheme, value in facts.identifiers),
+        facts.date.isoformat(),
+    ]
 
 
 def _covers(start: dt.date | None, end: dt.date | None, day: dt.date) -> bool:

@@ -1,0 +1,1087 @@
+"""Persistent URIs and the documents about them.
+
+``/id/{register}/{key}`` names a thing and answers 303 See Other to ``/doc/{register}/{key}``,
+the document about it, keeping the query string. Every document comes in every format
+(HTML, JSON, JSON-LD, Turtle, RDF/XML, N-Triples, CSV), chosen by suffix or ``Accept``
+(``api.negotiation``), as at any date (``?date=YYYY-MM-DD``, default today).
+
+Documents are public reference data that change only when the registry does, so each
+answer carries an ETag and Last-Modified computed *before* any rendering, from the entry
+(or page) asked for, the date, the format and the registry's data version (the newest
+:class:`~registry.models.Version`, which every change writes). A conditional request is
+answered 304 from those alone, and a rendered body is kept in the cache under the same
+validator, so a repeated request is a few indexed queries and a cache read.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+from urllib.parse import urlencode
+
+from django.core.cache import cache
+from django.db.models import Count
+from django.db.models.functions import ExtractYear
+from django.http import Http404, HttpResponse, HttpResponseBase, StreamingHttpResponse
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.cache import get_conditional_response
+from django.utils.http import http_date
+from rest_framework import exceptions
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from registry import exports, rdf
+from registry.documents import EventSummary, Link, describe, names_on
+from registry.models import (
+    EVENT_KIND,
+    RELATION_KIND,
+    STATUS,
+    ChangeEvent,
+    ChangeLink,
+    Entry,
+    Identifier,
+    Register,
+    Relation,
+    State,
+    Version,
+    covering,
+)
+from registry.queries import ancestors, today
+from registry.uris import EVENTS, base
+
+from .negotiation import RegistryContentNegotiation
+from .renderers import (
+    DOCUMENT_RENDERERS,
+    MACHINE_FORMATS,
+    RDF_RENDERERS,
+    HTMLRenderer,
+    JSONRenderer,
+    Representation,
+)
+
+# Bump when templates or representations change, so validators and cached bodies renew.
+RENDER_VERSION = "1"
+CACHE_SECONDS = 3600
+LISTING_PAGE = 100
+CHILDREN_PAGE = 50
+FORMATS = [
+    ("html", "HTML"),
+    ("json", "JSON"),
+    ("jsonld", "JSON-LD"),
+    ("ttl", "Turtle"),
+    ("rdf", "RDF/XML"),
+    ("nt", "N-Triples"),
+    ("csv", "CSV"),
+]
+# Hierarchies shown as the breadcrumb; the others (combined authorities) are listed apart.
+BREADCRUMB_SKIP = {"combined-authority"}
+
+
+# ---------------------------------------------------------------------------------------
+# Request parsing and validators
+
+
+def requested_date(request) -> tuple[dt.date, bool]:
+    """The as-at date of a request and whether it was asked for; a malformed one is a 400."""
+    value = request.GET.get("date")
+    if value is None or value == "":
+        return today(), False
+    try:
+        return dt.date.fromisoformat(value), True
+    except ValueError:
+        raise exceptions.ParseError(
+            f"date must be a calendar date written YYYY-MM-DD, such as 2024-01-01; "
+            f"got {value[:40]!r}."
+        ) from None
+
+
+def data_version() -> tuple[int, dt.datetime | None]:
+    """The newest version's number and time: it changes whenever anything in the registry
+    changes, so it is part of every validator."""
+    row = Version.objects.order_by("-id").values_list("id", "recorded_at").first()
+    return row if row else (0, None)
+
+
+def registers() -> dict[str, Register]:
+    """The registers by slug, kept for a minute (there are three and they hardly change)."""
+    found = cache.get("registry:registers")
+    if found is None:
+        found = {register.slug: register for register in Register.objects.all()}
+        cache.set("registry:registers", found, 60)
+    return found
+
+
+def _etag(*parts: Any) -> str:
+    digest = hashlib.blake2b(repr(parts).encode(), digest_size=12).hexdigest()
+    return f'"{digest}"'
+
+
+def _last_modified(changed: dt.datetime | None, date: dt.date, explicit: bool) -> int | None:
+    """When a representation last changed: the last change to the registry or, for the
+    default "today" view, the start of today (it moves on at midnight)."""
+    moments = [changed] if changed else []
+    if not explicit:
+        moments.append(
+            timezone.make_aware(
+                dt.datetime.combine(date, dt.time.min), timezone.get_default_timezone()
+            )
+        )
+    return int(max(moments).timestamp()) if moments else None
+
+
+def _content_type(renderer) -> str:
+    # text/* types default to ISO-8859-1 without a charset; JSON, JSON-LD, N-Triples and
+    # RDF/XML are UTF-8 by definition (RDF/XML declares it in its XML declaration).
+    if renderer.media_type.startswith("text/"):
+        return f"{renderer.media_type}; charset=utf-8"
+    return renderer.media_type
+
+
+def public_headers(response: HttpResponseBase, machine: bool) -> HttpResponseBase:
+    response["Cache-Control"] = f"public, max-age={CACHE_SECONDS}"
+    if machine:
+        response["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+def _accepts_html(request) -> bool:
+    """Whether an error is best told as a page: the document view's negotiated format if
+    there is one, else HTML or JSON by ``Accept``."""
+    accepted = getattr(request, "accepted_renderer", None)
+    if accepted is not None:
+        return isinstance(accepted, HTMLRenderer)
+    try:
+        renderer, _ = RegistryContentNegotiation().select_renderer(
+            Request(getattr(request, "_request", request)), [HTMLRenderer(), JSONRenderer()]
+        )
+    except (exceptions.NotAcceptable, Http404):
+        return False
+    return isinstance(renderer, HTMLRenderer)
+
+
+def error_response(request, status: int, detail: str, *, html: bool | None = None, **extra):
+    """A short error: an HTML page for people, JSON for programs."""
+    if html is None:
+        html = _accepts_html(request)
+    data = {"detail": detail, **extra}
+    if html:
+        body = render_to_string("api/error.html", {"status": status, **data}, request=request)
+        return HttpResponse(body, status=status, content_type="text/html; charset=utf-8")
+    response = HttpResponse(
+        JSONRenderer().render(data), status=status, content_type="application/json"
+    )
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+# ---------------------------------------------------------------------------------------
+# Finding entries
+
+
+@dataclass
+class Lookup:
+    """The outcome of looking up ``register/key``: an entry, or the response to send."""
+
+    entry: Entry | None = None
+    response: HttpResponseBase | None = None
+
+
+def close_matches(register: Register, key: str, limit: int = 3) -> list[Link]:
+    """Existing keys next to ``key`` in the register (the same entity type first), for a
+    404 page: E07999999 suggests the highest E07 codes."""
+    entries = Entry.objects.filter(register=register)
+    prefix = key[:3]
+    above = list(entries.filter(key__gt=key, key__startswith=prefix).order_by("key")[:limit])
+    below = list(entries.filter(key__lt=key, key__startswith=prefix).order_by("-key")[:limit])
+    found = sorted(below + above, key=lambda e: e.key)
+    labels = names_on(found, today())
+    return [Link(register.slug, e.key, labels.get(e.pk, e.key)) for e in found]
+
+
+def find_entry(request, register_slug: str, key: str, suffix: str = "", kind: str = "doc"):
+    """The entry ``register_slug/key``, or the response to give instead: 404 for an unknown
+    register or key (with close matches), 400 for a key the register could never hold, and
+    a redirect to the upper-case key when only the case was wrong."""
+    register = registers().get(register_slug)
+    if register is None:
+        return Lookup(
+            response=error_response(
+                request,
+                404,
+                f"There is no register called {register_slug!r}.",
+                registers=sorted(registers()),
+            )  # fmt: skip
+        )
+    if not re.match(register.key_pattern, key):
+        if re.match(register.key_pattern, key.upper()):
+            target = f"/{kind}/{register.slug}/{key.upper()}{suffix}"
+            query = request.META.get("QUERY_STRING")
+            response = HttpResponse(status=301)
+            response["Location"] = f"{target}?{query}" if query else target
+            return Lookup(response=response)
+        return Lookup(
+            response=error_response(
+                request,
+                400,
+                f"{key[:40]!r} is not a well-formed key in the {register.slug} register: keys "
+                f"match the pattern {register.key_pattern}.",
+            )
+        )
+    entry = Entry.objects.select_related("register").filter(register=register, key=key).first()
+    if entry is None:
+        matches = close_matches(register, key)
+        return Lookup(
+            response=error_response(
+                request,
+                404,
+                f"{key} is a well-formed {register.slug} key, but the registry holds no entry "
+                f"with it.",
+                register=register.slug,
+                key=key,
+                close_matches=[link.as_dict() for link in matches],
+                search=f"/search?{urlencode({'q': key})}",
+            )
+        )
+    return Lookup(entry=entry)
+
+
+# ---------------------------------------------------------------------------------------
+# /id/… : 303 See Other to the document
+
+
+def _see_other(location: str, request) -> HttpResponse:
+    query = request.META.get("QUERY_STRING")
+    response = HttpResponse(status=303)
+    # A path, not an absolute URL: the document lives on whichever host resolved the URI.
+    response["Location"] = f"{location}?{query}" if query else location
+    return public_headers(response, machine=True)
+
+
+def resolve_entry(request, register: str, key: str, format: str | None = None):
+    """``/id/{register}/{key}[.fmt]`` → 303 to ``/doc/{register}/{key}[.fmt]``."""
+    suffix = f".{format}" if format else ""
+    if register == EVENTS:
+        if not ChangeEvent.objects.filter(key=key).exists():
+            return error_response(request, 404, f"There is no change event {key[:100]!r}.")
+        return _see_other(f"/doc/{EVENTS}/{key}{suffix}", request)
+    found = find_entry(request, register, key, suffix, kind="id")
+    if found.response is not None:
+        return found.response
+    return _see_other(f"/doc/{register}/{key}{suffix}", request)
+
+
+def resolve_register(request, register: str, format: str | None = None):
+    """``/id/{register}`` → 303 to the register's listing."""
+    suffix = f".{format}" if format else ""
+    if register != EVENTS and register not in registers():
+        return error_response(request, 404, f"There is no register called {register!r}.")
+    return _see_other(f"/doc/{register}{suffix}", request)
+
+
+def resolve_term(request, term: str):
+    """``/def/{term}`` → 303 to the vocabulary document, at the term."""
+    response = HttpResponse(status=303)
+    response["Location"] = f"/def/#{term}"
+    return public_headers(response, machine=True)
+
+
+# ---------------------------------------------------------------------------------------
+# Documents
+
+
+class DocumentView(APIView):
+    """A document in every format, with validators computed before rendering.
+
+    Subclasses implement :meth:`target` (find what the URL names, or return a response
+    such as a 404), :meth:`version_of` (what, besides the data version, its content
+    depends on) and :meth:`represent`.
+    """
+
+    renderer_classes = DOCUMENT_RENDERERS
+    content_negotiation_class = RegistryContentNegotiation
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_classes: list = []
+    # Not part of the lookup API's OpenAPI description.
+    schema = None
+    describes = True
+
+    def perform_content_negotiation(self, request, force=False):
+        try:
+            return super().perform_content_negotiation(request)
+        except Exception:
+            if force:
+                # Errors found while negotiating (406, unknown suffix) are told in JSON.
+                return JSONRenderer(), JSONRenderer.media_type
+            raise
+
+    def target(self, request, date: dt.date, **kwargs) -> Any:
+        raise NotImplementedError
+
+    def version_of(self, target: Any) -> Any:
+        return None
+
+    def represent(self, request, target: Any, date: dt.date, explicit: bool) -> Representation:
+        raise NotImplementedError
+
+    def thing_uri(self, target: Any) -> str | None:
+        return None
+
+    def get(self, request, format=None, **kwargs):
+        date, explicit = requested_date(request)
+        target = self.target(request, date, **kwargs)
+        if isinstance(target, HttpResponseBase):
+            return target
+        renderer = request.accepted_renderer
+        version, changed = data_version()
+        query = sorted((k, v) for k, v in request.GET.items() if k != "format")
+        etag = _etag(
+            RENDER_VERSION,
+            base(),
+            type(self).__name__,
+            sorted(kwargs.items()),
+            query,
+            renderer.format,
+            date.isoformat(),
+            explicit,
+            version,
+            self.version_of(target),
+        )
+        last_modified = _last_modified(changed, date, explicit)
+        response = get_conditional_response(request, etag=etag, last_modified=last_modified)
+        if response is None:
+            body = cache.get(f"document:{etag}")
+            if body is None:
+                representation = self.represent(request, target, date, explicit)
+                body = renderer.render(representation, renderer.media_type, {"request": request})
+                cache.set(f"document:{etag}", body, CACHE_SECONDS)
+            response = HttpResponse(body, content_type=_content_type(renderer))
+        response["ETag"] = etag
+        if last_modified is not None:
+            response["Last-Modified"] = http_date(last_modified)
+        uri = self.thing_uri(target)
+        if uri:
+            response["Link"] = f'<{uri}>; rel="describes"'
+        return public_headers(response, machine=renderer.format in MACHINE_FORMATS)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        accepted = getattr(request, "accepted_renderer", None)
+        if isinstance(response, Response) and not isinstance(accepted, HTMLRenderer | JSONRenderer):
+            # An error raised in a view (a bad date, say) cannot be told in Turtle or CSV.
+            request.accepted_renderer = JSONRenderer()
+            request.accepted_media_type = JSONRenderer.media_type
+        return super().finalize_response(request, response, *args, **kwargs)
+
+
+def _formats(path: str, request) -> list[dict[str, str]]:
+    date = request.GET.get("date")
+    query = f"?{urlencode({'date': date})}" if date else ""
+    return [
+        {"label": label, "url": f"{path}.{fmt}{query}", "format": fmt} for fmt, label in FORMATS
+    ]
+
+
+class EntryRepresentation(Representation):
+    template_name = "api/entry.html"
+
+    def __init__(self, request, entry: Entry, date: dt.date, explicit: bool):
+        self.request = request
+        self.entry = entry
+        self.date = date
+        self.explicit = explicit
+
+    @cached_property
+    def doc(self):
+        return describe(self.entry, self.date)
+
+    @cached_property
+    def seen_on(self) -> dt.date:
+        life = self.doc.state.lifetime
+        if life.terminated and self.date > life.terminated:
+            return life.terminated
+        if life.operative and self.date < life.operative:
+            return life.operative
+        return self.date
+
+    def as_json(self):
+        return self.doc.as_dict()
+
+    def as_graph(self):
+        return rdf.entry_graph(self.doc, explicit_date=self.explicit)
+
+    def as_rows(self):
+        return exports.CSV_HEADER, [exports.csv_row(exports.EntryFacts.from_document(self.doc))]
+
+    def breadcrumb(self) -> list[Link]:
+        chain = [
+            entry
+            for hierarchy, entry in ancestors(self.entry, self.seen_on)
+            if hierarchy not in BREADCRUMB_SKIP
+        ]
+        labels = names_on(chain, self.date)
+        return [Link(e.register.slug, e.key, labels.get(e.pk, e.key)) for e in reversed(chain)]
+
+    def children(self) -> dict[str, Any]:
+        """Entries directly within this one on the date, counted by entity type, with one
+        page of the chosen type."""
+        day = self.seen_on
+        within = Relation.objects.filter(
+            covering(day), kind=RELATION_KIND.PARENT, object=self.entry
+        ).values("subject_id")
+        counts = list(
+            State.objects.filter(covering(day), entry_id__in=within)
+            .values("entity_type__key", "entity_type_id")
+            .annotate(n=Count("id"))
+            .order_by("entity_type__key")
+        )
+        if not counts:
+            return {"groups": [], "total": 0}
+        type_names = names_on(
+            list(Entry.objects.filter(pk__in=[row["entity_type_id"] for row in counts])), today()
+        )
+        groups = [
+            {
+                "type": row["entity_type__key"],
+                "name": type_names.get(row["entity_type_id"], row["entity_type__key"]),
+                "count": row["n"],
+            }
+            for row in counts
+        ]
+        chosen = self.request.GET.get("children")
+        group = next((g for g in groups if g["type"] == chosen), groups[0])
+        page = _page_number(self.request.GET.get("page"))
+        pages = max(1, -(-group["count"] // CHILDREN_PAGE))
+        page = min(page, pages)
+        members = list(
+            Entry.objects.filter(
+                pk__in=State.objects.filter(
+                    covering(day), entry_id__in=within, entity_type__key=group["type"]
+                ).values("entry_id")
+            )
+            .select_related("register")
+            .order_by("key")[(page - 1) * CHILDREN_PAGE : page * CHILDREN_PAGE]
+        )
+        labels = names_on(members, self.date)
+        return {
+            "groups": groups,
+            "group": group,
+            "members": [Link(e.register.slug, e.key, labels.get(e.pk, e.key)) for e in members],
+            "page": page,
+            "pages": pages,
+            "total": sum(g["count"] for g in groups),
+        }
+
+    def timeline(self) -> list[dict[str, Any]]:
+        doc = self.doc
+        life = doc.state.lifetime
+        items: list[dict[str, Any]] = []
+        if life.operative:
+            items.append({"date": life.operative, "what": "Operative: the code came into use"})
+        for name in doc.names:
+            start = name["valid_from"]
+            if start and life.operative and start > life.operative.isoformat():
+                language = "Welsh" if name["language"] == "cy" else "English"
+                items.append(
+                    {
+                        "date": dt.date.fromisoformat(start),
+                        "what": f"{language} {name['kind']} name became “{name['text']}”",
+                    }
+                )
+        for event in doc.events:
+            items.append({"date": event.date, "event": event})
+        if life.terminated:
+            items.append({"date": life.terminated, "what": "Terminated: last day in use"})
+        return sorted(items, key=lambda item: (item["date"], "event" in item))
+
+    def entity_members(self) -> dict[str, Any] | None:
+        if self.entry.register.slug != "statistical-entity":
+            return None
+        states = State.objects.filter(covering(self.date), entity_type=self.entry)
+        return {
+            "live": states.filter(status=STATUS.LIVE).count(),
+            "terminated": states.filter(status=STATUS.TERMINATED).count(),
+        }
+
+    def context(self):
+        doc = self.doc
+        path = f"/doc/{doc.register}/{doc.key}"
+        return {
+            "doc": doc,
+            "data": doc.as_dict(),
+            "register": self.entry.register,
+            "date": self.date,
+            "explicit": self.explicit,
+            "today": today(),
+            "seen_on": self.seen_on,
+            "breadcrumb": self.breadcrumb(),
+            "combined": [link for h, link in sorted(doc.parents.items()) if h in BREADCRUMB_SKIP],
+            "children": self.children(),
+            "timeline": self.timeline(),
+            "entity_members": self.entity_members(),
+            "formats": _formats(path, self.request),
+            "path": path,
+            "ons_uri": rdf.ons_uri(doc.key) if doc.register == "statistical-geography" else None,
+        }
+
+
+def _page_number(value: str | None) -> int:
+    if value is None or value == "":
+        return 1
+    if not value.isdigit() or int(value) < 1:
+        raise exceptions.ParseError(f"page must be a whole number from 1; got {value[:20]!r}.")
+    return int(value)
+
+
+class EntryView(DocumentView):
+    """``/doc/{register}/{key}[.fmt]``: everything about one entry as at a date."""
+
+    def target(self, request, date, register=None, key=None):
+        suffix = f".{self.format_kwarg}" if self.format_kwarg else ""
+        found = find_entry(request, register, key, suffix)
+        return found.response if found.response is not None else found.entry
+
+    def version_of(self, entry):
+        return entry.version
+
+    def thing_uri(self, entry):
+        return rdf.entry_uri(entry.register.slug, entry.key)
+
+    def represent(self, request, entry, date, explicit):
+        return EntryRepresentation(request, entry, date, explicit)
+
+
+# ---------------------------------------------------------------------------------------
+# Change events
+
+
+def describe_event(event: ChangeEvent) -> EventSummary:
+    """A change event with its predecessors and successors, named as on its date."""
+    links = list(
+        ChangeLink.objects.filter(event=event).select_related(
+            "predecessor__register", "successor__register"
+        )
+    )
+    others = [e for link in links for e in (link.predecessor, link.successor) if e]
+    labels = names_on(others, event.date)
+    summary = EventSummary(
+        event.key, event.date, event.kind, event.instrument_id, event.instrument_title, [], []
+    )
+    for side, found in (("predecessor", summary.predecessors), ("successor", summary.successors)):
+        seen = set()
+        for link in links:
+            other = getattr(link, side)
+            if other is not None and other.pk not in seen:
+                seen.add(other.pk)
+                found.append(Link(other.register.slug, other.key, labels.get(other.pk, other.key)))
+        found.sort(key=lambda link: link.key)
+    return summary
+
+
+EVENT_CSV_HEADER = ["key", "uri", "date", "kind", "instrument_id", "instrument_title",
+                    "predecessors", "successors"]  # fmt: skip
+
+
+def _event_row(event: EventSummary) -> list[Any]:
+    return [
+        event.key,
+        event.uri,
+        event.date.isoformat(),
+        event.kind,
+        event.instrument_id,
+        event.instrument_title,
+        " ".join(link.key for link in event.predecessors),
+        " ".join(link.key for link in event.successors),
+    ]
+
+
+class EventRepresentation(Representation):
+    template_name = "api/event.html"
+
+    def __init__(self, request, event: ChangeEvent):
+        self.request = request
+        self.summary = describe_event(event)
+        self.note = event.note
+
+    def as_json(self):
+        return {**self.summary.as_dict(), "note": self.note}
+
+    def as_graph(self):
+        licence = "; ".join({r.licence for r in registers().values()})
+        return rdf.event_graph(self.summary, licence)
+
+    def as_rows(self):
+        return EVENT_CSV_HEADER, [_event_row(self.summary)]
+
+    def context(self):
+        path = f"/doc/{EVENTS}/{self.summary.key}"
+        return {
+            "event": self.summary,
+            "note": self.note,
+            "kind_label": EVENT_KIND(self.summary.kind).label,
+            "formats": _formats(path, self.request),
+            "path": path,
+        }
+
+
+class EventView(DocumentView):
+    """``/doc/change-event/{key}[.fmt]``: one change event."""
+
+    def target(self, request, date, key=None):
+        event = ChangeEvent.objects.filter(key=key).first()
+        if event is None:
+            return error_response(
+                request,
+                404,
+                f"There is no change event {key[:100]!r}.",
+                html=isinstance(request.accepted_renderer, HTMLRenderer),
+            )
+        return event
+
+    def version_of(self, event):
+        return event.version
+
+    def thing_uri(self, event):
+        return rdf.event_uri(event.key)
+
+    def represent(self, request, event, date, explicit):
+        return EventRepresentation(request, event)
+
+
+# ---------------------------------------------------------------------------------------
+# Listings
+
+
+class ListingRepresentation(Representation):
+    """A page of a listing: items (dicts with at least key and name), paging and filters."""
+
+    def __init__(self, request, *, title, register, items, total, page, pages, filters, date,
+                 path, csv_header, csv_row, template_name, extra=None):  # fmt: skip
+        self.request = request
+        self.title = title
+        self.register = register
+        self.items = items
+        self.total = total
+        self.page = page
+        self.pages = pages
+        self.filters = filters
+        self.date = date
+        self.path = path
+        self.csv_header = csv_header
+        self.csv_row = csv_row
+        self.template_name = template_name
+        self.extra = extra or {}
+
+    def _page_url(self, page: int, fmt: str = "") -> str:
+        query = {k: v for k, v in self.request.GET.items() if k not in {"page", "format"}}
+        if page > 1:
+            query["page"] = str(page)
+        suffix = f".{fmt}" if fmt else ""
+        return f"{self.path}{suffix}" + (f"?{urlencode(query)}" if query else "")
+
+    def as_json(self):
+        fmt = (
+            self.request.accepted_renderer.format
+            if hasattr(self.request, "accepted_renderer")
+            else ""
+        )
+        fmt = fmt if fmt != "html" else ""
+        return {
+            "title": self.title,
+            "date": self.date.isoformat(),
+            "filters": self.filters,
+            "count": self.total,
+            "page": self.page,
+            "pages": self.pages,
+            "next": self._page_url(self.page + 1, fmt) if self.page < self.pages else None,
+            "previous": self._page_url(self.page - 1, fmt) if self.page > 1 else None,
+            "items": self.items,
+        }
+
+    def as_graph(self):
+        if self.register == EVENTS:
+            graph = rdf.bind_prefixes(rdf.Graph())
+            for item in self.items:
+                for triple in rdf.event_triples(item["summary"]):
+                    graph.add(triple)
+            return graph
+        return rdf.listing_graph(
+            self.register, self.title, self.items, f"{base()}{self._page_url(self.page)}"
+        )
+
+    def as_rows(self):
+        return self.csv_header, [self.csv_row(item) for item in self.items]
+
+    def context(self):
+        return {
+            "title": self.title,
+            "register": self.register,
+            "items": self.items,
+            "total": self.total,
+            "page": self.page,
+            "pages": self.pages,
+            "filters": self.filters,
+            "date": self.date,
+            "next": self._page_url(self.page + 1) if self.page < self.pages else None,
+            "previous": self._page_url(self.page - 1) if self.page > 1 else None,
+            "formats": [
+                {**f, "url": self._page_url(self.page, f["format"])}
+                for f in _formats(self.path, self.request)
+            ],
+            **self.extra,
+        }
+
+
+LISTING_CSV_HEADER = ["key", "uri", "name", "status", "entity_type"]
+
+
+class RegisterView(DocumentView):
+    """``/doc/{register}[.fmt]``: a register's entries as at a date, filtered by entity
+    type, status and parent, a page at a time."""
+
+    def target(self, request, date, register=None):
+        found = registers().get(register)
+        if found is None:
+            return error_response(
+                request,
+                404,
+                f"There is no register called {register!r}.",
+                html=isinstance(request.accepted_renderer, HTMLRenderer),
+            )
+        return found
+
+    def represent(self, request, register, date, explicit):
+        params = request.GET
+        entries = Entry.objects.filter(register=register)
+        filters: dict[str, str] = {}
+        if params.get("type"):
+            entity_type = params["type"].upper()
+            if not Entry.objects.filter(
+                register__slug="statistical-entity", key=entity_type
+            ).exists():
+                raise exceptions.ParseError(
+                    f"type must be an entity type code such as E06; {params['type'][:20]!r} is not one."
+                )
+            entries = entries.of_type(entity_type, date)
+            filters["type"] = entity_type
+        if params.get("status"):
+            status = params["status"]
+            if status not in STATUS.values:
+                raise exceptions.ParseError(
+                    f"status must be one of {', '.join(STATUS.values)}; got {status[:20]!r}."
+                )
+            entries = entries.filter(
+                pk__in=State.objects.filter(covering(date), status=status).values("entry_id")
+            )
+            filters["status"] = status
+        if params.get("parent"):
+            parent = Entry.objects.filter(key=params["parent"].upper()).first()
+            if parent is None:
+                raise exceptions.ParseError(
+                    f"parent must be the key of an entry; there is none called {params['parent'][:20]!r}."
+                )
+            entries = entries.children_of(parent, date)
+            filters["parent"] = parent.key
+        page = _page_number(params.get("page"))
+        total = entries.count()
+        pages = max(1, -(-total // LISTING_PAGE))
+        if page > pages:
+            raise exceptions.NotFound(f"There are only {pages} pages.")
+        members = list(entries.order_by("key")[(page - 1) * LISTING_PAGE : page * LISTING_PAGE])
+        labels = names_on(members, date)
+        states = {
+            entry_id: (status, entity_type)
+            for entry_id, status, entity_type in State.objects.filter(
+                covering(date), entry__in=members
+            ).values_list("entry_id", "status", "entity_type__key")
+        }
+        items = [
+            {
+                "key": e.key,
+                "uri": rdf.entry_uri(register.slug, e.key),
+                "name": labels.get(e.pk, e.key),
+                "status": states.get(e.pk, (None, None))[0],
+                "entity_type": states.get(e.pk, (None, None))[1],
+            }
+            for e in members
+        ]
+        type_choices = list(
+            Entry.objects.filter(register__slug="statistical-entity").order_by("key").values_list("key", flat=True)
+        ) if register.slug == "statistical-geography" else []  # fmt: skip
+        return ListingRepresentation(
+            request,
+            title=register.name,
+            register=register.slug,
+            items=items,
+            total=total,
+            page=page,
+            pages=pages,
+            filters=filters,
+            date=date,
+            path=f"/doc/{register.slug}",
+            csv_header=LISTING_CSV_HEADER,
+            csv_row=lambda item: [item[k] for k in LISTING_CSV_HEADER],
+            template_name="api/register.html",
+            extra={"register_obj": register, "type_choices": type_choices, "explicit": explicit},
+        )
+
+
+class EventListView(DocumentView):
+    """``/doc/change-event[.fmt]``: change events, filtered by year and kind."""
+
+    def target(self, request, date):
+        return EVENTS
+
+    def represent(self, request, _target, date, explicit):
+        params = request.GET
+        events = ChangeEvent.objects.all()
+        filters: dict[str, str] = {}
+        if params.get("year"):
+            year = params["year"]
+            if not (year.isdigit() and len(year) == 4):
+                raise exceptions.ParseError(
+                    f"year must be four digits, such as 2020; got {year[:20]!r}."
+                )
+            events = events.filter(date__year=int(year))
+            filters["year"] = year
+        if params.get("kind"):
+            kind = params["kind"]
+            if kind not in EVENT_KIND.values:
+                raise exceptions.ParseError(
+                    f"kind must be one of {', '.join(EVENT_KIND.values)}; got {kind[:30]!r}."
+                )
+            events = events.filter(kind=kind)
+            filters["kind"] = kind
+        page = _page_number(params.get("page"))
+        total = events.count()
+        pages = max(1, -(-total // LISTING_PAGE))
+        if page > pages:
+            raise exceptions.NotFound(f"There are only {pages} pages.")
+        members = list(
+            events.order_by("date", "key")[(page - 1) * LISTING_PAGE : page * LISTING_PAGE]
+        )
+        items = []
+        for event in members:
+            summary = describe_event(event)
+            items.append({**summary.as_dict(), "summary": summary})
+        return _EventListing(
+            request,
+            title="Change events",
+            register=EVENTS,
+            items=items,
+            total=total,
+            page=page,
+            pages=pages,
+            filters=filters,
+            date=date,
+            path=f"/doc/{EVENTS}",
+            csv_header=EVENT_CSV_HEADER,
+            csv_row=lambda item: _event_row(item["summary"]),
+            template_name="api/events.html",
+            extra={"kinds": EVENT_KIND.choices},
+        )
+
+
+class _EventListing(ListingRepresentation):
+    def as_json(self):
+        data = super().as_json()
+        data["items"] = [{k: v for k, v in item.items() if k != "summary"} for item in self.items]
+        return data
+
+
+# ---------------------------------------------------------------------------------------
+# Vocabulary and dataset description
+
+
+def identifier_schemes() -> list[str]:
+    schemes = set(Identifier.objects.values_list("scheme", flat=True).distinct())
+    return sorted(schemes | {"entity-code", "local-authority-code"})
+
+
+class VocabularyRepresentation(Representation):
+    template_name = "api/vocabulary.html"
+
+    def __init__(self, request):
+        self.request = request
+        self.schemes = identifier_schemes()
+
+    def as_graph(self):
+        return rdf.vocabulary_graph(self.schemes)
+
+    def as_json(self):
+        return {
+            "uri": rdf.vocabulary_uri(),
+            "terms": [
+                {
+                    "uri": str(rdf.REG(name)),
+                    "name": name,
+                    "kind": kind,
+                    "label": label,
+                    "comment": comment.format(base=rdf.vocabulary_uri()),
+                }
+                for name, kind, label, comment in rdf.TERMS
+            ],  # fmt: skip
+            "schemes": [{"uri": str(rdf.scheme_datatype(s)), "name": s} for s in self.schemes],
+        }
+
+    def as_rows(self):
+        data = self.as_json()
+        return ["uri", "name", "kind", "label"], [
+            [t["uri"], t["name"], t["kind"], t["label"]] for t in data["terms"]
+        ] + [[s["uri"], s["name"], "datatype", f"{s['name']} identifier"] for s in data["schemes"]]
+
+    def context(self):
+        return {**self.as_json(), "formats": _formats("/def", self.request)}
+
+
+class VocabularyView(DocumentView):
+    """``/def/``: the registry's own vocabulary, as HTML and RDF."""
+
+    describes = False
+
+    def target(self, request, date):
+        return "vocabulary"
+
+    def represent(self, request, target, date, explicit):
+        return VocabularyRepresentation(request)
+
+
+def register_summaries() -> list[dict[str, Any]]:
+    counts = dict(
+        Entry.objects.values("register__slug")
+        .annotate(n=Count("id"))
+        .values_list("register__slug", "n")
+    )
+    result = []
+    for slug, register in sorted(registers().items()):
+        first = (
+            Entry.objects.filter(register=register)
+            .order_by("key")
+            .values_list("key", flat=True)
+            .first()
+        )
+        result.append(
+            {
+                "slug": slug,
+                "name": register.name,
+                "description": register.description,
+                "licence": register.licence,
+                "attribution": register.attribution,
+                "entries": counts.get(slug, 0),
+                "example": first,
+            }
+        )
+    return result
+
+
+class VoidRepresentation(Representation):
+    def __init__(self, request):
+        self.request = request
+
+    def as_graph(self):
+        return rdf.void_graph(register_summaries())
+
+
+class VoidView(DocumentView):
+    """``/.well-known/void``: VoID and DCAT description of the registers and their dumps."""
+
+    renderer_classes = RDF_RENDERERS
+    describes = False
+
+    def target(self, request, date):
+        return "void"
+
+    def represent(self, request, target, date, explicit):
+        return VoidRepresentation(request)
+
+
+# ---------------------------------------------------------------------------------------
+# Bulk downloads
+
+
+def _gzip_stream(chunks: Iterator[str]) -> Iterator[bytes]:
+    """gzip-compress a stream of text chunks as they come, holding one chunk at a time."""
+    compressor = zlib.compressobj(6, zlib.DEFLATED, 31)  # 31: gzip header and trailer
+    for chunk in chunks:
+        data = compressor.compress(chunk.encode("utf-8"))
+        if data:
+            yield data
+    yield compressor.flush()
+
+
+def _csv_chunks(register: str, date: dt.date) -> Iterator[str]:
+    import csv
+    import io
+
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(exports.CSV_HEADER)
+    for n, facts in enumerate(exports.register_facts(register, date), 1):
+        writer.writerow(exports.csv_row(facts))
+        if n % 500 == 0:
+            yield out.getvalue()
+            out.seek(0)
+            out.truncate()
+    yield out.getvalue()
+
+
+def _ntriples_chunks(register: str, date: dt.date) -> Iterator[str]:
+    batch = []
+    for facts in exports.register_facts(register, date):
+        batch.append(facts)
+        if len(batch) == 500:
+            yield rdf.ntriples(rdf.register_dump_triples(batch))
+            batch = []
+    yield rdf.ntriples(rdf.register_dump_triples(batch))
+    if register == "statistical-geography":
+        # Change events link areas, so they travel with the areas' dump.
+        events = []
+        for event in exports.all_events():
+            events.append(event)
+            if len(events) == 500:
+                yield rdf.ntriples(t for e in events for t in rdf.event_triples(e))
+                events = []
+        yield rdf.ntriples(t for e in events for t in rdf.event_triples(e))
+
+
+DOWNLOADS = {"csv.gz": _csv_chunks, "nt.gz": _ntriples_chunks}
+
+
+def download(request, register: str, extension: str):
+    """``/downloads/{register}.csv.gz`` or ``.nt.gz``: the whole register as at today,
+    generated and gzip-compressed as it streams."""
+    if register not in registers() or extension not in DOWNLOADS:
+        return error_response(request, 404, f"There is no download called {register}.{extension}.")
+    date = today()
+    version, changed = data_version()
+    etag = _etag(RENDER_VERSION, base(), "download", register, extension, date.isoformat(), version)
+    last_modified = _last_modified(changed, date, explicit=False)
+    response = get_conditional_response(request, etag=etag, last_modified=last_modified)
+    if response is None:
+        chunks = DOWNLOADS[extension](register, date)
+        # The body is a gzip file to be saved (application/gzip), not a Content-Encoding that
+        # a browser would undo on the way.
+        response = StreamingHttpResponse(_gzip_stream(chunks), content_type="application/gzip")
+        name = f"{register}-{date.isoformat()}.{extension}"
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+    response["ETag"] = etag
+    response["Last-Modified"] = http_date(last_modified)
+    return public_headers(response, machine=True)
+
+
+def change_counts() -> list[dict[str, Any]]:
+    """Change events per year and kind, for the front page's chart."""
+    return list(
+        ChangeEvent.objects.annotate(year=ExtractYear("date"))
+        .values("year", "kind")
+        .annotate(n=Count("id"))
+        .order_by("year", "kind")
+    )

@@ -1,0 +1,346 @@
+"""The registry's own pages: the front page, search, the downloads page and the page that
+explains URIs, formats, APIs and licences. Each is a document like any other (HTML, and
+JSON where that helps a program), with the same validators and caching."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db.models import Count
+from django.http import HttpResponse
+from rest_framework import exceptions
+
+from registry.documents import names_on
+from registry.models import (
+    EVENT_KIND,
+    STATUS,
+    Entry,
+    Identifier,
+    Name,
+    Register,
+    State,
+    covering,
+)
+from registry.queries import today
+from registry.text import fold
+from registry.uris import dataset_description_uri, download_uri, entry_uri
+
+from .documents import (
+    DocumentView,
+    change_counts,
+    register_summaries,
+    registers,
+)
+from .renderers import HTMLRenderer, JSONRenderer, Representation
+
+# Colours from the GOV.UK Design System palette, one per kind of change (all reach 3:1
+# against white, as the bars are non-text content).
+KIND_COLOURS = {
+    "creation": "#00703c",
+    "termination": "#d4351c",
+    "recode": "#1d70b8",
+    "boundary-change": "#f47738",
+    "merge": "#4c2c92",
+    "split": "#5694ca",
+    "rename": "#b58840",
+    "complex": "#505a5f",
+}
+SEARCH_LIMIT = 50
+
+
+class Page(Representation):
+    """A page whose JSON form is its context (less anything only the template needs)."""
+
+    def __init__(self, template_name: str, context: dict[str, Any], json: Any = None):
+        self.template_name = template_name
+        self._context = context
+        self._json = json if json is not None else context
+
+    def context(self):
+        return self._context
+
+    def as_json(self):
+        return self._json
+
+
+class PageView(DocumentView):
+    renderer_classes = [HTMLRenderer, JSONRenderer]
+
+    def target(self, request, date, **kwargs):
+        return type(self).__name__
+
+
+# ---------------------------------------------------------------------------------------
+# Front page
+
+
+def chart(counts: list[dict[str, Any]], width: int = 720, height: int = 260) -> dict[str, Any]:
+    """Geometry of a stacked bar chart of change events by year and kind, for an SVG drawn
+    by the template: one bar per year, one segment per kind, each linking to its events."""
+    if not counts:
+        return {"bars": [], "width": width, "height": height, "ticks": [], "legend": []}
+    years = list(range(min(r["year"] for r in counts), max(r["year"] for r in counts) + 1))
+    by_year: dict[int, list[dict[str, Any]]] = {year: [] for year in years}
+    for row in counts:
+        by_year[row["year"]].append(row)
+    top = max(sum(r["n"] for r in rows) for rows in by_year.values())
+    # Round the scale up to a tidy number so the gridlines read well.
+    step = next(s for s in (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000) if top / s <= 5)
+    scale_max = step * -(-top // step)
+    left, bottom, top_pad = 44, 24, 8
+    plot_h = height - bottom - top_pad
+    slot = (width - left) / len(years)
+    bar_w = max(4.0, slot * 0.7)
+    kinds = [k for k in KIND_COLOURS if any(r["kind"] == k for r in counts)]
+    bars = []
+    for i, year in enumerate(years):
+        x = left + i * slot + (slot - bar_w) / 2
+        y = height - bottom
+        segments = []
+        for kind in kinds:
+            n = sum(r["n"] for r in by_year[year] if r["kind"] == kind)
+            if not n:
+                continue
+            h = plot_h * n / scale_max
+            y -= h
+            segments.append(
+                {
+                    "kind": kind,
+                    "label": EVENT_KIND(kind).label,
+                    "n": n,
+                    "y": round(y, 1),
+                    "h": round(max(h, 1.0), 1),
+                    "colour": KIND_COLOURS[kind],
+                    "href": f"/doc/change-event?year={year}&kind={kind}",
+                }
+            )
+        total = sum(r["n"] for r in by_year[year])
+        bars.append(
+            {
+                "year": year,
+                "x": round(x, 1),
+                "w": round(bar_w, 1),
+                "label_x": round(x + bar_w / 2, 1),
+                "total": total,
+                "segments": segments,
+            }
+        )
+    ticks = [
+        {"value": v, "y": round(height - bottom - plot_h * v / scale_max, 1)}
+        for v in range(0, scale_max + 1, step)
+    ]
+    legend = [{"kind": k, "label": EVENT_KIND(k).label, "colour": KIND_COLOURS[k]} for k in kinds]
+    return {
+        "bars": bars,
+        "width": width,
+        "height": height,
+        "ticks": ticks,
+        "legend": legend,
+        "left": left,
+        "baseline": height - bottom,
+        "label_y": height - 6,
+    }
+
+
+class HomeView(PageView):
+    """``/``: what the registry holds, at a glance."""
+
+    def represent(self, request, target, date, explicit):
+        register_rows = list(
+            Register.objects.annotate(entry_count=Count("entries")).order_by("slug")
+        )
+        live = list(
+            State.objects.filter(
+                covering(date), status=STATUS.LIVE, entry__register__slug="statistical-geography"
+            )
+            .values("entity_type_id", "entity_type__key")
+            .annotate(n=Count("id"))
+            .order_by("entity_type__key")
+        )
+        names = names_on(
+            list(Entry.objects.filter(pk__in=[r["entity_type_id"] for r in live])), date
+        )
+        for row in live:
+            row["name"] = names.get(row["entity_type_id"], "")
+        counts = change_counts()
+        context = {
+            "registers": register_rows,
+            "date": date,
+            "explicit": explicit,
+            "live": live,
+            "chart": chart(counts),
+            "changes": counts,
+        }
+        json = {
+            "date": date.isoformat(),
+            "registers": [
+                {"slug": r.slug, "name": r.name, "entries": r.entry_count} for r in register_rows
+            ],
+            "live_by_entity_type": [
+                {"entity_type": r["entity_type__key"], "name": r["name"], "live": r["n"]}
+                for r in live
+            ],
+            "changes_by_year_and_kind": counts,
+        }
+        return Page("api/home.html", context, json)
+
+
+# ---------------------------------------------------------------------------------------
+# Search
+
+
+def search(query: str, date: dt.date, limit: int = SEARCH_LIMIT) -> list[dict[str, Any]]:
+    """Entries whose code (in any scheme) or name (any language, any period) matches
+    ``query``, ignoring case, accents and punctuation. Exact codes come first, then exact
+    names, then names starting with the query, then names containing it as a word; live
+    entries before terminated ones."""
+    query = query.strip()
+    found: dict[int, tuple[tuple, str]] = {}
+
+    def note(entry_id: int, rank: tuple, why: str) -> None:
+        if entry_id not in found or rank < found[entry_id][0]:
+            found[entry_id] = (rank, why)
+
+    code = "".join(query.split()).upper()
+    if code:
+        for entry_id, key in Entry.objects.filter(key=code).values_list("id", "key"):
+            note(entry_id, (0, 0, len(key)), f"code {key}")
+        for entry_id, scheme, value in Identifier.objects.filter(
+            value__in={query, code}
+        ).values_list("entry_id", "scheme", "value"):
+            note(entry_id, (0, 1, len(value)), f"{scheme} {value}")
+    folded = fold(query)
+    if folded:
+        names = list(
+            Name.objects.starting_with(query)
+            .order_by("folded")
+            .values_list("entry_id", "text", "folded")[:500]
+        )
+        if len({n[0] for n in names}) < limit:
+            # Few names start with the query: look for it at the start of a later word. This
+            # is a scan of the folded names in the database, bounded by the limit.
+            names += list(
+                Name.objects.filter(folded__contains=f" {folded}")
+                .order_by("folded")
+                .values_list("entry_id", "text", "folded")[:200]
+            )
+        for entry_id, text, name_folded in names:
+            exact = name_folded == folded
+            note(
+                entry_id,
+                (1, 0 if exact else 1 if name_folded.startswith(folded) else 2, len(text)),
+                text,
+            )
+    if not found:
+        return []
+    ids = list(found)
+    entries = {e.pk: e for e in Entry.objects.filter(pk__in=ids).select_related("register")}
+    states = {
+        entry_id: (status, entity_type)
+        for entry_id, status, entity_type in State.objects.filter(
+            covering(date), entry_id__in=ids
+        ).values_list("entry_id", "status", "entity_type__key")
+    }
+    labels = names_on(list(entries.values()), date)
+
+    def order(entry_id: int):
+        rank, _ = found[entry_id]
+        live = states.get(entry_id, (None,))[0] == STATUS.LIVE
+        return (rank[0], rank[1], not live, rank[2], entries[entry_id].key)
+
+    results = []
+    for entry_id in sorted(ids, key=order)[:limit]:
+        entry = entries[entry_id]
+        status, entity_type = states.get(entry_id, (None, None))
+        name = labels.get(entry_id, entry.key)
+        matched = found[entry_id][1]
+        results.append(
+            {
+                "register": entry.register.slug,
+                "key": entry.key,
+                "uri": entry_uri(entry.register.slug, entry.key),
+                "document": f"/doc/{entry.register.slug}/{entry.key}",
+                "name": name,
+                "matched": matched if matched != name else None,
+                "status": status,
+                "entity_type": entity_type,
+            }
+        )
+    return results
+
+
+class SearchView(PageView):
+    """``/search?q=…``: entries by name or code in any scheme. A query that is exactly one
+    entry's code goes straight to that entry's page."""
+
+    def target(self, request, date, **kwargs):
+        query = request.GET.get("q", "")
+        if len(query) > 200:
+            raise exceptions.ParseError("q must be at most 200 characters.")
+        return query
+
+    def get(self, request, format=None, **kwargs):
+        query = request.GET.get("q", "").strip()
+        if query and isinstance(request.accepted_renderer, HTMLRenderer) and len(query) <= 200:
+            code = "".join(query.split()).upper()
+            matches = list(Entry.objects.filter(key=code).select_related("register")[:2])
+            if len(matches) == 1:
+                entry = matches[0]
+                response = HttpResponse(status=302)
+                response["Location"] = f"/doc/{entry.register.slug}/{entry.key}"
+                return response
+        return super().get(request, format=format, **kwargs)
+
+    def represent(self, request, query, date, explicit):
+        results = search(query, date) if query.strip() else []
+        context = {"query": query, "results": results, "date": date, "limit": SEARCH_LIMIT}
+        return Page(
+            "api/search.html",
+            context,
+            {"query": query, "date": date.isoformat(), "results": results},
+        )
+
+
+# ---------------------------------------------------------------------------------------
+# Downloads and about
+
+
+class DownloadsView(PageView):
+    """``/downloads``: every register as CSV and N-Triples, and the VoID description."""
+
+    def represent(self, request, target, date, explicit):
+        rows = []
+        for register in register_summaries():
+            rows.append(
+                {
+                    **register,
+                    "csv": download_uri(register["slug"], "csv.gz"),
+                    "nt": download_uri(register["slug"], "nt.gz"),
+                    "csv_path": f"/downloads/{register['slug']}.csv.gz",
+                    "nt_path": f"/downloads/{register['slug']}.nt.gz",
+                }
+            )
+        context = {"registers": rows, "void": dataset_description_uri(), "date": date}
+        return Page(
+            "api/downloads.html",
+            context,
+            {
+                "void": dataset_description_uri(),
+                "registers": [
+                    {k: v for k, v in r.items() if not k.endswith("_path")} for r in rows
+                ],
+            },
+        )
+
+
+class AboutView(PageView):
+    """``/about``: how the URIs, formats, APIs and licences work."""
+
+    renderer_classes = [HTMLRenderer]
+
+    def represent(self, request, target, date, explicit):
+        return Page(
+            "api/about.html",
+            {"registers": sorted(registers().values(), key=lambda r: r.slug), "today": today()},
+        )

@@ -1,0 +1,39 @@
+"""URLs of the registry's site: persistent URIs (``/id/…``), the documents about them
+(``/doc/…``), the vocabulary (``/def/…``), the front page, search, downloads, the about page
+and the VoID description at ``/.well-known/void``.
+
+Keys are letters, digits and hyphens, so a final ``.xyz`` is always a format suffix; an
+unknown one is a 404 (``api.negotiation``).
+"""
+
+from django.urls import path, re_path
+
+from . import documents, pages
+
+KEY = r"(?P<key>[A-Za-z0-9][A-Za-z0-9_-]*)"
+REGISTER = r"(?P<register>[a-z0-9][a-z0-9-]*)"
+FORMAT = r"(?:\.(?P<format>[A-Za-z0-9]+))?"
+
+urlpatterns = [
+    path("", pages.HomeView.as_view(), name="home"),
+    re_path(
+        rf"^id/change-event/{KEY}{FORMAT}$", documents.resolve_entry, {"register": "change-event"}
+    ),
+    re_path(rf"^id/{REGISTER}/{KEY}{FORMAT}$", documents.resolve_entry, name="id-entry"),
+    re_path(rf"^id/{REGISTER}{FORMAT}/?$", documents.resolve_register, name="id-register"),
+    re_path(rf"^doc/change-event/{KEY}{FORMAT}$", documents.EventView.as_view(), name="event"),
+    re_path(rf"^doc/change-event{FORMAT}/?$", documents.EventListView.as_view(), name="events"),
+    re_path(rf"^doc/{REGISTER}/{KEY}{FORMAT}$", documents.EntryView.as_view(), name="entry"),
+    re_path(rf"^doc/{REGISTER}{FORMAT}/?$", documents.RegisterView.as_view(), name="register"),
+    re_path(rf"^def(?:/|{FORMAT})$", documents.VocabularyView.as_view(), name="vocabulary"),
+    re_path(r"^def/(?P<term>[A-Za-z0-9][A-Za-z0-9/_-]*)$", documents.resolve_term, name="term"),
+    re_path(rf"^\.well-known/void{FORMAT}$", documents.VoidView.as_view(), name="void"),
+    re_path(rf"^search{FORMAT}$", pages.SearchView.as_view(), name="search"),
+    re_path(rf"^about{FORMAT}$", pages.AboutView.as_view(), name="about"),
+    re_path(rf"^downloads{FORMAT}/?$", pages.DownloadsView.as_view(), name="downloads"),
+    re_path(
+        rf"^downloads/{REGISTER}\.(?P<extension>csv\.gz|nt\.gz)$",
+        documents.download,
+        name="download",
+    ),
+]
