@@ -3,7 +3,19 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from geography.admin_views import change_import_apply, change_import_view
+
 urlpatterns = [
+    path(
+        "admin/change-import/",
+        admin.site.admin_view(change_import_view),
+        name="change-import",
+    ),
+    path(
+        "admin/change-import/apply/",
+        admin.site.admin_view(change_import_apply),
+        name="change-import-apply",
+    ),
     path("admin/", admin.site.urls),
     path("", include("api.urls")),
 ]

@@ -419,7 +419,7 @@ def restore_version(entry: Entry, number: int, actor: Actor) -> Entry:
     )
 
 
-def _end_open_rows(snapshot: Snapshot, last_day: str) -> Snapshot:
+def end_open_rows(snapshot: Snapshot, last_day: str) -> Snapshot:
     """Close every open-ended name, identifier and relation on ``last_day``."""
     result = canonical(snapshot)
     for field_name, end_index in (("names", 4), ("identifiers", 3), ("relations", 4)):
@@ -489,7 +489,7 @@ def terminate_with_successors(
 
         before = current_snapshot(entry)
         entity_type = next((row[3] for row in before["states"] if row[3]), None)
-        ended = _end_open_rows(before, last_day)
+        ended = end_open_rows(before, last_day)
         ended["states"] = lifetime_states(life.operative, date - dt.timedelta(days=1), entity_type)
         save_entry(entry.register, entry.key, ended, actor, expected_version=expected_version)
         created = [

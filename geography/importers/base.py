@@ -86,14 +86,20 @@ def read_csv(root: Path, relpath: str, columns: Iterable[str]) -> Iterator[Row]:
     if not path.exists():
         raise LoadError(relpath, 0, "the file is missing")
     with path.open(newline="", encoding="utf-8") as handle:
-        reader = csv.DictReader(handle)
-        missing = [c for c in columns if c not in (reader.fieldnames or [])]
-        if missing:
-            raise LoadError(relpath, 1, f"the header lacks the column(s) {', '.join(missing)}")
-        for values in reader:
-            if None in values:
-                raise LoadError(relpath, reader.line_num, "the row has more fields than the header")
-            yield Row(relpath, reader.line_num, values)
+        yield from read_rows(handle, relpath, columns)
+
+
+def read_rows(handle: Iterable[str], name: str, columns: Iterable[str]) -> Iterator[Row]:
+    """The rows of an open CSV text stream called ``name`` (for messages), after checking
+    that its header has ``columns``."""
+    reader = csv.DictReader(handle)
+    missing = [c for c in columns if c not in (reader.fieldnames or [])]
+    if missing:
+        raise LoadError(name, 1, f"the header lacks the column(s) {', '.join(missing)}")
+    for values in reader:
+        if None in values:
+            raise LoadError(name, reader.line_num, "the row has more fields than the header")
+        yield Row(name, reader.line_num, values)
 
 
 def spans(
@@ -275,7 +281,7 @@ class Dataset:
                 "names": names,
                 "identifiers": identifiers,
                 "states": lifetime_states(lo, hi, draft.entity_type),
-                "relations": [list(r) for r in _merge_adjacent(relations)],
+                "relations": [list(r) for r in merge_adjacent(relations)],
                 "attributes": draft.attributes,
             }
         return result
@@ -339,7 +345,7 @@ def _iso(value: dt.date | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def _merge_adjacent(relations: set[tuple]) -> list[tuple]:
+def merge_adjacent(relations: set[tuple]) -> list[tuple]:
     """Join spans of the same relation that meet end to start, so the snapshot does not
     depend on how the sources happened to slice time."""
     grouped: dict[tuple, list[tuple[str, str | None]]] = defaultdict(list)

@@ -25,6 +25,7 @@ Editorial decisions
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from pathlib import Path
 
 from registry.models import EVENT_KIND
@@ -33,6 +34,9 @@ from ..gss import country_of
 from .base import AREAS, DAY, Dataset, Row, read_csv
 
 DISTRICT_PREFIXES = ["E06", "E07", "E08", "E09", "W06", "S12", "N09"]
+# The hierarchy in which a parent of each type sits (for PARENTCD in CHD files).
+PARENT_HIERARCHY = {"E12": "region", "E10": "county", "E11": "county", "E92": "country",
+                    "W92": "country", "S92": "country", "N92": "country"}  # fmt: skip
 
 
 def district(code: str) -> str:
@@ -43,9 +47,19 @@ def chd_extract(data: Dataset, root: Path, path: str, prefixes: list[str]) -> di
     """Load a Code History Database extract (``GEOGCD, GEOGNM[, GEOGNMW, SI_ID, SI_TITLE],
     OPER_DATE, TERM_DATE``): one row per name an entry has had. Returns the statutory
     instrument id for each instrument title the file names."""
+    rows = read_csv(root, path, ["GEOGCD", "GEOGNM", "OPER_DATE", "TERM_DATE"])
+    return chd_history(data, rows, path, prefixes)
+
+
+def chd_history(
+    data: Dataset, rows: Iterable[Row], path: str, prefixes: list[str]
+) -> dict[str, str]:
+    """Entries from rows in the Code History Database's ChangeHistory layout (see
+    :func:`chd_extract`); ``PARENTCD`` and ``ENTITYCD``, where present, give the parent and
+    the entity type. Returns the statutory instrument id of each instrument title."""
     spans: dict[str, list[Row]] = defaultdict(list)
     instruments: dict[str, str] = {}
-    for row in read_csv(root, path, ["GEOGCD", "GEOGNM", "OPER_DATE", "TERM_DATE"]):
+    for row in rows:
         row.gss("GEOGCD", prefixes=prefixes)
         row.date("OPER_DATE", required=True)
         row.date("TERM_DATE")
@@ -65,10 +79,26 @@ def chd_extract(data: Dataset, root: Path, path: str, prefixes: list[str]) -> di
                 end = rows[index + 1].date("OPER_DATE") - DAY  # type: ignore[operator]
             draft.name(row.text("GEOGNM"), start, end)
             draft.name(row.text("GEOGNMW", required=False), start, end, language="cy")
+            parent = row.gss("PARENTCD", required=False) if row.values.get("PARENTCD") else ""
+            if parent and parent[:3] in PARENT_HIERARCHY:
+                draft.parent(district(parent), PARENT_HIERARCHY[parent[:3]], start, end)
+            entity = row.text("ENTITYCD", required=False)
+            if entity and entity != code[:3]:
+                raise row.error(f"ENTITYCD {entity!r} does not match {code}")
             if index and row.text("GEOGNM") != rows[index - 1].text("GEOGNM"):
                 data.change(start, district(code), district(code), path,  # type: ignore[arg-type]
                             kind=EVENT_KIND.RENAME, instrument_title=row.text("SI_TITLE", False))  # fmt: skip
     return instruments
+
+
+def kind_from_title(title: str) -> str:
+    """The kind of change the CHD's instrument title states, or "" to read it from the
+    shape of the links (merge, split, recode)."""
+    if title == "Name Change":
+        return EVENT_KIND.RENAME
+    if "Boundary Change" in title:
+        return EVENT_KIND.BOUNDARY_CHANGE
+    return ""
 
 
 def load_districts(data: Dataset, root: Path) -> None:
@@ -111,12 +141,7 @@ def load_districts(data: Dataset, root: Path) -> None:
         new = row.gss("changed_to_code", prefixes=DISTRICT_PREFIXES)
         old = row.gss("changed_from_code", prefixes=DISTRICT_PREFIXES)
         title = row.text("desc")
-        if title == "Name Change":
-            kind = EVENT_KIND.RENAME
-        elif "Boundary Change" in title:
-            kind = EVENT_KIND.BOUNDARY_CHANGE
-        else:
-            kind = ""
+        kind = kind_from_title(title)
         data.change(row.date("date", required=True), district(old), district(new), path,  # type: ignore[arg-type]
                     instrument_id=instruments.get(title, ""), instrument_title=title, kind=kind)  # fmt: skip
 

@@ -1,0 +1,113 @@
+"""The curators' upload of an ONS change release: preview what it would do, then apply it
+as one change set (see ``geography.change_import``)."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+from django import forms
+from django.conf import settings
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+
+from registry.services import ValidationFailed
+
+from . import change_import
+from .importers.base import LoadError
+
+MAX_UPLOAD = 20 * 1024 * 1024
+
+
+class UploadForm(forms.Form):
+    file = forms.FileField(
+        help_text="A Code History Database file in the ChangeHistory or Changes layout (CSV, UTF-8)."
+    )
+
+
+class ApplyForm(forms.Form):
+    token = forms.CharField(widget=forms.HiddenInput)
+    change_note = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Why you are importing this file, for example “ONS CHD December 2026 release”.",
+    )
+
+
+def _upload_dir() -> Path:
+    path = Path(getattr(settings, "REGISTRY_UPLOAD_DIR", settings.BASE_DIR / "var" / "uploads"))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _check(request) -> None:
+    if not (
+        request.user.has_perm("registry.add_entry")
+        and request.user.has_perm("registry.change_entry")
+    ):
+        raise PermissionDenied
+
+
+def change_import_view(request):
+    """Upload a file and see what it would create, change and terminate."""
+    _check(request)
+    context = {**admin.site.each_context(request), "title": "Import an ONS change file"}
+    form = UploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        name = Path(upload.name).name
+        try:
+            if upload.size > MAX_UPLOAD:
+                raise LoadError(name, 0, f"the file is larger than {MAX_UPLOAD // 1024 // 1024} MB")
+            text = upload.read().decode("utf-8-sig")
+            plan = change_import.plan(text, name)
+        except UnicodeDecodeError:
+            form.add_error("file", f"{name} is not UTF-8 text.")
+        except LoadError as error:
+            form.add_error("file", str(error))
+        except ValidationFailed as error:
+            for message in error.messages[:50]:
+                form.add_error("file", message)
+        else:
+            token = uuid.uuid4().hex
+            (_upload_dir() / f"{token}.csv").write_text(text, encoding="utf-8")
+            request.session[f"change-import-{token}"] = name
+            context.update(plan=plan, apply_form=ApplyForm(initial={"token": token}))
+    context["form"] = form
+    return TemplateResponse(request, "admin/geography/change_import.html", context)
+
+
+def change_import_apply(request):
+    """Apply a previewed file, atomically, as one change set attributed to the curator."""
+    _check(request)
+    if request.method != "POST":
+        return HttpResponseRedirect(reverse("change-import"))
+    form = ApplyForm(request.POST)
+    token = request.POST.get("token", "")
+    name = request.session.get(f"change-import-{token}") if token.isalnum() else None
+    path = _upload_dir() / f"{token}.csv"
+    if name is None or not path.exists():
+        messages.error(
+            request, "That upload has expired or was already applied: upload the file again."
+        )
+        return HttpResponseRedirect(reverse("change-import"))
+    if not form.is_valid():
+        messages.error(request, "Say why you are importing this file (a change note).")
+        return HttpResponseRedirect(reverse("change-import"))
+    try:
+        plan = change_import.apply(
+            path.read_text(encoding="utf-8"), name, request.user, form.cleaned_data["change_note"]
+        )
+    except (LoadError, ValidationFailed) as error:
+        messages.error(request, f"Nothing was applied: {error}")
+        return HttpResponseRedirect(reverse("change-import"))
+    path.unlink(missing_ok=True)
+    del request.session[f"change-import-{token}"]
+    messages.success(
+        request,
+        f"Applied {name}: {len(plan.created)} created, {len(plan.changed)} changed, "
+        f"{len(plan.terminated)} terminated, {len(plan.events_created)} change events created.",
+    )
+    return HttpResponseRedirect(reverse("admin:registry_entry_changelist"))
