@@ -5,5 +5,6 @@ from django.urls import include, path
 
 urlpatterns = [
     path("", include("api.site_urls")),
+    path("api/v1/curation/", include("api.curation")),
     path("api/v1/", include("api.v1.urls")),
 ]

@@ -46,6 +46,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    # Tokens for the write API (api/curation.py), issued to automation users in the admin.
+    "rest_framework.authtoken",
     "django_filters",
     # The lookup API's OpenAPI document, and its Swagger UI/Redoc assets served locally.
     "drf_spectacular",
@@ -173,6 +175,18 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
+}
+
+# Failed admin logins allowed per client address and per username before a lock-out, and
+# how long the lock-out lasts (registry/auth.py). Counted in a cache shared by all workers.
+REGISTRY_LOGIN_ATTEMPTS = int(os.environ.get("REGISTRY_LOGIN_ATTEMPTS", "5"))
+REGISTRY_LOGIN_LOCKOUT_SECONDS = int(os.environ.get("REGISTRY_LOGIN_LOCKOUT_SECONDS", "900"))
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "throttle": {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": os.environ.get("REGISTRY_THROTTLE_CACHE", str(BASE_DIR / "var" / "throttle")),
+    },
 }
 
 # The base of every persistent URI the registry mints. Never taken from the request host:

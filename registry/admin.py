@@ -21,6 +21,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from . import queries
+from .auth import ThrottledAdminLoginForm
 from .models import (
     EVENT_KIND,
     ChangeEvent,
@@ -49,6 +50,7 @@ from .validation import validate_entry
 admin.site.site_header = "Reference Registry curation"
 admin.site.site_title = "Reference Registry"
 admin.site.index_title = "Registers, entries and their history"
+admin.site.login_form = ThrottledAdminLoginForm
 
 
 def _iso(value) -> str | None:
