@@ -8,7 +8,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from registry import queries
-from registry.models import ChangeEvent, Entry
+from registry.models import ChangeEvent
 from tests.conftest import d
 
 BASE = "/api/v1/curation/entries/"
