@@ -12,11 +12,21 @@ from django.core.management import call_command
 
 from registry.models import Entry
 
+BROWSER_CURATOR = ("browser-curator", "a-long-browser-test-password")
+
 
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         call_command("load_reference_data", verbosity=0, stdout=StringIO())
+        # Committed here, outside any test's transaction, so that a live server on its own
+        # database connection (PostgreSQL) can log this curator in.
+        from django.contrib.auth import get_user_model
+        from django.contrib.auth.models import Group
+
+        username, password = BROWSER_CURATOR
+        user = get_user_model().objects.create_user(username, password=password, is_staff=True)
+        user.groups.add(Group.objects.get(name="curator"))
 
 
 @pytest.fixture
