@@ -107,7 +107,7 @@ def _plan(resolution: Resolution, pending: _Pending) -> dict[str, Any]:
         register = item.register or (
             GEOGRAPHY if _GSS.match(compact) else ENTITY if _ENTITY.match(compact) else None
         )
-        if register is None and _COUNCIL.match(compact):
+        if register is None and _COUNCIL.match(compact) and not _CODE_LIKE.match(compact):
             register = COUNCIL
         pattern = {GEOGRAPHY: _GSS, ENTITY: _ENTITY, COUNCIL: _COUNCIL}.get(register or "")
         if register is None or (pattern and not pattern.match(compact)):
