@@ -55,7 +55,7 @@ from registry.models import (
     Version,
     covering,
 )
-from registry.queries import ancestors, today
+from registry.queries import today
 from registry.uris import EVENTS, base
 
 from .negotiation import RegistryContentNegotiation
@@ -69,7 +69,7 @@ from .renderers import (
 )
 
 # Bump when templates or representations change, so validators and cached bodies renew.
-RENDER_VERSION = "1"
+RENDER_VERSION = "2"
 CACHE_SECONDS = 3600
 LISTING_PAGE = 100
 CHILDREN_PAGE = 50
@@ -84,6 +84,8 @@ FORMATS = [
 ]
 # Hierarchies shown as the breadcrumb; the others (combined authorities) are listed apart.
 BREADCRUMB_SKIP = {"combined-authority"}
+# Which parent the breadcrumb follows first, nearest kind of area first.
+BREADCRUMB_ORDER = ["msoa", "district", "county", "region", "country", "union"]
 
 
 # ---------------------------------------------------------------------------------------
@@ -422,11 +424,25 @@ class EntryRepresentation(Representation):
         return exports.CSV_HEADER, [exports.csv_row(exports.EntryFacts.from_document(self.doc))]
 
     def breadcrumb(self) -> list[Link]:
-        chain = [
-            entry
-            for hierarchy, entry in ancestors(self.entry, self.seen_on)
-            if hierarchy not in BREADCRUMB_SKIP
-        ]
+        """The chain of parents up to the top, following at each step the nearest kind of
+        parent (a ward's district before its county, a county before its region)."""
+        chain: list[Entry] = []
+        seen = {self.entry.pk}
+        current = self.entry
+        while True:
+            parents = {
+                relation.hierarchy: relation.object
+                for relation in Relation.objects.filter(
+                    covering(self.seen_on), subject=current, kind=RELATION_KIND.PARENT
+                ).select_related("object__register")
+                if relation.hierarchy not in BREADCRUMB_SKIP and relation.object_id not in seen
+            }
+            if not parents:
+                break
+            rank = {h: i for i, h in enumerate(BREADCRUMB_ORDER)}
+            current = parents[min(parents, key=lambda h: (rank.get(h, len(rank)), h))]
+            seen.add(current.pk)
+            chain.append(current)
         labels = names_on(chain, self.date)
         return [Link(e.register.slug, e.key, labels.get(e.pk, e.key)) for e in reversed(chain)]
 

@@ -47,6 +47,8 @@ KIND_COLOURS = {
     "complex": "#505a5f",
 }
 SEARCH_LIMIT = 50
+# Among equally good matches, an area before the council that governs it.
+REGISTER_ORDER = {"statistical-geography": 0, "local-authority": 1, "statistical-entity": 2}
 
 
 class Page(Representation):
@@ -88,7 +90,7 @@ def chart(counts: list[dict[str, Any]], width: int = 720, height: int = 260) -> 
     # Round the scale up to a tidy number so the gridlines read well.
     step = next(s for s in (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000) if top / s <= 5)
     scale_max = step * -(-top // step)
-    left, bottom, top_pad = 44, 24, 8
+    left, bottom, top_pad = 44, 24, 18
     plot_h = height - bottom - top_pad
     slot = (width - left) / len(years)
     bar_w = max(4.0, slot * 0.7)
@@ -123,6 +125,7 @@ def chart(counts: list[dict[str, Any]], width: int = 720, height: int = 260) -> 
                 "w": round(bar_w, 1),
                 "label_x": round(x + bar_w / 2, 1),
                 "total": total,
+                "total_y": round(y - 4, 1),
                 "segments": segments,
             }
         )
@@ -247,7 +250,8 @@ def search(query: str, date: dt.date, limit: int = SEARCH_LIMIT) -> list[dict[st
     def order(entry_id: int):
         rank, _ = found[entry_id]
         live = states.get(entry_id, (None,))[0] == STATUS.LIVE
-        return (rank[0], rank[1], not live, rank[2], entries[entry_id].key)
+        register = REGISTER_ORDER.get(entries[entry_id].register.slug, len(REGISTER_ORDER))
+        return (rank[0], rank[1], not live, register, rank[2], entries[entry_id].key)
 
     results = []
     for entry_id in sorted(ids, key=order)[:limit]:
