@@ -3,7 +3,12 @@ reconciliation service."""
 
 from django.urls import include, path
 
+from api.reconcile import views as reconcile
+
 urlpatterns = [
+    # Reconciliation (OpenRefine): /reconcile and /reconcile/ are the same 0.2 endpoint.
+    path("reconcile", reconcile.service),
+    path("reconcile/", include("api.reconcile.urls")),
     path("", include("api.site_urls")),
     path("api/v1/curation/", include("api.curation")),
     path("api/v1/", include("api.v1.urls")),

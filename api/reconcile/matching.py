@@ -1,0 +1,700 @@
+"""Matching: from one reconciliation query to scored, ranked candidates, and whether the first
+is certain enough to be matched automatically.
+
+This is plain Python over the in-process :mod:`~api.reconcile.index`; the protocol layer
+(:mod:`~api.reconcile.views`) turns requests into :class:`Query` objects and
+:class:`Candidate` lists into JSON.
+
+How a query is answered
+-----------------------
+1. **Identifiers short-circuit.** A GSS code (any case, padded, or inside a URI), an entity
+   type code, a council's three-letter code, a legacy ONS code (``00CN``), an ISO 3166-2 code
+   (``GB-BIR``) or any other identifier finds its entry exactly (tier 0, score 100).
+2. **Names** are compared by their normalised forms (:mod:`geography.names`): the same
+   ``full`` or ``plain`` form is tier 1, the same ``core`` (authority-kind words stripped) is
+   tier 2, and anything else found through shared or similar words is tier 3, scored by
+   string similarity (RapidFuzz) and never matched automatically. A council found by name or
+   code brings in the areas it governs, so "Buckinghamshire County Council" finds the county.
+3. **Type, date and properties** then filter, confirm or veto: the query's ``type``
+   restricts candidates; the ``date`` property says which day the data describes (default
+   today); ``parent`` (name or code of any ancestor), ``type``, ``code``, ``status`` and
+   ``country`` properties add a confirmation or a veto each. A property can never create a
+   candidate, so it can never create a match on its own.
+4. **Match** only the first candidate, and only when nothing else could be meant: no other
+   candidate in as good a tier, as well confirmed, that could be the same name at the same
+   time. A rival does not count if it is linked to the first by successor links (a recode),
+   or if the two were never live at the same time and are districts, counties or regions
+   (names unique nationally at any moment) or wards with a district in common, and the first
+   is live on the date. Two live wards called "Castle" always count, so they are only ever
+   matched with a parent property.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from rapidfuzz import fuzz, process
+
+from geography.gss import COUNTRY_OF_LETTER, is_gss
+from geography.names import COMBINED, COUNCIL, COUNTY, DISTRICT, Forms, forms
+from registry import uris
+from registry.models import LANGUAGE, NAME_KIND
+
+from . import types
+from .index import Index, NameRow, Record
+
+IDENTIFIER, NAME, CORE, FUZZY = 0, 1, 2, 3
+TIER_NAMES = {IDENTIFIER: "identifier", NAME: "name", CORE: "core name", FUZZY: "similar name"}
+
+DEFAULT_LIMIT = 10
+MAX_LIMIT = 100
+# How many entries found through shared words are scored for similarity.
+MAX_FUZZY_CANDIDATES = 400
+# Words too common to find candidates by on their own.
+_STOPWORDS = frozenset(["and", "of", "the", "upon", "on", "in", "a", "with", "under", "le"])
+
+_ENTITY_CODE = re.compile(r"^[EWSNKLMJ]\d{2}$")
+_COUNTRY_NAMES = {
+    "england": "E92000001",
+    "wales": "W92000004",
+    "cymru": "W92000004",
+    "scotland": "S92000003",
+    "northern ireland": "N92000002",
+}
+
+# Which entity types each authority-kind word in a query fits.
+_HINT_TYPES = {
+    DISTRICT: types.GROUPS[types.LAD].entity_types,
+    COUNTY: frozenset(["E10", "E11", "E06", "W06"]),
+    COMBINED: frozenset(["E47"]),
+    COUNCIL: types.GROUPS[types.LA_AREA].entity_types,
+}
+# Kinds of area whose names are unique in the UK at any one moment.
+_NATIONALLY_UNIQUE = (
+    types.GROUPS[types.LA_AREA].entity_types
+    | types.GROUPS["westminster-constituency"].entity_types
+    | types.GROUPS["country"].entity_types
+    | {"E12"}
+)
+
+
+# --------------------------------------------------------------------------- queries
+
+
+@dataclass
+class Property:
+    pid: str
+    values: list[Any]
+
+
+@dataclass
+class Query:
+    text: str
+    types: types.TypeFilter | None = None
+    limit: int = DEFAULT_LIMIT
+    properties: list[Property] = field(default_factory=list)
+
+
+@dataclass
+class Feature:
+    id: str
+    name: str
+    value: bool | float
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "name": self.name, "value": self.value}
+
+
+@dataclass
+class Candidate:
+    record: Record
+    tier: int
+    similarity: float
+    matched: str
+    via: str = "name"
+    strong: bool = True
+    confirmations: int = 0
+    vetoes: list[str] = field(default_factory=list)
+    unverified: list[str] = field(default_factory=list)
+    valid: bool = True
+    hint_fit: bool | None = None
+    former_name: bool = False
+    priority: int = 0
+    score: float = 0.0
+    match: bool = False
+
+    @property
+    def pk(self) -> int:
+        return self.record.pk
+
+
+@dataclass
+class Result:
+    candidates: list[Candidate]
+    date: dt.date
+    explicit_date: bool
+
+
+# --------------------------------------------------------------------------- pure parts
+
+
+def parse_date(value: Any) -> dt.date | None:
+    """A date from a property value: ``2019-05-01``, ``2019-05-01T00:00:00Z``, ``01/05/2019``
+    (day first), a year (``2019`` or 2019, read as 1 May, when new wards usually begin), or
+    ``{"date": …}``. None if it is not a date."""
+    if isinstance(value, dict):
+        value = value.get("date") or value.get("str") or value.get("name")
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int | float):
+        value = str(int(value))
+    value = str(value).strip()
+    try:
+        if re.fullmatch(r"\d{4}", value):
+            year = int(value)
+            return dt.date(year, 5, 1) if 1000 <= year <= 9999 else None
+        if re.fullmatch(r"\d{1,2}/\d{1,2}/\d{4}", value):
+            day, month, year = (int(part) for part in value.split("/"))
+            return dt.date(year, month, day)
+        return dt.date.fromisoformat(value[:10])
+    except ValueError:
+        return None
+
+
+def code_in(text: str) -> tuple[str, bool]:
+    """The code a query may be, upper-cased, and whether its form alone makes it one (a URI,
+    a GSS code or an entity type code) rather than a word that could be a name."""
+    value = text.strip()
+    if "://" in value or value.startswith("/"):
+        parsed = uris.parse(value)
+        if parsed is not None and parsed.key:
+            return parsed.key.upper(), True
+    code = value.upper()
+    compact = code.replace(" ", "")
+    if is_gss(compact):
+        return compact, True
+    if _ENTITY_CODE.match(code):
+        return code, True
+    return code, any(c.isdigit() for c in code) or "-" in code
+
+
+def similarity(query: Forms, name: Forms) -> float:
+    """How alike two names are, 0–100, on their normalised forms: the best of plain edit
+    similarity, similarity ignoring word order, and (discounted) one name's words being a
+    subset of the other's."""
+    return max(
+        fuzz.ratio(query.core, name.core),
+        fuzz.token_sort_ratio(query.full, name.full),
+        0.9 * fuzz.token_set_ratio(query.core, name.core),
+    )
+
+
+def name_tier(query: Forms, name: Forms) -> tuple[int, float] | None:
+    """The tier and similarity of a name to a query when their forms agree exactly."""
+    if query.full == name.full:
+        return NAME, 100.0
+    if query.plain == name.plain:
+        return NAME, 98.0
+    if query.core == name.core or query.core == name.plain or query.plain == name.core:
+        return CORE, 90.0
+    return None
+
+
+def base_score(tier: int, similarity_: float) -> float:
+    """The score a candidate starts from: 100 for an identifier, the similarity for a name
+    (98–100 for the same name, 90 for the same core), 85% of it for a merely similar one."""
+    if tier == IDENTIFIER:
+        return 100.0
+    if tier == FUZZY:
+        return round(0.85 * similarity_, 1)
+    return similarity_
+
+
+def adjusted_score(candidate: Candidate, typed: bool, explicit_date: bool) -> float:
+    """The final score: the base, plus 3 per confirming property and 1 for a query's
+    authority-kind word that fits, less 40 per veto, 5 (12 with a date given) for an entry not
+    live on the date, 2 for a former name, and half a point per place in the no-type
+    priority order when no type was given."""
+    score = base_score(candidate.tier, candidate.similarity)
+    score += 3 * candidate.confirmations
+    score -= 40 * len(candidate.vetoes)
+    if candidate.hint_fit:
+        score += 1
+    if not candidate.valid:
+        score -= 12 if explicit_date else 5
+    if candidate.former_name:
+        score -= 2
+    if not typed:
+        score -= 0.5 * candidate.priority
+    return round(max(0.0, min(100.0, score)), 1)
+
+
+# --------------------------------------------------------------------------- search
+
+
+class Matcher:
+    """Answers queries against one index snapshot; cheap to create per request."""
+
+    def __init__(self, index: Index, today: dt.date) -> None:
+        self.index = index
+        self.today = today
+
+    # -- candidates -----------------------------------------------------------------
+
+    def _by_code(self, text: str, date: dt.date | None) -> list[Candidate]:
+        code, strong_form = code_in(text)
+        if not code or len(code) > 64:
+            return []
+        found: dict[int, Candidate] = {}
+        typed_upper = text.strip().isupper() or strong_form
+        for record in self.index.by_key(code):
+            found[record.pk] = Candidate(
+                record, IDENTIFIER, 100.0, record.key, "code", strong=typed_upper
+            )
+        for record, span in self.index.by_identifier(code):
+            if date is not None and not span.covers(date):
+                continue
+            if record.pk not in found:
+                scheme = span.value[0]
+                found[record.pk] = Candidate(
+                    record, IDENTIFIER, 100.0, str(span.value[1]), scheme, strong=typed_upper
+                )
+        return list(found.values())
+
+    def _by_name(self, query: Forms) -> dict[int, Candidate]:
+        found: dict[int, Candidate] = {}
+        pks = set(self.index.get("form", query.full))
+        pks.update(self.index.get("form", query.plain))
+        pks.update(self.index.get("form", query.core))
+        for pk in pks:
+            record = self.index.records[pk]
+            best = None
+            for name in record.names:
+                tier = name_tier(query, name.forms)
+                if tier and (best is None or (tier[0], -tier[1]) < (best[0][0], -best[0][1])):
+                    best = (tier, name)
+            if best:
+                (tier, sim), name = best
+                found[pk] = Candidate(record, tier, sim, name.text, _via(name))
+        return found
+
+    def _by_words(
+        self, query: Forms, exclude: set[int], admit, spelling: bool
+    ) -> dict[int, Candidate]:
+        """Entries sharing a word with the query (or, with ``spelling``, a word close in
+        spelling), scored by similarity."""
+        words = list(dict.fromkeys(query.full.split() + query.core.split()))
+        words = [w for w in words if w not in _STOPWORDS] or words
+        weights: dict[int, float] = {}
+        n = max(1, len(self.index.records))
+        for word in words:
+            postings = self.index.get("token", word)
+            if (spelling or not postings) and len(word) >= 4:
+                close = process.extract(
+                    word, self.index.vocabulary, scorer=fuzz.ratio, score_cutoff=80, limit=3
+                )
+                for other, _, _ in close:
+                    if other != word:
+                        postings = postings + self.index.get("token", other)
+            if not postings or len(postings) > n // 4:
+                continue
+            weight = 1.0 / len(postings)
+            for pk in postings:
+                if pk not in exclude:
+                    weights[pk] = weights.get(pk, 0.0) + weight
+        ranked = sorted(weights, key=lambda pk: -weights[pk])
+        found: dict[int, Candidate] = {}
+        for pk in ranked:
+            if len(found) >= MAX_FUZZY_CANDIDATES:
+                break
+            record = self.index.records[pk]
+            if not admit(record):
+                continue
+            best_sim, best_name = 0.0, None
+            for name in record.names:
+                sim = similarity(query, name.forms)
+                if sim > best_sim:
+                    best_sim, best_name = sim, name
+            if best_name is not None and best_sim >= 50:
+                found[pk] = Candidate(record, FUZZY, best_sim, best_name.text, _via(best_name))
+        return found
+
+    def _governed(self, council: Candidate, date: dt.date | None) -> list[Candidate]:
+        result = []
+        for span in council.record.governs:
+            if date is not None and not span.covers(date):
+                continue
+            area = self.index.records.get(span.value)
+            if area is not None:
+                result.append(
+                    Candidate(
+                        area,
+                        council.tier,
+                        council.similarity,
+                        council.matched,
+                        "council " + council.via,
+                        strong=council.strong,
+                    )
+                )
+        return result
+
+    # -- properties -----------------------------------------------------------------
+
+    def resolve_places(self, value: Any) -> set[int]:
+        """The entries a parent or country value may name: by code, identifier or name (a
+        council stands for the areas it governs)."""
+        texts = []
+        if isinstance(value, dict):
+            texts = [str(value[k]) for k in ("id", "name") if value.get(k)]
+        elif isinstance(value, str | int | float) and not isinstance(value, bool):
+            texts = [str(value)]
+        result: set[int] = set()
+        for text in texts:
+            text = text.strip()
+            if not text:
+                continue
+            letter = text.upper()
+            if letter in COUNTRY_OF_LETTER:
+                result.update(r.pk for r in self.index.by_key(COUNTRY_OF_LETTER[letter]))
+                continue
+            found = self._by_code(text, None)
+            f = forms(text)
+            country = _COUNTRY_NAMES.get(f.core)
+            if country:
+                found += [Candidate(r, NAME, 100.0, text) for r in self.index.by_key(country)]
+            named = list(self._by_name(f).values())
+            # Only the closest names: "City of London" is the district, not London the region.
+            best = min((c.tier for c in named), default=None)
+            found += [c for c in named if c.tier == best]
+            for candidate in found:
+                if candidate.record.register == types.COUNCILS:
+                    result.update(span.value for span in candidate.record.governs)
+                else:
+                    result.add(candidate.pk)
+            if result:
+                break
+        return result
+
+    def _apply_properties(
+        self, candidates: list[Candidate], properties: list[Property], date: dt.date
+    ) -> None:
+        for prop in properties:
+            pid = prop.pid.strip().lower().replace("_", "-")
+            values = [v for v in prop.values if v is not None and v != ""]
+            if not values or pid in DATE_PIDS:
+                continue
+            if pid in PARENT_PIDS or pid == "country":
+                places: set[int] = set()
+                for value in values:
+                    places |= self.resolve_places(value)
+                for candidate in candidates:
+                    if not places:
+                        candidate.unverified.append(pid)
+                    elif self.index.ancestors(candidate.pk) & places:
+                        candidate.confirmations += 1
+                    else:
+                        candidate.vetoes.append(pid)
+            elif pid in TYPE_PIDS:
+                wanted: set[str] = set()
+                for value in values:
+                    text = (
+                        value.get("id") or value.get("name") if isinstance(value, dict) else value
+                    )
+                    wanted |= _type_codes(str(text), self.index)
+                for candidate in candidates:
+                    kinds = set(candidate.record.entity_types) | {candidate.record.register}
+                    if not wanted:
+                        candidate.unverified.append(pid)
+                    elif kinds & wanted:
+                        candidate.confirmations += 1
+                    else:
+                        candidate.vetoes.append(pid)
+            elif pid in CODE_PIDS:
+                codes = {
+                    str(v.get("id") if isinstance(v, dict) else v).strip().upper() for v in values
+                }
+                for candidate in candidates:
+                    own = {candidate.record.key.upper()} | {
+                        str(s.value[1]).upper() for s in candidate.record.identifiers
+                    }
+                    if own & codes:
+                        candidate.confirmations += 1
+                    else:
+                        candidate.vetoes.append(pid)
+            elif pid == "status":
+                wanted_live = {_as_live(v) for v in values} - {None}
+                for candidate in candidates:
+                    if not wanted_live:
+                        candidate.unverified.append(pid)
+                    elif candidate.record.live_on(date) in wanted_live:
+                        candidate.confirmations += 1
+                    else:
+                        candidate.vetoes.append(pid)
+            # Any other property is not one this service can check: ignored.
+
+    # -- the query --------------------------------------------------------------------
+
+    def reconcile(self, query: Query) -> Result:
+        """Candidates for ``query``, best first, at most ``query.limit``; the first carries
+        ``match`` when it is certain."""
+        explicit = _query_date(query.properties)
+        date = explicit or self.today
+        unreadable_date = explicit is None and any(
+            p.pid.strip().lower() in DATE_PIDS and p.values for p in query.properties
+        )
+        text = " ".join(query.text.split())
+        if not text:
+            return Result([], date, explicit is not None)
+
+        typed = query.types is not None
+
+        def admit(record: Record) -> bool:
+            return not typed or query.types.admits(record.register, record.entity_types)
+
+        found: dict[int, Candidate] = {}
+
+        def add(candidate: Candidate) -> None:
+            old = found.get(candidate.pk)
+            if old is None or _goodness(candidate) < _goodness(old):
+                found[candidate.pk] = candidate
+
+        by_code = self._by_code(text, explicit)
+        q = forms(text)
+        by_name = self._by_name(q)
+        # A word-like code ("RYE") that is also a name is only as good as a name.
+        for candidate in by_code:
+            if by_name and not candidate.strong:
+                candidate.tier = NAME
+            candidate.strong = True
+        for candidate in [*by_code, *by_name.values()]:
+            add(candidate)
+            if candidate.record.register == types.COUNCILS:
+                for area in self._governed(candidate, explicit):
+                    add(area)
+        admitted = sum(1 for c in found.values() if admit(c.record))
+        if admitted < query.limit:
+            for candidate in self._by_words(q, set(found), admit, not admitted).values():
+                add(candidate)
+                if candidate.record.register == types.COUNCILS:
+                    for area in self._governed(candidate, explicit):
+                        add(area)
+
+        candidates = [c for c in found.values() if admit(c.record)]
+        for candidate in candidates:
+            record = candidate.record
+            candidate.valid = record.live_on(date)
+            candidate.priority = types.priority(record.register, record.entity_type_on(date))
+            day = record.seen_on(date)
+            candidate.former_name = candidate.tier != IDENTIFIER and not any(
+                name.text == candidate.matched and name.covers(day) for name in record.names
+            )
+            if q.hints and candidate.tier >= CORE:
+                fits = {record.register} | set(record.entity_types)
+                hints = {COMBINED} if COMBINED in q.hints else q.hints
+                allowed = set().union(*(_HINT_TYPES[h] for h in hints)) | {types.COUNCILS}
+                candidate.hint_fit = bool(fits & allowed)
+                if not candidate.hint_fit and candidate.tier == CORE:
+                    candidate.tier, candidate.similarity = FUZZY, 85.0
+            if unreadable_date:
+                candidate.unverified.append("date")
+        self._apply_properties(candidates, query.properties, date)
+        for candidate in candidates:
+            candidate.score = adjusted_score(candidate, typed, explicit is not None)
+        candidates.sort(key=lambda c: _rank(c, date))
+        if candidates and self._certain(candidates, explicit is not None):
+            top = candidates[0]
+            top.match = True
+            for other in candidates[1:]:
+                other.score = min(other.score, round(top.score - 1, 1))
+        return Result(candidates[: query.limit], date, explicit is not None)
+
+    def _certain(self, candidates: list[Candidate], explicit_date: bool) -> bool:
+        top = candidates[0]
+        if top.tier > CORE or top.vetoes or top.unverified:
+            return False
+        if top.tier == IDENTIFIER and not top.strong:
+            return False
+        lineage = None
+        if not top.valid and not explicit_date:
+            # Terminated, and no date given: the user may mean the code that replaced it.
+            lineage = self.index.lineage(top.pk)
+            if any(c.valid and c.pk in lineage for c in candidates[1:]):
+                return False
+        for rival in candidates[1:]:
+            if rival.tier > top.tier or rival.vetoes:
+                continue
+            if rival.confirmations < top.confirmations:
+                continue
+            if explicit_date and top.valid and not rival.valid:
+                continue
+            if lineage is None:
+                lineage = self.index.lineage(top.pk)
+            if rival.pk in lineage:
+                continue
+            if top.valid and not rival.valid and self._succeeds(top, rival):
+                continue
+            # Two live entries for one place: an open-ended older code the sources never
+            # closed (Scottish wards after 2022). The newer one is today's.
+            newer = (top.record.operative or dt.date.min) > (rival.record.operative or dt.date.min)
+            if top.valid and rival.valid and newer and self._same_place(top.record, rival.record):
+                continue
+            return False
+        return True
+
+    def _succeeds(self, top: Candidate, rival: Candidate) -> bool:
+        """Whether live ``top`` took over ``rival``'s name: never live together, and of a kind
+        whose names are unique at any moment, or within a common district, or both within
+        the parent the query named."""
+        if top.record.overlaps(rival.record):
+            return False
+        if (
+            top.confirmations
+            and rival.confirmations
+            and top.record.register == rival.record.register
+        ):
+            return True
+        return self._same_place(top.record, rival.record)
+
+    def _same_place(self, a: Record, b: Record) -> bool:
+        if a.register != b.register:
+            return False
+        kinds_a, kinds_b = a.entity_types, b.entity_types
+        if kinds_a & _NATIONALLY_UNIQUE and kinds_b & _NATIONALLY_UNIQUE:
+            return True
+        if not (kinds_a & kinds_b or _same_group(kinds_a, kinds_b)):
+            return False
+        common = self.index.ancestors(a.pk) & self.index.ancestors(b.pk)
+        lad = types.GROUPS[types.LAD].entity_types
+        return any(self.index.records[pk].entity_types & lad for pk in common)
+
+
+def _goodness(candidate: Candidate) -> tuple:
+    # Better tier, then higher similarity, then the entry's own name over its council's.
+    return (candidate.tier, -candidate.similarity, candidate.via.startswith("council"))
+
+
+def _same_group(a: frozenset[str], b: frozenset[str]) -> bool:
+    return any(g.entity_types & a and g.entity_types & b for g in types.GROUPS.values())
+
+
+def _rank(candidate: Candidate, date: dt.date) -> tuple:
+    operative = candidate.record.operative
+    return (
+        -candidate.score,
+        candidate.tier,
+        candidate.priority,
+        -(operative.toordinal() if operative else 0),
+        candidate.record.key,
+    )
+
+
+def _via(name: NameRow) -> str:
+    if name.language == LANGUAGE.WELSH:
+        return "Welsh name"
+    if name.kind == NAME_KIND.ALTERNATIVE:
+        return "alternative name"
+    return "name"
+
+
+def _as_live(value: Any) -> bool | None:
+    if isinstance(value, bool):
+        return value
+    text = str(value.get("id") or value.get("name") if isinstance(value, dict) else value)
+    text = text.strip().lower()
+    if text in {"live", "current", "active", "true", "yes"}:
+        return True
+    if text in {"terminated", "ended", "abolished", "former", "false", "no"}:
+        return False
+    return None
+
+
+def _type_codes(text: str, index: Index) -> set[str]:
+    """Entity type codes (or a register slug) a type property value names: a code, a group
+    id, a register, or an entity type's name."""
+    value = types.normalise_type_id(text)
+    if value in types.GROUPS:
+        return set(types.GROUPS[value].entity_types)
+    if value in types.REGISTER_TYPES:
+        return {value}
+    if value.upper() in index.entity_type_keys:
+        return {value.upper()}
+    f = forms(value)
+    result = set()
+    for group in types.GROUPS.values():
+        if forms(group.name).core == f.core:
+            result |= group.entity_types
+    for pk in index.get("form", f.full):
+        record = index.records[pk]
+        if record.register == types.ENTITY_TYPES:
+            result.add(record.key)
+    return result
+
+
+def _query_date(properties: list[Property]) -> dt.date | None:
+    for prop in properties:
+        if prop.pid.strip().lower() in DATE_PIDS:
+            for value in prop.values:
+                date = parse_date(value)
+                if date is not None:
+                    return date
+    return None
+
+
+# Property ids a query may use (suggest/property lists them).
+PARENT_PIDS = {
+    "parent",
+    "district",
+    "county",
+    "region",
+    "combined-authority",
+    "msoa",
+    "parent-district",
+    "parent-county",
+    "parent-region",
+    "parent-country",
+    "parent-combined-authority",
+    "parent-msoa",
+    "la",
+    "lad",
+    "local-authority",
+}
+DATE_PIDS = {"date", "as-at", "as_at", "year"}
+TYPE_PIDS = {"type", "entity-type", "entity_type"}
+CODE_PIDS = {"code", "gss", "identifier"}
+
+QUERY_PROPERTIES = [
+    {
+        "id": "parent",
+        "name": "Within (any parent)",
+        "description": "Name or code of any area this one lies within: its district, county, "
+        "region, country or combined authority (or the council that governs one)",
+    },
+    {
+        "id": "district",
+        "name": "Local authority district",
+        "description": "Name or code of the district (or its council) a ward, LSOA or MSOA is in",
+    },
+    {"id": "county", "name": "County", "description": "Name or code of the county"},
+    {"id": "region", "name": "Region", "description": "Name or code of the English region"},
+    {
+        "id": "country",
+        "name": "Country",
+        "description": "England, Wales, Scotland or Northern Ireland (name, letter or code)",
+    },
+    {
+        "id": "date",
+        "name": "As at date",
+        "description": "The day the data describes (YYYY-MM-DD, DD/MM/YYYY or a year): the "
+        "entry valid then wins",
+    },
+    {
+        "id": "type",
+        "name": "Entity type",
+        "description": "Entity type code (E05), type id (ward) or name the entry must have",
+    },
+    {"id": "code", "name": "Code", "description": "A code or identifier the entry must carry"},
+    {"id": "status", "name": "Status", "description": "live or terminated on the date"},
+]

@@ -1,0 +1,135 @@
+"""How entries appear in reconciliation answers: names, types as ``[{id, name}]``, and a
+one-line description that tells same-named places apart ("Ward in Northumberland, 2019–").
+Everything comes from the in-process index, so answering a batch needs no database query."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from . import types
+from .index import Index, Record
+from .matching import TIER_NAMES, Candidate
+
+# Where to say an entry lies, by the hierarchy of its ancestors, nearest kind first.
+_PLACE_HIERARCHIES = ("district", "county", "region", "country", "union")
+_WHERE = {
+    "E10": ("region", "country"),
+    "E11": ("region", "country"),
+    "E47": ("region", "country"),
+    "E12": ("country",),
+}
+
+
+def type_name(index: Index, type_id: str) -> str:
+    if type_id in types.GROUPS:
+        return types.GROUPS[type_id].name
+    if type_id in types.REGISTER_TYPES:
+        return types.REGISTER_TYPES[type_id]
+    for record in index.by_key(type_id):
+        if record.register == types.ENTITY_TYPES:
+            return record.label(dt.date.max)
+    return type_id
+
+
+def types_of(index: Index, record: Record, date: dt.date) -> list[dict[str, str]]:
+    """The candidate's types: its entity type on the date, then the broader groups it falls
+    in (so OpenRefine's type guessing offers "Local authority district (any kind)" too)."""
+    if record.register != types.AREAS:
+        return [{"id": record.register, "name": types.REGISTER_TYPES[record.register]}]
+    entity_type = record.entity_type_on(date)
+    if entity_type is None:
+        return [{"id": types.AREAS, "name": types.REGISTER_TYPES[types.AREAS]}]
+    result = [{"id": entity_type, "name": type_name(index, entity_type)}]
+    result += [{"id": g.id, "name": g.name} for g in types.groups_of(entity_type)]
+    return result
+
+
+def _years(record: Record) -> str:
+    operative, terminated = record.operative, record.terminated
+    if operative is None:
+        return ""
+    return f"{operative.year}–{terminated.year if terminated else ''}"
+
+
+def description(index: Index, record: Record, date: dt.date) -> str:
+    """ "Ward in Northumberland, 2019–", "Non-metropolitan district in Cumbria, 2009–2023",
+    "Council governing Hartlepool, 2005–"."""
+    years = _years(record)
+    if record.register == types.COUNCILS:
+        day = record.seen_on(date)
+        spans = [s for s in record.governs if s.covers(day)] or sorted(
+            record.governs, key=lambda s: s.start or dt.date.min
+        )[-1:]
+        areas = [index.records[s.value].label(date) for s in spans if s.value in index.records]
+        text = "Council" + (f" governing {', '.join(dict.fromkeys(areas))}" if areas else "")
+        return f"{text}, {years}" if years else text
+    if record.register == types.ENTITY_TYPES:
+        return f"ONS entity type {record.key}"
+    entity_type = record.entity_type_on(date) or ""
+    label = types.LABELS.get(entity_type) or type_name(index, entity_type) or "Area"
+    wanted = _WHERE.get(entity_type, _PLACE_HIERARCHIES)
+    ancestors = index.ancestors_on(record.pk, date)
+    place = next(
+        (a.label(date) for h in wanted for link, a in ancestors if link == h),
+        None,
+    )
+    text = f"{label} in {place}" if place else label
+    return f"{text}, {years}" if years else text
+
+
+def features(candidate: Candidate) -> list[dict[str, Any]]:
+    """Why the candidate scored as it did."""
+    result = [
+        {"id": "tier", "name": f"found by {TIER_NAMES[candidate.tier]}", "value": candidate.tier},
+        {"id": "name_similarity", "name": "name similarity (0–100)", "value": candidate.similarity},
+        {"id": "identifier", "name": "the query is its code", "value": candidate.tier == 0},
+        {"id": "live_on_date", "name": "live on the date", "value": candidate.valid},
+        {
+            "id": "properties_confirmed",
+            "name": "properties confirming it",
+            "value": candidate.confirmations,
+        },
+        {
+            "id": "properties_vetoed",
+            "name": "properties against it",
+            "value": len(candidate.vetoes),
+        },
+    ]
+    if candidate.hint_fit is not None:
+        result.append(
+            {
+                "id": "kind_word_fits",
+                "name": "the query's authority-kind word fits",
+                "value": candidate.hint_fit,
+            }
+        )
+    if candidate.via != "name":
+        result.append({"id": "via", "name": f"matched on {candidate.via}", "value": True})
+    return result
+
+
+def candidate(index: Index, c: Candidate, date: dt.date, v1: bool = False) -> dict[str, Any]:
+    """A candidate as the 0.2 (or, with ``v1``, the 1.0-draft) schema has it."""
+    record = c.record
+    feats = features(c)
+    if not v1:
+        feats = [{"id": f["id"], "value": f["value"]} for f in feats]
+    return {
+        "id": record.key,
+        "name": record.label(date),
+        "description": description(index, record, date),
+        "score": c.score,
+        "match": c.match,
+        "type": types_of(index, record, date),
+        "features": feats,
+    }
+
+
+def suggestion(index: Index, record: Record, date: dt.date) -> dict[str, Any]:
+    return {
+        "id": record.key,
+        "name": record.label(date),
+        "description": description(index, record, date),
+        "notable": types_of(index, record, date),
+    }

@@ -1,0 +1,225 @@
+"""Normalising UK area and council names for matching.
+
+People write the same council a dozen ways: "Bristol, City of" (the ONS inverted form),
+"City of Bristol", "Bristol City Council", "bristol"; "St. Helens" and "Saint Helens";
+"Basingstoke & Deane"; "Blackburn With Darwen UA"; "brent london boro"; "Ynys MÃ´n" (UTF-8
+read as Windows-1252). :func:`forms` turns a name into three comparable keys:
+
+- ``full``: case, accents, mojibake, punctuation, "&"/"and", "St"/"Saint" and hyphens
+  folded, and the inverted ONS forms turned round ("bristol, city of" → "city of bristol");
+- ``plain``: ``full`` without the word "council" and a leading "the", so "Aberdeen City
+  Council" and "Aberdeen City" agree;
+- ``core``: ``plain`` without the prefixes and suffixes that say what kind of authority it is
+  ("London Borough of", "District", "UA", "County Borough", "City of", Welsh "Cyngor Sir"…),
+  so "ashford district" and "Ashford Borough Council" agree.
+
+The words stripped to reach ``core`` are kept as ``hints`` (``district``, ``county``,
+``combined``), so a matcher can tell "Buckinghamshire County" (the county) from
+"Buckinghamshire" (today's unitary authority). Everything here is pure.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+# Two or more characters of UTF-8 read as Windows-1252 or Latin-1: "Ã´" for "ô", "Ã©" for
+# "é", "â€™" for "’", and "ï¿½" for the replacement character.
+_MOJIBAKE = re.compile(
+    "[\u00c2-\u00f4][\u0080-\u00bf\u0152-\u0178\u02c6\u02dc\u2013-\u203a\u20ac\u2122]"
+)
+
+# "Bristol, City of" and "Edinburgh (City of)": the ONS puts the generic part last.
+_INVERTED_HEADS = (
+    "city and county of",
+    "county borough of",
+    "royal borough of",
+    "borough of",
+    "county of",
+    "city of",
+    "the",
+)
+_INVERTED = re.compile(
+    r"^(?P<main>[^,()]+?)\s*(?:,\s*(?P<head>{0})|\(\s*(?P<paren>{0})\s*\))\s*$".format(
+        "|".join(re.escape(h) for h in _INVERTED_HEADS)
+    ),
+    re.IGNORECASE,
+)
+
+# Letters that do not decompose into a base letter and a mark.
+_LETTERS = str.maketrans({"ß": "ss", "æ": "ae", "ø": "o", "ł": "l", "đ": "d", "þ": "th", "œ": "oe"})
+_APOSTROPHES = re.compile("['’‘`´]")
+_NON_WORD = re.compile(r"[^a-z0-9]+")
+
+# Words that stand for another; applied token by token after folding.
+_SYNONYMS = {"st": "saint", "ste": "sainte", "boro": "borough", "mt": "mount"}
+
+# What a stripped affix says about the kind of area: a hint, not a rule.
+DISTRICT, COUNTY, COMBINED, COUNCIL = "district", "county", "combined", "council"
+
+# Prefixes, longest first, with the hint each gives. Welsh forms come first in the name
+# ("Cyngor Sir Ynys Môn" is the Isle of Anglesey County Council).
+_PREFIXES: tuple[tuple[tuple[str, ...], str | None], ...] = tuple(
+    (tuple(words.split()), hint)
+    for words, hint in (
+        ("cyngor bwrdeistref sirol", DISTRICT),
+        ("cyngor dinas a sir", DISTRICT),
+        ("cyngor dinas", DISTRICT),
+        ("cyngor sir", COUNTY),
+        ("cyngor", None),
+        ("bwrdeistref sirol", DISTRICT),
+        ("dinas a sir", DISTRICT),
+        ("sir", COUNTY),
+        ("metropolitan borough of", DISTRICT),
+        ("london borough of", DISTRICT),
+        ("royal borough of", DISTRICT),
+        ("county borough of", DISTRICT),
+        ("city and county of", DISTRICT),
+        ("city and district of", DISTRICT),
+        ("borough council of", DISTRICT),
+        ("district council of", DISTRICT),
+        ("council of the", None),
+        ("council of", None),
+        ("borough of", DISTRICT),
+        ("district of", DISTRICT),
+        ("county of", COUNTY),
+        ("city of", DISTRICT),
+        ("county", COUNTY),
+        ("the", None),
+    )
+)
+
+_SUFFIXES: tuple[tuple[tuple[str, ...], str | None], ...] = tuple(
+    (tuple(words.split()), hint)
+    for words, hint in (
+        ("combined county authority", COMBINED),
+        ("combined authority", COMBINED),
+        ("city region", COMBINED),
+        ("metropolitan borough", DISTRICT),
+        ("metropolitan district", DISTRICT),
+        ("metropolitan county", COUNTY),
+        ("unitary authority", DISTRICT),
+        ("london borough", DISTRICT),
+        ("royal borough", DISTRICT),
+        ("county borough", DISTRICT),
+        ("council area", DISTRICT),
+        ("district", DISTRICT),
+        ("borough", DISTRICT),
+        ("city", DISTRICT),
+        ("county", COUNTY),
+        ("cca", COMBINED),
+        ("ca", COMBINED),
+        ("cc", COMBINED),
+        ("ua", DISTRICT),
+        ("mbc", DISTRICT),
+        ("dc", DISTRICT),
+        ("bc", DISTRICT),
+        ("lb", DISTRICT),
+    )
+)
+
+_COUNCIL_WORDS = {"council", "cyngor"}
+_NO_HINTS: frozenset[str] = frozenset()
+
+
+def repair(text: str) -> str:
+    """Undo UTF-8 read as Windows-1252 or Latin-1 ("Ynys MÃ´n" → "Ynys Môn"), when the text
+    decodes cleanly; otherwise return it unchanged."""
+    if not _MOJIBAKE.search(text):
+        return text
+    for encoding in ("cp1252", "latin-1"):
+        try:
+            return text.encode(encoding).decode("utf-8")
+        except (UnicodeEncodeError, UnicodeDecodeError):
+            continue
+    return text
+
+
+def uninvert(text: str) -> str:
+    """Turn the ONS inverted forms round: "Bristol, City of" → "City of Bristol",
+    "Edinburgh (City of)" → "City of Edinburgh"."""
+    match = _INVERTED.match(text.strip())
+    if not match:
+        return text
+    head = match["head"] or match["paren"]
+    return f"{head} {match['main']}"
+
+
+def fold(text: str) -> str:
+    """Lower case ASCII words separated by single spaces: accents, punctuation, "&" and
+    hyphens folded, "St" read as "Saint"."""
+    text = repair(text).replace("\ufffd", "")
+    text = uninvert(text)
+    if not text.isascii():
+        text = unicodedata.normalize("NFKD", text.lower().translate(_LETTERS))
+        text = "".join(c for c in text if not unicodedata.combining(c))
+    text = text.lower().replace("&", " and ").replace("+", " and ")
+    text = _APOSTROPHES.sub("", text)
+    tokens = _NON_WORD.sub(" ", text).split()
+    return " ".join(_SYNONYMS.get(token, token) for token in tokens)
+
+
+def _by_edge_word(
+    affixes: tuple[tuple[tuple[str, ...], str | None], ...], at_end: bool
+) -> dict[str, list[tuple[tuple[str, ...], str | None]]]:
+    table: dict[str, list[tuple[tuple[str, ...], str | None]]] = {}
+    for words, hint in affixes:
+        table.setdefault(words[-1] if at_end else words[0], []).append((words, hint))
+    return table
+
+
+_SUFFIX_BY_LAST = _by_edge_word(_SUFFIXES, at_end=True)
+_PREFIX_BY_FIRST = _by_edge_word(_PREFIXES, at_end=False)
+
+
+def _strip(tokens: list[str], at_end: bool) -> tuple[list[str], str | None] | None:
+    """``tokens`` without the longest affix at one end (never all of them), and its hint."""
+    table = _SUFFIX_BY_LAST if at_end else _PREFIX_BY_FIRST
+    for words, hint in table.get(tokens[-1] if at_end else tokens[0], ()):
+        n = len(words)
+        if len(tokens) <= n:
+            continue
+        part = tuple(tokens[-n:]) if at_end else tuple(tokens[:n])
+        if part == words:
+            return (tokens[:-n] if at_end else tokens[n:]), hint
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class Forms:
+    full: str
+    plain: str
+    core: str
+    hints: frozenset[str]
+
+    @property
+    def tokens(self) -> tuple[str, ...]:
+        return tuple(self.core.split())
+
+
+def forms(text: str) -> Forms:
+    """The ``full``, ``plain`` and ``core`` keys of a name, and the hints its affixes give."""
+    full = fold(text)
+    tokens = full_tokens = full.split()
+    hints: set[str] = set()
+    # plain: without "council" at either end and a leading "the".
+    while len(tokens) > 1 and tokens[-1] in _COUNCIL_WORDS:
+        tokens = tokens[:-1]
+        hints.add(COUNCIL)
+    while len(tokens) > 1 and tokens[0] == "the":
+        tokens = tokens[1:]
+    plain = full if len(tokens) == len(full_tokens) else " ".join(tokens)
+    # core: strip authority-kind affixes from both ends until none is left; never to nothing.
+    changed = True
+    while changed:
+        changed = False
+        for at_end in (True, False):
+            stripped = _strip(tokens, at_end)
+            if stripped is not None:
+                tokens, hint = stripped
+                if hint:
+                    hints.add(hint)
+                changed = True
+    core = plain if plain.count(" ") + 1 == len(tokens) else " ".join(tokens)
+    return Forms(full, plain, core, frozenset(hints) if hints else _NO_HINTS)
