@@ -34,7 +34,7 @@ from registry.services import (
     sync_events,
 )
 from registry.snapshots import Snapshot, canonical, entry_snapshots, event_snapshots
-from registry.validation import validate_entry
+from registry.validation import validate_many
 
 from .importers.base import AREAS, Dataset, LoadError, Row, merge_adjacent, read_rows
 from .importers.districts import chd_history, kind_from_title
@@ -157,7 +157,7 @@ def _merge(data: Dataset, result: Plan) -> None:
                     dt.date.fromisoformat(live[0][0]), date - dt.timedelta(days=1), live[0][3]
                 )
                 result.drafts[predecessor] = canonical(after)
-    problems = []
+    to_check = []
     for ref, snapshot in result.drafts.items():
         key = ref.partition("/")[2]
         entry = existing.get(key)
@@ -165,16 +165,18 @@ def _merge(data: Dataset, result: Plan) -> None:
         if entry is not None and before == snapshot:
             result.unchanged += 1
             continue
-        for message in validate_entry(register, key, snapshot, entry.pk if entry else None):
-            problems.append(f"{key}: {message}")
+        to_check.append((key, snapshot, entry.pk if entry else None, before))
         if entry is None:
             result.created.append(key)
         elif _ended(snapshot) and not _ended(before):
             result.terminated.append(key)
         else:
             result.changed.append(key)
-    if problems:
-        raise ValidationFailed(problems)
+    broken = validate_many(register, to_check)
+    if broken:
+        raise ValidationFailed(
+            [f"{key}: {m}" for key, messages in sorted(broken.items()) for m in messages]
+        )
     result.drafts = {
         ref: s
         for ref, s in result.drafts.items()

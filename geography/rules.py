@@ -42,7 +42,7 @@ def gss_code_matches_entity_type(c: Context) -> list[str]:
 @register_rule
 def parents_are_of_allowed_types(c: Context) -> list[str]:
     messages = []
-    for kind, hierarchy, ref, _start, _end in c.snapshot["relations"]:
+    for kind, hierarchy, ref, _start, _end in c.new["relations"]:
         allowed = ALLOWED_PARENTS.get(hierarchy)
         register, key = split_ref(ref)
         if kind != "parent" or allowed is None or register != AREAS:

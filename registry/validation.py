@@ -16,15 +16,54 @@ from .models import RELATION_KIND, STATUS, Entry, Identifier, Register, Relation
 from .snapshots import Snapshot, split_ref
 
 
-@dataclass(frozen=True)
+@dataclass
 class Context:
-    """What a rule sees: the register, the key, the snapshot to be written, and the id of the
-    entry if it exists already."""
+    """What a rule sees: the register, the key, the snapshot to be written, the id of the
+    entry if it exists already, the rows that are new in this change (rules about a row need
+    not re-check rows the registry already holds), and lookups shared across a batch."""
 
     register: Register
     key: str
     snapshot: Snapshot
     entry_id: int | None
+    new: Snapshot
+    lookups: Lookups
+
+    def new_rows(self, field: str) -> list[list]:
+        return self.new[field]
+
+
+class Lookups:
+    """Entries and lifetimes fetched once for a batch of validations."""
+
+    def __init__(self) -> None:
+        self.entries: dict[str, Entry | None] = {}
+        self.spans: dict[int, tuple[dt.date | None, dt.date | None]] = {}
+
+    def prefetch(self, refs: set[str]) -> None:
+        missing = {ref for ref in refs if ref not in self.entries}
+        if not missing:
+            return
+        by_register: dict[str, set[str]] = {}
+        for ref in missing:
+            slug, key = split_ref(ref)
+            by_register.setdefault(slug, set()).add(key)
+            self.entries[ref] = None
+        found = []
+        for slug, keys in by_register.items():
+            for entry in Entry.objects.filter(register__slug=slug, key__in=keys).select_related(
+                "register"
+            ):
+                self.entries[f"{slug}/{entry.key}"] = entry
+                found.append(entry.pk)
+        self.spans.update(lifetimes(found))
+
+    def entry(self, ref: str) -> Entry | None:
+        self.prefetch({ref})
+        return self.entries[ref]
+
+    def span(self, entry: Entry) -> tuple[dt.date | None, dt.date | None]:
+        return self.spans.get(entry.pk, (None, None))
 
 
 Rule = Callable[[Context], list[str]]
@@ -57,10 +96,31 @@ def _overlap(a: tuple[str | None, str | None], b: tuple[str | None, str | None])
 
 
 def validate_entry(
-    register: Register, key: str, snapshot: Snapshot, entry_id: int | None = None
+    register: Register,
+    key: str,
+    snapshot: Snapshot,
+    entry_id: int | None = None,
+    *,
+    before: Snapshot | None = None,
+    lookups: Lookups | None = None,
 ) -> list[str]:
-    """Every broken rule's message; an empty list when the snapshot may be written."""
-    context = Context(register, key, snapshot, entry_id)
+    """Every broken rule's message; an empty list when the snapshot may be written.
+
+    ``before`` is the entry's current snapshot (read here if not given): rules about single
+    rows check only the rows this change adds. ``lookups`` shares fetched entries across a
+    batch (see :func:`validate_many`)."""
+    if before is None and entry_id is not None:
+        from .snapshots import entry_snapshots
+
+        before = entry_snapshots([entry_id]).get(entry_id)
+    old = before or {}
+    new = {
+        field: [row for row in snapshot.get(field, []) if row not in old.get(field, [])]
+        for field in ("names", "identifiers", "states", "relations")
+    }
+    lookups = lookups or Lookups()
+    lookups.prefetch({row[2] for row in new["relations"]})
+    context = Context(register, key, snapshot, entry_id, new, lookups)
     messages: list[str] = []
     for rule in (
         _key_format,
@@ -75,6 +135,28 @@ def validate_entry(
     return messages
 
 
+def validate_many(
+    register: Register, items: list[tuple[str, Snapshot, int | None, Snapshot | None]]
+) -> dict[str, list[str]]:
+    """Validate many entries (key, snapshot, entry id, current snapshot) with shared lookups,
+    fetching every entry their new relations name in a few queries. Returns the messages of
+    each key that breaks a rule."""
+    lookups = Lookups()
+    refs = set()
+    for _key, snapshot, _entry_id, before in items:
+        old = (before or {}).get("relations", [])
+        refs |= {row[2] for row in snapshot["relations"] if row not in old}
+    lookups.prefetch(refs)
+    result = {}
+    for key, snapshot, entry_id, before in items:
+        messages = validate_entry(
+            register, key, snapshot, entry_id, before=before or {}, lookups=lookups
+        )
+        if messages:
+            result[key] = messages
+    return result
+
+
 def _key_format(c: Context) -> list[str]:
     if not re.fullmatch(c.register.key_pattern, c.key):
         return [f"“{c.key}” is not a valid key for the {c.register.name} register."]
@@ -83,10 +165,10 @@ def _key_format(c: Context) -> list[str]:
 
 def _coherent_dates(c: Context) -> list[str]:
     messages = []
-    rows = [("name", f"“{r[2]}”", r[3], r[4]) for r in c.snapshot["names"]]
-    rows += [("identifier", f"{r[0]} {r[1]}", r[2], r[3]) for r in c.snapshot["identifiers"]]
-    rows += [("state", r[2], r[0], r[1]) for r in c.snapshot["states"]]
-    rows += [("parent link", r[2], r[3], r[4]) for r in c.snapshot["relations"]]
+    rows = [("name", f"“{r[2]}”", r[3], r[4]) for r in c.new["names"]]
+    rows += [("identifier", f"{r[0]} {r[1]}", r[2], r[3]) for r in c.new["identifiers"]]
+    rows += [("state", r[2], r[0], r[1]) for r in c.new["states"]]
+    rows += [("parent link", r[2], r[3], r[4]) for r in c.new["relations"]]
     for what, label, start, end in rows:
         if start and end and end < start:
             messages.append(f"The {what} {label} cannot end ({end}) before it starts ({start}).")
@@ -122,29 +204,16 @@ def lifetimes(entries: list[int]) -> dict[int, tuple[dt.date | None, dt.date | N
     return {k: (v[0], v[1]) for k, v in result.items()}
 
 
-def _targets(c: Context) -> dict[str, Entry]:
-    refs = {row[2] for row in c.snapshot["relations"]}
-    found = {}
-    for ref in refs:
-        slug, key = split_ref(ref)
-        entry = Entry.objects.filter(register__slug=slug, key=key).first()
-        if entry is not None:
-            found[ref] = entry
-    return found
-
-
 def _parents(c: Context) -> list[str]:
     messages = []
-    targets = _targets(c)
-    spans = lifetimes([e.pk for e in targets.values()])
-    for kind, hierarchy, ref, start, end in c.snapshot["relations"]:
-        target = targets.get(ref)
+    for kind, hierarchy, ref, start, end in c.new["relations"]:
+        target = c.lookups.entry(ref)
         if target is None:
             messages.append(f"There is no entry {ref} to link to.")
             continue
         if kind != RELATION_KIND.PARENT:
             continue
-        operative, terminated = spans.get(target.pk, (None, None))
+        operative, terminated = c.lookups.span(target)
         if operative is None:
             messages.append(f"The parent {target.key} has no live period.")
             continue
@@ -158,14 +227,15 @@ def _parents(c: Context) -> list[str]:
 
 
 def _no_cycles(c: Context) -> list[str]:
-    """An entry cannot be within itself, directly or through its parents."""
+    """An entry cannot be within itself, directly or through its parents. Only a new parent
+    link can make a cycle."""
     if c.entry_id is None:
         return []
     frontier = [
-        e.pk for ref, e in _targets(c).items() if any(
-            r[2] == ref and r[0] == RELATION_KIND.PARENT for r in c.snapshot["relations"]
-        )
-    ]  # fmt: skip
+        target.pk
+        for kind, _h, ref, _s, _e in c.new["relations"]
+        if kind == RELATION_KIND.PARENT and (target := c.lookups.entry(ref)) is not None
+    ]
     seen = set(frontier)
     while frontier:
         if c.entry_id in frontier:
@@ -183,7 +253,7 @@ def _no_cycles(c: Context) -> list[str]:
 
 def _identifiers(c: Context) -> list[str]:
     messages = []
-    for scheme, value, start, end in c.snapshot["identifiers"]:
+    for scheme, value, start, end in c.new["identifiers"]:
         others = Identifier.objects.filter(scheme=scheme, value=value).select_related(
             "entry__register"
         )

@@ -36,7 +36,8 @@ from .base import AREAS, DAY, Dataset, Row, read_csv
 DISTRICT_PREFIXES = ["E06", "E07", "E08", "E09", "W06", "S12", "N09"]
 # The hierarchy in which a parent of each type sits (for PARENTCD in CHD files).
 PARENT_HIERARCHY = {"E12": "region", "E10": "county", "E11": "county", "E92": "country",
-                    "W92": "country", "S92": "country", "N92": "country"}  # fmt: skip
+                    "W92": "country", "S92": "country", "N92": "country",
+                    **dict.fromkeys(DISTRICT_PREFIXES, "district")}  # fmt: skip
 
 
 def district(code: str) -> str:
