@@ -111,6 +111,9 @@ def _iso(value: dt.date | None) -> str | None:
 
 
 class CurationView(APIView):
+    # Not in the public lookup API's OpenAPI document (which describes reads anyone can make);
+    # the write API is documented in the README.
+    schema = None
     authentication_classes = [TokenAuthentication, SessionAuthentication]
     permission_classes = [CanCurate]
     creates = False
