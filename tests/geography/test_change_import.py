@@ -167,7 +167,13 @@ def test_an_older_release_does_not_revive_terminated_codes(db):
     # ended on 2019-03-31 and stay ended.
     with open("fixtures/code_history/ons_chd_extract_2017_e06.csv", encoding="utf-8") as handle:
         plan = change_import.plan(handle.read(), "ons_chd_extract_2017_e06.csv")
-    assert (plan.rows, plan.created, plan.changed, plan.terminated, plan.unchanged) == (57, [], [], [], 57)
+    assert (plan.rows, plan.created, plan.changed, plan.terminated, plan.unchanged) == (
+        57,
+        [],
+        [],
+        [],
+        57,
+    )
 
 
 def test_the_registry_changes_file_reimports_as_no_change(db):
