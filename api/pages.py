@@ -196,8 +196,9 @@ class HomeView(PageView):
 def search(query: str, date: dt.date, limit: int = SEARCH_LIMIT) -> list[dict[str, Any]]:
     """Entries whose code (in any scheme) or name (any language, any period) matches
     ``query``, ignoring case, accents and punctuation. Exact codes come first, then exact
-    names, then names starting with the query, then names containing it as a word; live
-    entries before terminated ones."""
+    names, then names starting with the query, then names containing it as a word; within
+    each, names in use on ``date`` before former ones, and live entries before terminated
+    ones."""
     query = query.strip()
     found: dict[int, tuple[tuple, str]] = {}
 
@@ -208,17 +209,17 @@ def search(query: str, date: dt.date, limit: int = SEARCH_LIMIT) -> list[dict[st
     code = "".join(query.split()).upper()
     if code:
         for entry_id, key in Entry.objects.filter(key=code).values_list("id", "key"):
-            note(entry_id, (0, 0, len(key)), f"code {key}")
+            note(entry_id, (0, 0, 0, len(key)), f"code {key}")
         for entry_id, scheme, value in Identifier.objects.filter(
             value__in={query, code}
         ).values_list("entry_id", "scheme", "value"):
-            note(entry_id, (0, 1, len(value)), f"{scheme} {value}")
+            note(entry_id, (0, 1, 0, len(value)), f"{scheme} {value}")
     folded = fold(query)
     if folded:
         names = list(
             Name.objects.starting_with(query)
             .order_by("folded")
-            .values_list("entry_id", "text", "folded")[:500]
+            .values_list("entry_id", "text", "folded", "valid_to")[:500]
         )
         if len({n[0] for n in names}) < limit:
             # Few names start with the query: look for it at the start of a later word. This
@@ -226,15 +227,12 @@ def search(query: str, date: dt.date, limit: int = SEARCH_LIMIT) -> list[dict[st
             names += list(
                 Name.objects.filter(folded__contains=f" {folded}")
                 .order_by("folded")
-                .values_list("entry_id", "text", "folded")[:200]
+                .values_list("entry_id", "text", "folded", "valid_to")[:200]
             )
-        for entry_id, text, name_folded in names:
-            exact = name_folded == folded
-            note(
-                entry_id,
-                (1, 0 if exact else 1 if name_folded.startswith(folded) else 2, len(text)),
-                text,
-            )
+        for entry_id, text, name_folded, valid_to in names:
+            closeness = 0 if name_folded == folded else 1 if name_folded.startswith(folded) else 2
+            former = valid_to is not None and valid_to < date
+            note(entry_id, (1, closeness, former, len(text)), text)
     if not found:
         return []
     ids = list(found)
@@ -251,7 +249,7 @@ def search(query: str, date: dt.date, limit: int = SEARCH_LIMIT) -> list[dict[st
         rank, _ = found[entry_id]
         live = states.get(entry_id, (None,))[0] == STATUS.LIVE
         register = REGISTER_ORDER.get(entries[entry_id].register.slug, len(REGISTER_ORDER))
-        return (rank[0], rank[1], not live, register, rank[2], entries[entry_id].key)
+        return (*rank[:3], not live, register, rank[3], entries[entry_id].key)
 
     results = []
     for entry_id in sorted(ids, key=order)[:limit]:
