@@ -13,8 +13,9 @@ How a query is answered
 2. **Names** are compared by their normalised forms (:mod:`geography.names`): the same
    ``full`` or ``plain`` form is tier 1, the same ``core`` (authority-kind words stripped) is
    tier 2, and anything else found through shared or similar words is tier 3, scored by
-   string similarity (RapidFuzz) and never matched automatically. A council found by name or
-   code brings in the areas it governs, so "Buckinghamshire County Council" finds the county.
+   string similarity (RapidFuzz) and never matched automatically. When the query's type asks
+   for areas, a council found by name or code brings in the areas it governs, so
+   "Buckinghamshire County Council" finds the county and ``HPL`` finds Hartlepool.
 3. **Type, date and properties** then filter, confirm or veto: the query's ``type``
    restricts candidates; the ``date`` property says which day the data describes (default
    today); ``parent`` (name or code of any ancestor), ``type``, ``code``, ``status`` and
@@ -469,18 +470,17 @@ class Matcher:
             if by_name and not candidate.strong:
                 candidate.tier = NAME
             candidate.strong = True
+        # A council stands for the areas it governs when the query's type wants areas only.
+        expand = typed and not query.types.admits(types.COUNCILS, frozenset())
         for candidate in [*by_code, *by_name.values()]:
             add(candidate)
-            if candidate.record.register == types.COUNCILS:
+            if expand and candidate.record.register == types.COUNCILS:
                 for area in self._governed(candidate, explicit):
                     add(area)
         admitted = sum(1 for c in found.values() if admit(c.record))
         if admitted < query.limit:
             for candidate in self._by_words(q, set(found), admit, not admitted).values():
                 add(candidate)
-                if candidate.record.register == types.COUNCILS:
-                    for area in self._governed(candidate, explicit):
-                        add(area)
 
         candidates = [c for c in found.values() if admit(c.record)]
         for candidate in candidates:

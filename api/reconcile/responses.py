@@ -10,6 +10,7 @@ bench also use JSONP (``callback``) on GET.
 from __future__ import annotations
 
 import json
+import math
 import re
 import threading
 import time
@@ -18,6 +19,7 @@ from functools import wraps
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.http import HttpRequest, HttpResponse
 from django.http.request import split_domain_port, validate_host
 from django.views.decorators.csrf import csrf_exempt
@@ -142,7 +144,9 @@ guard = Guard()
 
 def overloaded(retry_after: float = 1.0) -> HttpResponse:
     return error(
-        "the reconciliation service is busy; retry shortly", 429, Retry_After=str(int(retry_after))
+        "the reconciliation service is busy; retry shortly",
+        429,
+        Retry_After=str(math.ceil(retry_after)),
     )
 
 
@@ -183,8 +187,6 @@ def parse_json(text: str, what: str) -> Any:
 
 def form_value(request: HttpRequest, name: str) -> str | None:
     """A parameter from the POST form or the query string; a body too large is a 413."""
-    from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
-
     try:
         if request.method == "POST":
             value = request.POST.get(name)

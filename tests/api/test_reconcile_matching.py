@@ -1,0 +1,212 @@
+"""Matching over the real registry: identifiers, names, types, dates, properties and the
+rule that only an unambiguous candidate is matched. Pure scoring functions are
+table-tested first."""
+
+import datetime as dt
+
+import pytest
+
+from api.reconcile import index, matching, types
+from api.reconcile.matching import CORE, FUZZY, IDENTIFIER, NAME, Candidate, Property, Query
+from geography.names import forms
+
+TODAY = dt.date(2026, 11, 28)
+
+
+@pytest.mark.parametrize(
+    ("value", "date"),
+    [
+        ("2019-05-01", dt.date(2019, 5, 1)),
+        ("2019-05-01T00:00:00Z", dt.date(2019, 5, 1)),
+        ("01/05/2019", dt.date(2019, 5, 1)),
+        ("2019", dt.date(2019, 5, 1)),
+        (2019, dt.date(2019, 5, 1)),
+        ({"date": "2013-04-01T00:00:00Z"}, dt.date(2013, 4, 1)),
+        ("yesterday", None),
+        ("2019-13-01", None),
+        (True, None),
+        (None, None),
+    ],
+)
+def test_parse_date(value, date):
+    assert matching.parse_date(value) == date
+
+
+@pytest.mark.parametrize(
+    ("text", "code", "strong"),
+    [
+        ("E06000001", "E06000001", True),
+        ("  e06000001 ", "E06000001", True),
+        ("E06 000 001", "E06000001", True),
+        ("http://statistics.data.gov.uk/id/statistical-geography/E06000001", "E06000001", True),
+        ("https://example.org/id/local-authority/BIR", "BIR", True),
+        ("e06", "E06", True),
+        ("00CN", "00CN", True),
+        ("GB-BIR", "GB-BIR", True),
+        ("BIR", "BIR", False),
+        ("rye", "RYE", False),
+    ],
+)
+def test_code_in(text, code, strong):
+    assert matching.code_in(text) == (code, strong)
+
+
+@pytest.mark.parametrize(
+    ("query", "name", "tier"),
+    [
+        ("Hartlepool", "Hartlepool", (NAME, 100.0)),
+        ("hartlepool borough council", "Hartlepool Borough", (NAME, 98.0)),
+        ("ashford district", "Ashford", (CORE, 90.0)),
+        ("city of bristol", "Bristol, City of", (NAME, 100.0)),
+        ("Bristol", "Bristol, City of", (CORE, 90.0)),
+        ("Hartlepol", "Hartlepool", None),
+    ],
+)
+def test_name_tier(query, name, tier):
+    assert matching.name_tier(forms(query), forms(name)) == tier
+
+
+@pytest.mark.parametrize(
+    ("tier", "similarity", "score"),
+    [(IDENTIFIER, 100.0, 100.0), (NAME, 98.0, 98.0), (CORE, 90.0, 90.0), (FUZZY, 90.0, 76.5)],
+)
+def test_base_score(tier, similarity, score):
+    assert matching.base_score(tier, similarity) == score
+
+
+def _candidate(**overrides):
+    values = {"record": None, "tier": NAME, "similarity": 100.0, "matched": "x"}
+    values.update(overrides)
+    return Candidate(**values)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "typed", "explicit_date", "score"),
+    [
+        ({}, True, False, 100.0),
+        ({"valid": False}, True, False, 95.0),
+        ({"valid": False}, True, True, 88.0),
+        ({"vetoes": ["district"]}, True, False, 60.0),
+        ({"tier": CORE, "similarity": 90.0, "confirmations": 1}, True, False, 93.0),
+        ({"tier": CORE, "similarity": 90.0, "hint_fit": True}, True, False, 91.0),
+        ({"former_name": True}, True, False, 98.0),
+        ({"priority": 7}, False, False, 96.5),
+        ({"confirmations": 2}, True, False, 100.0),
+    ],
+)
+def test_adjusted_score(overrides, typed, explicit_date, score):
+    assert matching.adjusted_score(_candidate(**overrides), typed, explicit_date) == score
+
+
+# --------------------------------------------------------------------------- real data
+
+
+@pytest.fixture
+def reconcile(db):
+    idx = index.current()
+    matcher = matching.Matcher(idx, TODAY)
+
+    def run(text, type_id=None, limit=10, **props):
+        filter_ = types.type_filter([type_id], idx.entity_type_keys) if type_id else None
+        properties = [Property(pid.replace("_", "-"), [v]) for pid, v in props.items()]
+        result = matcher.reconcile(Query(text, filter_, limit, properties))
+        return [(c.record.key, c.match) for c in result.candidates]
+
+    return run
+
+
+@pytest.mark.parametrize(
+    ("text", "type_id", "props", "top", "match"),
+    [
+        # Identifiers short-circuit, whatever the type.
+        ("E06000001", None, {}, "E06000001", True),
+        ("  e06000001 ", None, {}, "E06000001", True),
+        (
+            "http://statistics.data.gov.uk/id/statistical-geography/E08000025",
+            None,
+            {},
+            "E08000025",
+            True,
+        ),
+        ("00CN", None, {}, "E08000025", True),
+        ("GB-BIR", None, {}, "BIR", True),
+        ("GB-BIR", "local-authority-district", {}, "E08000025", True),
+        ("HPL", "local-authority-district", {}, "E06000001", True),
+        ("E05", None, {}, "E05", True),
+        # Names, with the council-name variants.
+        ("Hartlepool", "E06", {}, "E06000001", True),
+        ("Hartlepool", None, {}, "E06000001", False),  # also the council and a constituency
+        ("Bristol, City of", "local-authority-district", {}, "E06000023", True),
+        ("city of bristol", "local-authority-district", {}, "E06000023", True),
+        ("bristol", "local-authority-district", {}, "E06000023", True),
+        ("brent london boro", "local-authority-district", {}, "E09000005", True),
+        ("Ynys MÃ´n", "local-authority-district", {}, "W06000001", True),
+        ("Isle of Anglesey County Council", "local-authority-area", {}, "W06000001", True),
+        ("Buckinghamshire County Council", "local-authority-area", {}, "E10000002", True),
+        ("Buckinghamshire", "local-authority-area", {}, "E06000060", True),
+        ("Shepway", "local-authority-district", {}, "E07000112", True),  # a former name
+        ("Hartlepol", "local-authority-district", {}, "E06000001", False),  # misspelt
+        ("zzqx no such place qqzz", None, {}, None, False),
+        # Terminated entries stay findable; the date decides between codes of one name.
+        ("Aylesbury Vale", "local-authority-district", {}, "E07000004", True),
+        ("Gateshead", "local-authority-district", {}, "E08000037", True),
+        ("Gateshead", "local-authority-district", {"date": "2010-06-01"}, "E08000020", True),
+        ("Bournemouth", "local-authority-district", {}, "E06000028", False),  # or its successor?
+        ("Bournemouth", "local-authority-district", {"date": "2015"}, "E06000028", True),
+        # Wards: a shared name is never matched without a parent to tell them apart.
+        ("Castle", "ward", {}, None, False),
+        ("Castle", "ward", {"district": "Sunderland"}, "E05001154", True),
+        ("Castle", "ward", {"parent": "E08000024"}, "E05001154", True),
+        ("Castle", "ward", {"county": "Tyne and Wear"}, None, False),  # Sunderland and Newcastle
+        ("Castle", "ward", {"district": "Sunderland City Council"}, "E05001154", True),
+        ("Castle", "ward", {"district": "Nowhere At All"}, None, False),
+        ("Castle", "ward", {"district": "Leeds"}, None, False),  # vetoed: no Castle in Leeds
+        ("Bridge", "ward", {"district": "City of London"}, "E05009294", True),
+        # Properties confirm or veto; they never make a match alone.
+        ("Hartlepool", None, {"type": "E06"}, "E06000001", True),
+        ("Hartlepool", "E06", {"status": "terminated"}, "E06000001", False),
+        ("Hartlepool", "E06", {"code": "00EB"}, "E06000001", True),
+        ("", "ward", {"district": "Sunderland"}, None, False),
+    ],
+)
+def test_reconcile(reconcile, text, type_id, props, top, match):
+    candidates = reconcile(text, type_id, **props)
+    if top is None:
+        assert not any(matched for _, matched in candidates)
+        if text.startswith("zzqx") or not text:
+            assert candidates == [] or not candidates[0][1]
+        return
+    assert candidates[0] == (top, match)
+    assert [matched for _, matched in candidates[1:]] == [False] * (len(candidates) - 1)
+
+
+def test_castle_candidates_are_told_apart(reconcile, db):
+    """Every live Castle ward is a candidate, none matched."""
+    keys = [key for key, _ in reconcile("Castle", "ward", limit=100)]
+    assert {"E05001154", "E05007069", "E05007695"} <= set(keys)
+
+
+def test_live_ranks_first_without_a_date(reconcile):
+    assert [key for key, _ in reconcile("Gateshead", "E08")] == ["E08000037", "E08000020"]
+
+
+def test_limit(reconcile):
+    assert len(reconcile("Castle", "ward", limit=3)) == 3
+
+
+def test_index_follows_an_edit(db):
+    """A curator's edit shows in the next answer: the index catches up from the versions."""
+    from registry import services
+    from registry.models import Entry
+
+    assert index.current().by_key("E06000001")
+    entry = Entry.objects.select_related("register").get(key="E06000001")
+    snapshot = services.current_snapshot(entry)
+    snapshot["names"] = [
+        *snapshot["names"],
+        ["en", "alternative", "Monkey Hangers", "2009-01-01", None],
+    ]
+    services.save_entry(entry.register, entry.key, snapshot, services.Actor(reason="test"))
+    matcher = matching.Matcher(index.current(), TODAY)
+    found = matcher.reconcile(Query("Monkey Hangers", types.type_filter(["E06"], set()), 5))
+    assert [(c.record.key, c.match) for c in found.candidates][:1] == [("E06000001", True)]
