@@ -35,7 +35,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from registry.models import Entry, Identifier, Name, State
+from registry.models import STATUS, Entry, Identifier, Name, State
 from registry.text import fold
 
 from . import reference
@@ -57,8 +57,12 @@ _MAX_CANDIDATES = 10
 
 
 def clean(value: str) -> str:
-    """A value as typed, with stray invisible characters removed and spaces collapsed."""
-    return " ".join(value.translate(_INVISIBLE).split())
+    """A value as typed, with stray invisible and control characters (which no code or name
+    holds, and PostgreSQL cannot compare) removed and spaces collapsed."""
+    value = value.translate(_INVISIBLE)
+    if not value.isprintable():
+        value = "".join(ch if ch.isprintable() else " " for ch in value)
+    return " ".join(value.split())
 
 
 @dataclass
@@ -235,7 +239,7 @@ def resolve(
             rows = [row for row in rows if scheme is None or row[0] == scheme]
             if allowed_types is not None:
                 rows = [row for row in rows if row[1] in allowed_types]
-            ids = _identified(rows, day)
+            ids = sorted(_identified(rows, day), key=lambda i: fetched[i].key)
             if len(ids) == 1:
                 resolution.entry, resolution.matched_by = fetched[ids[0]], "identifier"
                 continue
@@ -263,6 +267,7 @@ def resolve(
             ids = _named(name_rows.get(folded, []), live_ranges, day)
             if allowed_types is not None:
                 ids = [i for i in ids if i in allowed_types]
+            ids.sort(key=lambda i: fetched[i].key)
             if len(ids) == 1:
                 resolution.entry, resolution.matched_by = fetched[ids[0]], "name"
             elif ids:
@@ -316,10 +321,14 @@ def _covers(start: dt.date | None, end: dt.date | None, day: dt.date) -> bool:
 def _live_ranges(ids: set[int]) -> dict[int, list[tuple[dt.date, dt.date | None]]]:
     result: dict[int, list[tuple[dt.date, dt.date | None]]] = defaultdict(list)
     if ids:
-        for entry_id, start, end in State.objects.filter(
-            entry_id__in=ids, status="live"
-        ).values_list("entry_id", "valid_from", "valid_to"):
-            result[entry_id].append((start, end))
+        # The status is compared here rather than in SQL: given "status = 'live'", SQLite
+        # (without ANALYZE statistics) walks the status index over every live state instead
+        # of looking the few entries up by entry_id.
+        for entry_id, status, start, end in State.objects.filter(entry_id__in=ids).values_list(
+            "entry_id", "status", "valid_from", "valid_to"
+        ):
+            if status == STATUS.LIVE:
+                result[entry_id].append((start, end))
     return result
 
 

@@ -229,13 +229,6 @@ class ChangeEventSerializer(EventSummarySerializer):
     note = serializers.CharField(allow_blank=True)
 
 
-class BulkItemSerializer(serializers.Serializer):
-    value = serializers.CharField(allow_blank=True, max_length=300, trim_whitespace=False)
-    kind = serializers.ChoiceField(choices=KINDS, default="auto")
-    scheme = serializers.CharField(required=False, max_length=64)
-    register = serializers.CharField(required=False, max_length=64)
-
-
 @extend_schema_field(
     {
         "oneOf": [
@@ -254,16 +247,36 @@ class BulkItemSerializer(serializers.Serializer):
     }
 )
 class BulkItemField(serializers.Field):
-    """A bulk item: a string (read as ``kind: auto``) or an object."""
+    """A bulk item: a string (read as ``kind: auto``) or an object. Validated by hand rather
+    than with a nested serializer per item, which costs half a second for 1,000 items."""
 
     def to_internal_value(self, data):
         if isinstance(data, str):
             data = {"value": data}
         if not isinstance(data, dict):
             raise serializers.ValidationError("Each item is a string or an object with a value.")
-        serializer = BulkItemSerializer(data=data)
-        serializer.is_valid(raise_exception=True)
-        return serializer.validated_data
+        value = data.get("value")
+        if not isinstance(value, str):
+            raise serializers.ValidationError("`value` must be a string.")
+        if len(value) > 300:
+            raise serializers.ValidationError("`value` is longer than 300 characters.")
+        kind = data.get("kind", "auto")
+        if kind not in KINDS:
+            raise serializers.ValidationError(f"`kind` must be one of {', '.join(KINDS)}.")
+        result = {"value": value, "kind": kind}
+        for name in ("scheme", "register"):
+            extra = data.get(name)
+            if extra is None:
+                continue
+            if not isinstance(extra, str) or len(extra) > 64:
+                raise serializers.ValidationError(
+                    f"`{name}` must be a string of 64 characters at most."
+                )
+            result[name] = extra
+        for text in result.values():
+            if "\x00" in text:
+                raise serializers.ValidationError("Null characters are not allowed.")
+        return result
 
 
 class BulkRequestSerializer(serializers.Serializer):
