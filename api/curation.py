@@ -190,20 +190,20 @@ class EntryReplace(CurationView):
         )
 
 
-class EntryAddName(CurationView):
+class EntryAddRow(CurationView):
+    """Add one row (a name or an identifier) to an entry's current content."""
+
+    serializer_class: type[serializers.Serializer]
+    field: str
+
+    def row(self, data) -> list:
+        raise NotImplementedError
+
     def post(self, request, register, key):
         entry = self.entry(register, key)
-        data = self.validated(NameSerializer)
+        data = self.validated(self.serializer_class)
         snapshot = current_snapshot(entry)
-        snapshot["names"].append(
-            [
-                data["language"],
-                data["kind"],
-                data["text"],
-                _iso(data.get("valid_from")),
-                _iso(data.get("valid_to")),
-            ]
-        )
+        snapshot[self.field].append(self.row(data))
         return self.run(
             lambda: save_entry(
                 entry.register,
@@ -216,24 +216,26 @@ class EntryAddName(CurationView):
         )
 
 
-class EntryAddIdentifier(CurationView):
-    def post(self, request, register, key):
-        entry = self.entry(register, key)
-        data = self.validated(IdentifierSerializer)
-        snapshot = current_snapshot(entry)
-        snapshot["identifiers"].append(
-            [data["scheme"], data["value"], _iso(data["valid_from"]), _iso(data.get("valid_to"))]
-        )
-        return self.run(
-            lambda: save_entry(
-                entry.register,
-                key,
-                snapshot,
-                self.actor(data),
-                expected_version=data.get("expected_version"),
-            ),  # fmt: skip
-            status.HTTP_201_CREATED,
-        )
+class EntryAddName(EntryAddRow):
+    serializer_class = NameSerializer
+    field = "names"
+
+    def row(self, data) -> list:
+        return [
+            data["language"],
+            data["kind"],
+            data["text"],
+            _iso(data.get("valid_from")),
+            _iso(data.get("valid_to")),
+        ]
+
+
+class EntryAddIdentifier(EntryAddRow):
+    serializer_class = IdentifierSerializer
+    field = "identifiers"
+
+    def row(self, data) -> list:
+        return [data["scheme"], data["value"], _iso(data["valid_from"]), _iso(data.get("valid_to"))]
 
 
 class EntryTerminate(CurationView):

@@ -45,11 +45,19 @@ def load_small_areas(data: Dataset, root: Path) -> None:
     _load_msoas(data, root)
 
 
-def _set_lifetime(data: Dataset, path: str, codes_2011: set[str], codes_2021: set[str]) -> None:
-    for code in codes_2011 | codes_2021:
-        draft = data.area(code, path)
-        draft.operative = CENSUS_2011 if code in codes_2011 else CENSUS_2021
-        draft.terminated = None if code in codes_2021 else CENSUS_2021 - DAY
+def _add_sets(
+    data: Dataset, path11: str, names11: dict[str, str], path21: str, names21: dict[str, str]
+) -> None:
+    """The 2011 and 2021 sets: lifetimes from Census day to Census day, and each set's names
+    (a code in both sets is one entry, with a name per period)."""
+    for code in names11.keys() | names21.keys():
+        draft = data.area(code, path11 if code in names11 else path21)
+        draft.operative = CENSUS_2011 if code in names11 else CENSUS_2021
+        draft.terminated = None if code in names21 else CENSUS_2021 - DAY
+    for code, name in names11.items():
+        data.area(code, path11).name(name, CENSUS_2011, CENSUS_2021 - DAY)
+    for code, name in names21.items():
+        data.area(code, path21).name(name, CENSUS_2021, None)
 
 
 def _load_lsoas(data: Dataset, root: Path) -> None:
@@ -75,13 +83,7 @@ def _load_lsoas(data: Dataset, root: Path) -> None:
     for row in read_csv(root, official21, ["areacd", "areanm"]):
         code = row.gss("areacd", prefixes=["E01", "W01"])
         names21[code] = row.text("areanm")
-    _set_lifetime(data, lookup, set(names11), set(names21))
-    for code in names21:
-        data.area(code, official21)
-    for code, name in names11.items():
-        data.area(code, lookup).name(name, CENSUS_2011, CENSUS_2021 - DAY)
-    for code, name in names21.items():
-        data.area(code, official21).name(name, CENSUS_2021, None)
+    _add_sets(data, lookup, names11, official21, names21)
     for old, new, kind in links:
         data.change(CENSUS_2021, area(old), area(new), lookup, kind=kind,
                     instrument_title="Census 2021 LSOA changes")  # fmt: skip
@@ -136,13 +138,7 @@ def _load_msoas(data: Dataset, root: Path) -> None:
     official21 = "lsoa_msoa/onsvisual_msoa21_names_codes.csv"
     for row in read_csv(root, official21, ["areacd", "areanm"]):
         names21[row.gss("areacd", prefixes=["E02", "W02"])] = row.text("areanm")
-    _set_lifetime(data, lookup, set(names11), set(names21))
-    for code in names21:
-        data.area(code, official21)
-    for code, name in names11.items():
-        data.area(code, lookup).name(name, CENSUS_2011, CENSUS_2021 - DAY)
-    for code, name in names21.items():
-        data.area(code, official21).name(name, CENSUS_2021, None)
+    _add_sets(data, lookup, names11, official21, names21)
     for old, new in pairs:
         if old != new and (old not in names21 or new not in names11):
             data.change(CENSUS_2021, area(old), area(new), lookup,
