@@ -198,16 +198,11 @@ def resolve(
 
     name_rows: dict[str, list[tuple[int, dt.date | None, dt.date | None]]] = defaultdict(list)
     if pending.names:
-        names = Name.objects.filter(folded__in=pending.names, entry__register__slug=name_register)
-        if entity_types:
-            names = names.filter(
-                entry_id__in=State.objects.filter(entity_type__key__in=entity_types).values(
-                    "entry_id"
-                )
-            )
-        for folded, entry_id, start, end in names.values_list(
-            "folded", "entry_id", "valid_from", "valid_to"
-        ):
+        # Only the folded-name index is used here; the register and entity types are checked
+        # on the entries afterwards (a join in this query makes SQLite scan every name).
+        for folded, entry_id, start, end in Name.objects.filter(
+            folded__in=pending.names
+        ).values_list("folded", "entry_id", "valid_from", "valid_to"):
             name_rows[folded].append((entry_id, start, end))
 
     # Entries found by identifier or name are fetched (with their lifetimes) in one go.
@@ -216,6 +211,8 @@ def resolve(
     fetched = {
         entry.pk: entry for entry in Entry.objects.filter(pk__in=wanted).select_related("register")
     }
+    for folded, rows in name_rows.items():
+        name_rows[folded] = [row for row in rows if fetched[row[0]].register.slug == name_register]
     live_ranges = _live_ranges(wanted)
     allowed_types = _entries_of_types(wanted, entity_types) if entity_types else None
 

@@ -35,7 +35,7 @@ ADDED_COLUMNS = [
     "note",
 ]
 CHUNK_ROWS = 1000
-_CACHE_SIZE = 20_000
+_CACHE_SIZE = 5_000
 _UK_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
 
 
