@@ -169,11 +169,11 @@ SPECTACULAR_SETTINGS = {
 }
 # How long clients and shared caches may keep a lookup API answer (seconds).
 REGISTRY_API_CACHE_SECONDS = int(os.environ.get("REGISTRY_API_CACHE_SECONDS", "3600"))
+# The largest CSV file the code checker takes, in bytes (413 beyond).
+REGISTRY_CHECKER_MAX_BYTES = int(os.environ.get("REGISTRY_CHECKER_MAX_BYTES", "209715200"))
 
 LOGGING = {
     "version": 1,
-# The largest CSV file the code checker takes, in bytes (413 beyond).
-REGISTRY_CHECKER_MAX_BYTES = int(os.environ.get("REGISTRY_CHECKER_MAX_BYTES", "209715200"))
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
