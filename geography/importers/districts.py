@@ -14,8 +14,11 @@ Editorial decisions
   and 2018, and the 2018 and 2019 vintages) and the 2025 Barnsley and Sheffield recodes
   (E08000038, E08000039: the 2024 district lookup still has E08000016 and E08000019, the 2025
   names and codes file has the new codes).
-- Scottish council areas start on the date in the GOV.UK register of Scottish council areas;
-  Northern Ireland districts on their Code History Database operative date (2015-04-01).
+- Scottish council areas, every S12 code since 1996, come from the GOV.UK register of
+  Scottish council areas with their start and end dates and the legislation that ended them;
+  a code that ended the day before another code of the same council began is linked to it
+  by a boundary-change event (the 2002–2011 amendments). Northern Ireland districts start on
+  their Code History Database operative date (2015-04-01).
 - A district has one parent per hierarchy: ``region`` (English districts), ``county`` (the
   county or metropolitan county of a district in one) and ``country``. Parents from the ONS
   lookups of 2015–2024 hold for the district's whole life: districts do not move between
@@ -24,11 +27,12 @@ Editorial decisions
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
 from pathlib import Path
 
-from registry.models import EVENT_KIND
+from registry.models import EVENT_KIND, NAME_KIND
 
 from ..gss import country_of
 from .base import AREAS, DAY, Dataset, Row, read_csv
@@ -163,23 +167,59 @@ def _instrument_ids(root: Path, path: str, prefixes: list[str]) -> dict[str, str
 
 
 def _load_other_nations(data: Dataset, root: Path) -> None:
-    """Scottish council areas and the districts the CHD extract predates, from the list of
-    every district code since 2011 with its current successor."""
-    starts = {}
+    """Scottish council areas from the GOV.UK register of them (every S12 code since 1996,
+    with the legislation that began and ended it), and the districts the CHD extract
+    predates, from the list of every district code since 2011 with its current successor."""
+    ons_names = {}
+    path = "local_authorities/drkane_la_all_codes.csv"
+    for row in read_csv(root, path, ["LADCD", "LADNM"]):
+        ons_names[row.gss("LADCD", prefixes=DISTRICT_PREFIXES)] = row.text("LADNM")
+    names = {}
+    path = "local_authorities/openregister_local_authority_sct.csv"
+    for row in read_csv(root, path, ["local-authority-sct", "name"]):
+        names[row.text("local-authority-sct")] = row.text("name")
     path = "local_authorities/openregister_statgeo_ca_sct.csv"
-    for row in read_csv(root, path, ["statistical-geography-council-area-sct", "start-date"]):
-        starts[row.gss("statistical-geography-council-area-sct", prefixes=["S12"])] = row.date(
-            "start-date", required=True
+    columns = ["statistical-geography-council-area-sct", "local-authority-sct",
+               "dissolving-legislation", "start-date", "end-date"]  # fmt: skip
+    by_council: dict[str, list[tuple[dt.date, dt.date | None, str, str]]] = defaultdict(list)
+    for row in read_csv(root, path, columns):
+        code = row.gss("statistical-geography-council-area-sct", prefixes=["S12"])
+        council = row.text("local-authority-sct")
+        if council not in names:
+            raise row.error(
+                f"local-authority-sct {council!r} is not in the register of Scottish councils"
+            )
+        draft = data.area(code, path)
+        draft.operative, draft.terminated = (
+            row.date("start-date", required=True),
+            row.date("end-date"),
         )
+        # ONS's name where the district list has the code; the register's name otherwise, and
+        # as a display name where the two differ ("City of Edinburgh" / "Edinburgh").
+        official = ons_names.get(code, names[council])
+        draft.name(official)
+        if names[council] != official:
+            draft.name(names[council], kind=NAME_KIND.DISPLAY)
+        by_council[council].append(
+            (draft.operative, draft.terminated, code, row.text("dissolving-legislation", False))
+        )  # type: ignore[arg-type]
+    # A council area whose code ended the day before another code of the same council began
+    # was replaced by it (the boundary amendments of 2002–2011).
+    for spans in by_council.values():
+        spans.sort()
+        for (_s, end, old, legislation), (start, _e, new, _l) in zip(
+            spans, spans[1:], strict=False
+        ):
+            if end is not None and end + DAY == start:
+                data.change(start, district(old), district(new), path, instrument_id=legislation,
+                            kind=EVENT_KIND.BOUNDARY_CHANGE)  # fmt: skip
     path = "local_authorities/drkane_la_all_codes.csv"
     for row in read_csv(root, path, ["LADCD", "LADNM", "LADCD_ACTIVE", "RGNCD", "CTRYCD"]):
         code = row.gss("LADCD", prefixes=DISTRICT_PREFIXES)
         draft = data.area(code, path)
-        if draft.operative is None and code in starts:
-            draft.operative = starts[code]
         if not draft.names:
-            # Only for districts no dated source names (Scotland, the recoded districts):
-            # an undated name must not contradict the Code History Database's dated ones.
+            # Only for districts no dated source names (the recoded districts): an undated
+            # name must not contradict the Code History Database's dated ones.
             draft.name(row.text("LADNM"))
         region = row.gss("RGNCD", required=False, prefixes=["E12"])
         if region:

@@ -97,6 +97,27 @@ def test_current_codes_follow_several_steps(area):
     assert successor.kinds == ["boundary-change"]
 
 
+def test_current_codes_follow_a_chain_of_scottish_boundary_changes(area):
+    # Glasgow City: S12000037 (2002) → S12000043 (2010) → S12000046 (2011) → S12000049 (2019).
+    [successor] = queries.current_codes(area("S12000037"))
+    assert successor.entry.key == "S12000049"
+    assert [
+        (s.predecessor.key, s.successor.key, s.event.date.isoformat()) for s in successor.path
+    ] == [
+        ("S12000037", "S12000043", "2010-04-01"),
+        ("S12000043", "S12000046", "2011-04-01"),
+        ("S12000046", "S12000049", "2019-02-01"),
+    ]
+    assert successor.kinds == ["boundary-change"] * 3
+    assert successor.path[0].event.instrument_id == "SSI 2009/368"
+    # As at 2015 the same code led to the code live then.
+    assert [s.entry.key for s in queries.current_codes(area("S12000037"), d("2015-01-01"))] == [
+        "S12000046"
+    ]
+    state = queries.as_at(area("S12000036"))
+    assert (state.name, state.display_name) == ("City of Edinburgh", "Edinburgh")
+
+
 def test_predecessors_of_cumberland(area):
     steps = queries.predecessors(area("E06000063"))
     assert [s.predecessor.key for s in steps] == ["E07000026", "E07000028", "E07000029"]
