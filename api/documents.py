@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
+import time
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -26,12 +27,14 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.core.cache import cache
+from django.db import connection
 from django.db.models import Count
 from django.db.models.functions import ExtractYear
 from django.http import Http404, HttpResponse, HttpResponseBase, StreamingHttpResponse
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.cache import get_conditional_response
+from django.utils.dateparse import parse_datetime
 from django.utils.http import http_date
 from rest_framework import exceptions
 from rest_framework.permissions import AllowAny
@@ -106,19 +109,69 @@ def requested_date(request) -> tuple[dt.date, bool]:
         ) from None
 
 
+def _moment(value: Any) -> dt.datetime | None:
+    # A raw cursor gives SQLite's text (UTC, as Django stores it) and PostgreSQL's datetime.
+    if isinstance(value, str):
+        value = parse_datetime(value)
+    if value is not None and timezone.is_naive(value):
+        value = timezone.make_aware(value, dt.UTC)
+    return value
+
+
 def data_version() -> tuple[int, dt.datetime | None]:
     """The newest version's number and time: it changes whenever anything in the registry
-    changes, so it is part of every validator."""
-    row = Version.objects.order_by("-id").values_list("id", "recorded_at").first()
-    return row if row else (0, None)
+    changes, so it is part of every validator. (Raw SQL: this runs on every request, and
+    the ORM would cost more than the query.)"""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id, recorded_at FROM {Version._meta.db_table} ORDER BY id DESC LIMIT 1"  # noqa: S608 (a table name, no input)
+        )
+        row = cursor.fetchone()
+    return (row[0], _moment(row[1])) if row else (0, None)
+
+
+@dataclass
+class EntryRef:
+    """What validating a request needs to know of an entry, read in one indexed query with
+    the data version; the entry itself is loaded only when its document has to be built."""
+
+    pk: int
+    register: Register
+    key: str
+    version: int
+    data_version: tuple[int, dt.datetime | None]
+
+    def load(self) -> Entry:
+        return Entry.objects.select_related("register").get(pk=self.pk)
+
+
+def entry_ref(register: Register, key: str) -> EntryRef | None:
+    entries, versions = Entry._meta.db_table, Version._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT e.id, e.version, v.id, v.recorded_at FROM {entries} e "  # noqa: S608 (table names; values are parameters)
+            f"LEFT JOIN {versions} v ON v.id = (SELECT MAX(id) FROM {versions}) "
+            "WHERE e.register_id = %s AND e.key = %s",
+            [register.pk, key],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    return EntryRef(row[0], register, key, row[1], (row[2] or 0, _moment(row[3])))
+
+
+_registers: tuple[float, dict[str, Register]] = (0.0, {})
 
 
 def registers() -> dict[str, Register]:
-    """The registers by slug, kept for a minute (there are three and they hardly change)."""
-    found = cache.get("registry:registers")
-    if found is None:
+    """The registers by slug, kept in this process for a minute (there are three, they
+    hardly change, and every request needs them: a module-level dict saves the pickling a
+    cache would cost)."""
+    global _registers
+    loaded_at, found = _registers
+    if time.monotonic() - loaded_at > 60 or not found:
         found = {register.slug: register for register in Register.objects.all()}
-        cache.set("registry:registers", found, 60)
+        _registers = (time.monotonic(), found)
     return found
 
 
@@ -193,7 +246,7 @@ def error_response(request, status: int, detail: str, *, html: bool | None = Non
 class Lookup:
     """The outcome of looking up ``register/key``: an entry, or the response to send."""
 
-    entry: Entry | None = None
+    entry: EntryRef | None = None
     response: HttpResponseBase | None = None
 
 
@@ -238,7 +291,7 @@ def find_entry(request, register_slug: str, key: str, suffix: str = "", kind: st
                 f"match the pattern {register.key_pattern}.",
             )
         )
-    entry = Entry.objects.select_related("register").filter(register=register, key=key).first()
+    entry = entry_ref(register, key)
     if entry is None:
         matches = close_matches(register, key)
         return Lookup(
@@ -344,7 +397,7 @@ class DocumentView(APIView):
         if isinstance(target, HttpResponseBase):
             return target
         renderer = request.accepted_renderer
-        version, changed = data_version()
+        version, changed = getattr(target, "data_version", None) or data_version()
         query = sorted((k, v) for k, v in request.GET.items() if k != "format")
         etag = _etag(
             RENDER_VERSION,
@@ -572,7 +625,7 @@ class EntryView(DocumentView):
         return rdf.entry_uri(entry.register.slug, entry.key)
 
     def represent(self, request, entry, date, explicit):
-        return EntryRepresentation(request, entry, date, explicit)
+        return EntryRepresentation(request, entry.load(), date, explicit)
 
 
 # ---------------------------------------------------------------------------------------
