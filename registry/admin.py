@@ -14,6 +14,7 @@ import datetime as dt
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import F, OuterRef, Subquery
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -273,9 +274,19 @@ class EntryAdmin(admin.ModelAdmin):
     actions = ["terminate_with_successors"]
     show_full_result_count = False
 
-    @admin.display(description="Name today")
+    def get_queryset(self, request):
+        # The latest English official name (today's, or a terminated entry's last), in the
+        # same query as the list.
+        latest = Name.objects.filter(entry=OuterRef("pk"), language="en", kind="official").order_by(
+            F("valid_from").desc(nulls_last=True)
+        )
+        return (
+            super().get_queryset(request).annotate(latest_name=Subquery(latest.values("text")[:1]))
+        )
+
+    @admin.display(description="Name", ordering="latest_name")
     def current_name(self, obj: Entry) -> str:
-        return queries.as_at(obj).name
+        return obj.latest_name or ""
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)

@@ -178,3 +178,13 @@ def test_admin_search_finds_entries_by_any_identifier(curator_client):
 def test_version_list_is_read_only(curator_client):
     assert Version.objects.exists()
     assert curator_client.get("/admin/registry/version/add/").status_code == 403
+
+
+def test_entry_list_shows_names_without_a_query_per_row(
+    curator_client, django_assert_max_num_queries
+):
+    with django_assert_max_num_queries(20):
+        page = curator_client.get("/admin/registry/entry/?q=Aylesbury+Vale+001").content.decode()
+    # LSOAs named after the district, each with its latest name (the 2021 one if it has one).
+    assert page.count('<td class="field-current_name">') == 5
+    assert '<td class="field-current_name">Buckinghamshire 001A</td>' in page
