@@ -368,7 +368,6 @@ class DocumentView(APIView):
     throttle_classes: list = []
     # Not part of the lookup API's OpenAPI description.
     schema = None
-    describes = True
 
     def perform_content_negotiation(self, request, force=False):
         try:
@@ -852,7 +851,8 @@ class RegisterView(DocumentView):
             )
             filters["status"] = status
         if params.get("parent"):
-            parent = Entry.objects.filter(key=params["parent"].upper()).first()
+            # Parents are in the listing's register; (register, key) is the unique index.
+            parent = Entry.objects.filter(register=register, key=params["parent"].upper()).first()
             if parent is None:
                 raise exceptions.ParseError(
                     f"parent must be the key of an entry; there is none called {params['parent'][:20]!r}."
@@ -1014,8 +1014,6 @@ class VocabularyRepresentation(Representation):
 class VocabularyView(DocumentView):
     """``/def/``: the registry's own vocabulary, as HTML and RDF."""
 
-    describes = False
-
     def target(self, request, date):
         return "vocabulary"
 
@@ -1063,7 +1061,6 @@ class VoidView(DocumentView):
     """``/.well-known/void``: VoID and DCAT description of the registers and their dumps."""
 
     renderer_classes = RDF_RENDERERS
-    describes = False
 
     def target(self, request, date):
         return "void"

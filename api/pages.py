@@ -208,7 +208,9 @@ def search(query: str, date: dt.date, limit: int = SEARCH_LIMIT) -> list[dict[st
 
     code = "".join(query.split()).upper()
     if code:
-        for entry_id, key in Entry.objects.filter(key=code).values_list("id", "key"):
+        # By (register, key), the unique index, in every register at once.
+        in_any_register = Entry.objects.filter(register__in=list(registers().values()), key=code)
+        for entry_id, key in in_any_register.values_list("id", "key"):
             note(entry_id, (0, 0, 0, len(key)), f"code {key}")
         for entry_id, scheme, value in Identifier.objects.filter(
             value__in={query, code}
@@ -286,7 +288,11 @@ class SearchView(PageView):
         query = request.GET.get("q", "").strip()
         if query and isinstance(request.accepted_renderer, HTMLRenderer) and len(query) <= 200:
             code = "".join(query.split()).upper()
-            matches = list(Entry.objects.filter(key=code).select_related("register")[:2])
+            matches = list(
+                Entry.objects.filter(
+                    register__in=list(registers().values()), key=code
+                ).select_related("register")[:2]
+            )
             if len(matches) == 1:
                 entry = matches[0]
                 response = HttpResponse(status=302)
