@@ -148,7 +148,10 @@ class Checker:
             raise CheckerError("file", "the file is empty: it needs a header row naming columns.")
         self.delimiter = _dialect(first)
         self.reader = csv.reader(_chain(first, text), delimiter=self.delimiter)
-        self.header = next(self.reader)
+        try:
+            self.header = next(self.reader)
+        except csv.Error as error:
+            raise CheckerError("file", f"the header row is not CSV ({error}).") from None
         self.column = _find_column(self.header, options.column, "column")
         self.date_column = (
             _find_column(self.header, options.date_column, "date_column")
@@ -163,11 +166,23 @@ class Checker:
         writer.writerow([*self.header, *ADDED_COLUMNS])
         yield buffer.getvalue().encode("utf-8")
         chunk: list[list[str]] = []
-        for row in self.reader:
-            chunk.append(row)
-            if len(chunk) >= CHUNK_ROWS:
+        try:
+            for row in self.reader:
+                chunk.append(row)
+                if len(chunk) >= CHUNK_ROWS:
+                    yield self._check(chunk)
+                    chunk = []
+        except csv.Error as error:
+            # The answer has begun, so it cannot become a 400: the rows read so far are
+            # checked, and a last row says where and why the file stopped being CSV.
+            if chunk:
                 yield self._check(chunk)
                 chunk = []
+            buffer.seek(0)
+            buffer.truncate()
+            note = f"error: the file stops being CSV at line {self.reader.line_num} ({error})"
+            writer.writerow([""] * len(self.header) + [""] * (len(ADDED_COLUMNS) - 1) + [note])
+            yield buffer.getvalue().encode("utf-8")
         if chunk:
             yield self._check(chunk)
 
@@ -228,5 +243,7 @@ class Checker:
 
 
 def _chain(first: str, rest: IO[str]) -> Iterator[str]:
-    yield first
-    yield from rest
+    # NUL characters make the csv module stop ("line contains NUL"); no code or name has one.
+    yield first.replace("\x00", "")
+    for line in rest:
+        yield line.replace("\x00", "")

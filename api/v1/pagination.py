@@ -24,9 +24,15 @@ class KeyCursorPagination(CursorPagination):
 
     def decode_cursor(self, request):
         try:
-            return super().decode_cursor(request)
+            cursor = super().decode_cursor(request)
         except NotFound:
-            raise BadParameter("cursor", "is not a cursor this API issued.") from None
+            cursor = False
+        # A position is a key: anything else (a NUL, which PostgreSQL refuses) was not issued.
+        if cursor is False or (
+            cursor and cursor.position and ("\x00" in cursor.position or len(cursor.position) > 64)
+        ):
+            raise BadParameter("cursor", "is not a cursor this API issued.")
+        return cursor
 
     def get_page_size(self, request):
         value = request.query_params.get(self.page_size_query_param)

@@ -447,6 +447,8 @@ class VersionDetailView(LookupView):
     )
     def get(self, request, register, key, number):
         entry = self.get_entry(register, key)
+        if number > 2**31:  # beyond any version number, and any database integer
+            raise NotFound(f"{entry.key} has no version {number}.")
         version = (
             Version.objects.filter(entry=entry, number=number)
             .select_related("user", "import_run")

@@ -194,3 +194,15 @@ def test_checker_form_returns_the_checked_file(client):
     response = client.post(URL, {"file": upload, "column": "code", "via": "form", "date": ""})
     assert response.status_code == 200
     assert body(response).splitlines()[1].startswith("E07000004,E07000004,Aylesbury Vale,E07,")
+
+
+def test_checker_survives_nul_characters_and_broken_csv(client):
+    response = client.post(f"{URL}?column=a", "a\x00,b\nE07000004\x00,1\n", content_type="text/csv")
+    assert body(response).splitlines()[1].startswith("E07000004,1,E07000004,Aylesbury Vale,")
+    huge = 'a,b\nE07000004,1\nE06000060,"' + "x" * 200_000 + '"\n'
+    response = client.post(f"{URL}?column=a", huge, content_type="text/csv")
+    lines = body(response).splitlines()
+    assert lines[1].startswith("E07000004,1,E07000004,")
+    assert lines[2] == (
+        ",,,,,,,,error: the file stops being CSV at line 3 (field larger than field limit (131072))"
+    )

@@ -174,3 +174,12 @@ def test_reads_need_no_key_and_writes_are_refused(client):
     assert Entry.objects.filter(key="E07000004").exists()
     response = client.put(f"{SG}/E07000004/", {}, content_type="application/json")
     assert response.status_code == 405
+
+
+def test_out_of_range_values_are_4xx_not_500(client):
+    huge = f"{SG}/E07000004/versions/99999999999999999999999/"
+    assert client.get(huge).status_code == 404
+    forged = "cD0AYWJj"  # base64 of "p=\x00abc": a position no key has
+    assert client.get(f"{SG}/?cursor={forged}").status_code == 400
+    assert client.get(f"{SG}/E07000004/?date=9999-12-31").status_code == 200
+    assert client.get(f"{SG}/E07000004/?date=0001-01-01").status_code == 200
