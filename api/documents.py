@@ -407,7 +407,10 @@ class DocumentView(APIView):
             renderer.format,
             date.isoformat(),
             explicit,
+            # The newest version's time as well as its number: a number can come round again
+            # after a rolled-back write (SQLite, and tests), a microsecond timestamp cannot.
             version,
+            changed,
             self.version_of(target),
         )
         last_modified = _last_modified(changed, date, explicit)
@@ -1128,7 +1131,9 @@ def download(request, register: str, extension: str):
         return error_response(request, 404, f"There is no download called {register}.{extension}.")
     date = today()
     version, changed = data_version()
-    etag = _etag(RENDER_VERSION, base(), "download", register, extension, date.isoformat(), version)
+    etag = _etag(
+        RENDER_VERSION, base(), "download", register, extension, date.isoformat(), version, changed
+    )
     last_modified = _last_modified(changed, date, explicit=False)
     response = get_conditional_response(request, etag=etag, last_modified=last_modified)
     if response is None:

@@ -12,6 +12,7 @@ from rdflib import Graph
 from rdflib.plugins.parsers.ntriples import W3CNTriplesParser
 
 from registry import exports, rdf
+from registry.models import Entry
 from registry.queries import today
 
 STATM = Path("/proc/self/statm")
@@ -89,7 +90,7 @@ def test_csv_dump_has_a_row_per_entry(client):
     text = gzip.decompress(b"".join(response.streaming_content)).decode("utf-8")
     rows = list(csv.reader(io.StringIO(text)))
     assert rows[0] == exports.CSV_HEADER
-    assert len(rows) == 61359 + 1
+    assert len(rows) == Entry.objects.filter(register__slug="statistical-geography").count() + 1
     by_key = {row[1]: dict(zip(rows[0], row, strict=True)) for row in rows[1:]}
     assert by_key["E07000004"] | {"date": ""} == {
         "register": "statistical-geography",
