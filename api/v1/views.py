@@ -767,6 +767,9 @@ class CheckerView(LookupView):
     throttle_classes = [BulkThrottle]
     cacheable = False
     template_name = "api/checker.html"
+    # What an OPTIONS request (a CORS preflight, say) describes; without it DRF's metadata
+    # fails looking for a serializer (a 500 Schemathesis found).
+    serializer_class = CheckUploadSerializer
 
     @extend_schema(exclude=True)
     def get(self, request):

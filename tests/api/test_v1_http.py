@@ -183,3 +183,13 @@ def test_out_of_range_values_are_4xx_not_500(client):
     assert client.get(f"{SG}/?cursor={forged}").status_code == 400
     assert client.get(f"{SG}/E07000004/?date=9999-12-31").status_code == 200
     assert client.get(f"{SG}/E07000004/?date=0001-01-01").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/v1/check/", "/api/v1/lookup/", "/api/v1/entries/statistical-geography/"]
+)
+@pytest.mark.django_db
+def test_options_answers_without_error(client, path):
+    response = client.options(path)
+    assert response.status_code == 200
+    assert response["Access-Control-Allow-Origin"] == "*"

@@ -8,7 +8,6 @@ import pytest
 from rdflib import Graph, Literal
 
 from registry.models import Entry
-from registry.services import Actor, restore_version
 from tests.browser.test_journeys import CHROMEDRIVER, CHROMIUM, browser, heading, screenshot, site  # noqa: F401
 from tests.conftest import BROWSER_CURATOR
 
@@ -68,7 +67,14 @@ def test_curator_corrects_a_welsh_name_and_the_public_sees_it(site, browser):  #
         assert Literal("Wrecsam (Bwrdeistref Sirol)", lang="cy") in welsh_names
         assert Literal("Wrecsam", lang="cy") not in welsh_names
     finally:
-        # On PostgreSQL the live server committed the edit: put the entry back for later tests.
+        # Put the entry back through the live server, so that on PostgreSQL (where the server
+        # committed the edit on its own connection) the undo is committed too.
         entry.refresh_from_db()
         if entry.version != before:
-            restore_version(entry, before, Actor(reason="Undo the browser test's edit"))
+            browser.get(f"{site.url}/admin/registry/entry/{entry.pk}/versions/{before}/restore/")
+            note = browser.find_element(By.NAME, "change_note")
+            note.clear()
+            note.send_keys("Undo the browser test's edit")
+            browser.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
+            entry.refresh_from_db()
+            assert entry.version == before + 2
