@@ -21,6 +21,7 @@ CODE = "W06000006"  # Wrexham, Welsh name Wrecsam
 
 def test_curator_corrects_a_welsh_name_and_the_public_sees_it(site, browser):  # noqa: F811
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
 
     entry = Entry.objects.get(register__slug="statistical-geography", key=CODE)
     before = entry.version
@@ -46,7 +47,7 @@ def test_curator_corrects_a_welsh_name_and_the_public_sees_it(site, browser):  #
         welsh.send_keys("Wrecsam (Bwrdeistref Sirol)")
         browser.find_element(By.NAME, "change_note").send_keys("Use the full Welsh form")
         browser.find_element(By.NAME, "_continue").click()
-        assert "was changed successfully" in browser.page_source
+        WebDriverWait(browser, 30).until(lambda b: "was changed successfully" in b.page_source)
 
         browser.find_element(By.PARTIAL_LINK_TEXT, "see every version").click()
         history = browser.find_element(By.ID, "content-main").text
@@ -76,5 +77,8 @@ def test_curator_corrects_a_welsh_name_and_the_public_sees_it(site, browser):  #
             note.clear()
             note.send_keys("Undo the browser test's edit")
             browser.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
+            WebDriverWait(browser, 30).until(
+                lambda b: f"Restored {CODE} to version {before}" in b.page_source
+            )
             entry.refresh_from_db()
             assert entry.version == before + 2
