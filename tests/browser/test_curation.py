@@ -31,9 +31,8 @@ def test_curator_corrects_a_welsh_name_and_the_public_sees_it(site, browser):  #
         browser.find_element(By.NAME, "username").send_keys(username)
         browser.find_element(By.NAME, "password").send_keys(password)
         browser.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
-        assert (
-            "Site administration" in browser.page_source
-            or "Registers, entries" in browser.page_source
+        WebDriverWait(browser, 30).until(
+            lambda b: "Registers, entries and their history" in b.page_source
         )
 
         browser.get(f"{site.url}/admin/registry/entry/?q={CODE}")
