@@ -204,14 +204,13 @@ class EntryAddRow(CurationView):
         data = self.validated(self.serializer_class)
         snapshot = current_snapshot(entry)
         snapshot[self.field].append(self.row(data))
+        # The version the snapshot was read at: a concurrent write in between is a 409, not a
+        # silently lost row.
+        expected = data.get("expected_version", entry.version)
         return self.run(
             lambda: save_entry(
-                entry.register,
-                key,
-                snapshot,
-                self.actor(data),
-                expected_version=data.get("expected_version"),
-            ),  # fmt: skip
+                entry.register, key, snapshot, self.actor(data), expected_version=expected
+            ),
             status.HTTP_201_CREATED,
         )
 

@@ -143,6 +143,9 @@ X_FRAME_OPTIONS = "DENY"
 
 REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
+    # No HTTP Basic: it would let anyone guess passwords through the API, unthrottled. The
+    # write API (api/curation.py) adds token authentication itself.
+    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
     # The lookup API (api/v1): an OpenAPI schema from the views, and per-client rate limits
     # (requests per client address, per gunicorn worker), generous by default.
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

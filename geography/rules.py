@@ -42,10 +42,20 @@ def gss_code_matches_entity_type(c: Context) -> list[str]:
 @register_rule
 def parents_are_of_allowed_types(c: Context) -> list[str]:
     messages = []
+    if c.register.slug != AREAS:
+        return []
     for kind, hierarchy, ref, _start, _end in c.new["relations"]:
+        if kind != "parent":
+            continue
         allowed = ALLOWED_PARENTS.get(hierarchy)
         register, key = split_ref(ref)
-        if kind != "parent" or allowed is None or register != AREAS:
+        if allowed is None:
+            messages.append(
+                f"“{hierarchy}” is not a hierarchy; use one of {', '.join(sorted(ALLOWED_PARENTS))}."
+            )
+            continue
+        if register != AREAS:
+            messages.append(f"A {hierarchy} parent must be an area; {ref} is not.")
             continue
         if key[:3] not in allowed:
             messages.append(

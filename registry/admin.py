@@ -14,6 +14,7 @@ import datetime as dt
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.db.models import F, OuterRef, Subquery
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -339,6 +340,24 @@ class EntryAdmin(admin.ModelAdmin):
         return form.cleaned_data.get("change_note", "")
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        if (
+            request.method == "POST"
+            and object_id
+            and request.POST.get("expected_version", "").isdigit()
+        ):
+            # A form opened before someone else saved: its inline rows no longer exist, so
+            # say so plainly rather than through the inline forms' errors.
+            entry = self.get_object(request, object_id)
+            opened = int(request.POST["expected_version"])
+            if entry is not None and entry.version != opened:
+                self.message_user(
+                    request,
+                    f"{entry.key} was changed by someone else (now version {entry.version}) after "
+                    f"you opened it (version {opened}). Your changes were not saved: here is the "
+                    "entry as it is now; make them again.",
+                    messages.ERROR,
+                )
+                return HttpResponseRedirect(request.path)
         try:
             return super().changeform_view(request, object_id, form_url, extra_context)
         except ServiceError as error:
@@ -412,7 +431,10 @@ class EntryAdmin(admin.ModelAdmin):
         if "apply" in request.POST and form.is_valid():
             data = form.cleaned_data
             try:
-                events = self._terminate(request, list(queryset.select_related("register")), data)
+                with transaction.atomic():  # every selected entry, or none
+                    events = self._terminate(
+                        request, list(queryset.select_related("register")), data
+                    )
             except ValidationFailed as error:
                 for message in error.messages:
                     form.add_error(None, message)

@@ -409,6 +409,18 @@ def restore_version(entry: Entry, number: int, actor: Actor) -> Entry:
     version = entry.versions.filter(number=number).first()
     if version is None:
         raise ServiceError(f"{entry.key} has no version {number}.")
+    revived = any(row[2] == STATUS.LIVE and row[1] is None for row in version.snapshot["states"])
+    replaced = ChangeLink.objects.filter(predecessor=entry, successor__isnull=False).exclude(
+        successor=entry
+    )
+    if revived and replaced.exists():
+        raise ValidationFailed(
+            [
+                f"Version {number} of {entry.key} is from before it was terminated and "
+                "replaced; restoring it would make a replaced code live again. Record a change "
+                "instead."
+            ]
+        )
     reason = actor.reason or f"Restored version {number}"
     return save_entry(
         entry.register,
@@ -460,6 +472,10 @@ def terminate_with_successors(
         raise ValidationFailed(["Choose at least one successor, or record a termination."])
     last_day = (date - dt.timedelta(days=1)).isoformat()
     with transaction.atomic():
+        # Lock the entry, so a concurrent edit cannot be overwritten by the ended snapshot.
+        locked = Entry.objects.select_for_update().get(pk=entry.pk)
+        if expected_version is None:
+            expected_version = locked.version
         life = lifetime(entry)
         messages = []
         if life.operative is None or not life.contains(date - dt.timedelta(days=1)):
@@ -478,6 +494,10 @@ def terminate_with_successors(
                     "would create a cycle of succession."
                 )
         for key, snapshot in new_successors:
+            if Entry.objects.filter(register=entry.register, key=key).exists():
+                messages.append(
+                    f"{key} already exists: choose it as an existing successor instead."
+                )
             starts = [row[0] for row in snapshot.get("states", []) if row[2] == STATUS.LIVE]
             if starts and min(starts) < date.isoformat():
                 messages.append(
@@ -523,7 +543,7 @@ def _move_children(entry: Entry, date: dt.date, successor: str | None, actor: Ac
     last_day = (date - dt.timedelta(days=1)).isoformat()
     ref = _ref(entry)
     children = (
-        Relation.objects.filter(object=entry, kind="parent")
+        Relation.objects.filter(object=entry)
         .exclude(valid_to__lt=date)
         .values_list("subject_id", flat=True)
     )
@@ -531,10 +551,12 @@ def _move_children(entry: Entry, date: dt.date, successor: str | None, actor: Ac
     for child_id, snapshot in entry_snapshots(set(children)).items():
         relations = []
         for kind, hierarchy, target, start, end in snapshot["relations"]:
-            if target == ref and kind == "parent" and (end is None or end >= date.isoformat()):
+            if target == ref and (end is None or end >= date.isoformat()):
                 if start < date.isoformat():
                     relations.append([kind, hierarchy, target, start, last_day])
-                if successor:
+                # Children move to a single successor; a council's governing of the ended
+                # area simply ends with it.
+                if successor and kind == "parent":
                     relations.append(
                         [kind, hierarchy, successor, max(start, date.isoformat()), end]
                     )

@@ -12,7 +12,17 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .models import RELATION_KIND, STATUS, Entry, Identifier, Register, Relation, State
+from .models import (
+    LANGUAGE,
+    NAME_KIND,
+    RELATION_KIND,
+    STATUS,
+    Entry,
+    Identifier,
+    Register,
+    Relation,
+    State,
+)
 from .snapshots import Snapshot, split_ref
 
 
@@ -109,6 +119,9 @@ def validate_entry(
     ``before`` is the entry's current snapshot (read here if not given): rules about single
     rows check only the rows this change adds. ``lookups`` shares fetched entries across a
     batch (see :func:`validate_many`)."""
+    shape_problems = _shapes(snapshot)
+    if shape_problems:
+        return shape_problems  # the other rules read rows of the right shape
     if before is None and entry_id is not None:
         from .snapshots import entry_snapshots
 
@@ -155,6 +168,58 @@ def validate_many(
         if messages:
             result[key] = messages
     return result
+
+
+# Each row's fields: (name, allowed values or a type check, required).
+_ROWS = {
+    "names": [("language", LANGUAGE.values, True), ("kind", NAME_KIND.values, True),
+              ("text", str, True), ("valid_from", "date", False), ("valid_to", "date", False)],
+    "identifiers": [("scheme", str, True), ("value", str, True), ("valid_from", "date", True),
+                    ("valid_to", "date", False)],
+    "states": [("valid_from", "date", True), ("valid_to", "date", False),
+               ("status", STATUS.values, True), ("entity_type", str, False)],
+    "relations": [("kind", RELATION_KIND.values, True), ("hierarchy", str, False),
+                  ("target", "ref", True), ("valid_from", "date", True), ("valid_to", "date", False)],
+}  # fmt: skip
+
+
+def _shapes(snapshot: Snapshot) -> list[str]:
+    """Every row has its fields, of the right kind: dates as YYYY-MM-DD, choices from their
+    lists, no row twice."""
+    messages = []
+    for field, spec in _ROWS.items():
+        rows = snapshot.get(field, [])
+        if not isinstance(rows, list):
+            messages.append(f"{field} must be a list of rows.")
+            continue
+        seen = set()
+        for number, row in enumerate(rows, start=1):
+            where = f"{field} row {number}"
+            if not isinstance(row, list | tuple) or len(row) != len(spec):
+                names = ", ".join(name for name, _, _ in spec)
+                messages.append(f"{where} must have {len(spec)} values: {names}.")
+                continue
+            for value, (name, check, required) in zip(row, spec, strict=True):
+                if value is None or value == "":
+                    if required:
+                        messages.append(f"{where}: {name} is required.")
+                    continue
+                if not isinstance(value, str):
+                    messages.append(f"{where}: {name} must be text.")
+                elif check == "date":
+                    try:
+                        dt.date.fromisoformat(value)
+                    except ValueError:
+                        messages.append(f"{where}: {name} {value!r} is not a date (YYYY-MM-DD).")
+                elif check == "ref" and "/" not in value:
+                    messages.append(f"{where}: {name} {value!r} is not register/key.")
+                elif isinstance(check, list) and value not in check:
+                    messages.append(f"{where}: {name} {value!r} is not one of {', '.join(check)}.")
+            key = tuple(str(v) for v in row)
+            if key in seen:
+                messages.append(f"{where} repeats an earlier row.")
+            seen.add(key)
+    return messages
 
 
 def _key_format(c: Context) -> list[str]:

@@ -163,3 +163,37 @@ def test_production_settings_are_safe_by_default():
     del env["SECRET_KEY"]
     failed = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)  # noqa: S603
     assert failed.returncode != 0 and "SECRET_KEY must be set" in failed.stderr
+
+
+def test_http_basic_credentials_are_ignored_so_passwords_cannot_be_guessed_through_the_api(users):
+    import base64
+
+    for password in ("wrong", "x-long-enough-pw"):
+        header = "Basic " + base64.b64encode(f"cora:{password}".encode()).decode()
+        response = APIClient().post(WRITE_API[0][1], {}, format="json", HTTP_AUTHORIZATION=header)
+        assert response.status_code == 401  # the same answer whether the password is right or not
+        assert Client().get("/api/v1/schema/", HTTP_AUTHORIZATION=header).status_code == 200
+
+
+def test_curators_cannot_post_to_pages_they_may_not_use(users, area):
+    curator = Client()
+    curator.force_login(users["curator"])
+    register_pk = area("E06000001").register_id
+    response = curator.post(f"/admin/registry/register/{register_pk}/change/", {"name": "Renamed"})
+    assert response.status_code == 403
+    assert curator.post("/admin/auth/user/add/", {"username": "eve"}).status_code == 403
+    staff = Client()
+    staff.force_login(users["staff"])
+    entry = area("E06000001")
+    restore = f"/admin/registry/entry/{entry.pk}/versions/{entry.version}/restore/"
+    assert staff.post(restore, {"change_note": "x"}).status_code == 403
+    assert (
+        staff.post("/admin/change-import/apply/", {"token": "abc", "change_note": "x"}).status_code
+        == 403
+    )
+
+
+def test_registry_admins_issue_api_tokens(users):
+    boss = Client()
+    boss.force_login(users["admin"])
+    assert boss.get("/admin/authtoken/tokenproxy/").status_code == 200

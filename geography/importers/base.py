@@ -76,7 +76,7 @@ class Row:
             return None
         try:
             return parse_date(value)
-        except (ValueError, IndexError):
+        except (ValueError, IndexError, OverflowError):
             raise self.error(f"{column} {value!r} is not a date") from None
 
 

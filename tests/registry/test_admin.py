@@ -108,12 +108,18 @@ def test_a_broken_rule_is_shown_to_the_curator(curator_client, area):
 
 def test_a_stale_form_is_refused_rather_than_overwriting(curator_client, area):
     hartlepool = area("E06000001")
-    stale = form_data(
-        hartlepool, expected_version=hartlepool.version - 1 if hartlepool.version > 1 else 99
-    )
-    response = curator_client.post(url(hartlepool), stale)
-    assert response.status_code == 200
-    assert "was changed by someone else" in response.content.decode()
+    opened = form_data(hartlepool)  # the first curator opens the page
+    other = form_data(hartlepool, note="Add an alternative name")
+    other["names-TOTAL_FORMS"] += 1
+    i = other["names-TOTAL_FORMS"] - 1
+    other.update({f"names-{i}-language": "en", f"names-{i}-kind": "alternative",
+                  f"names-{i}-text": "Hartlepool Borough", f"names-{i}-valid_from": "2009-01-01"})  # fmt: skip
+    assert curator_client.post(url(hartlepool), other).status_code == 302  # a second curator saves
+    response = curator_client.post(url(hartlepool), opened, follow=True)
+    page = response.content.decode()
+    assert f"E06000001 was changed by someone else (now version {hartlepool.version + 1})" in page
+    names = [n.text for n in area("E06000001").names.all()]
+    assert "Hartlepool Borough" in names
 
 
 def test_entries_cannot_be_deleted_and_keys_are_read_only(curator_client, area):

@@ -237,14 +237,105 @@ def test_termination_refuses_a_successor_not_live_then(area, curator):
 
 
 def test_termination_refuses_a_cycle_of_succession(area, curator):
+    from registry.services import sync_events
+
+    # A boundary change in which Hartlepool (live) passed territory to Middlesbrough (live):
+    # Hartlepool already leads to Middlesbrough, so it cannot also succeed it.
+    sync_events(
+        {"2026-04-01-E06000001": {"date": "2026-04-01", "kind": "boundary-change", "instrument_id": "",
+                                  "instrument_title": "", "note": "",
+                                  "links": [[f"{AREAS}/E06000001", f"{AREAS}/E06000002"]]}},
+        actor(curator),
+    )  # fmt: skip
     with pytest.raises(ValidationFailed) as error:
         terminate_with_successors(
-            area("E06000060"), d("2027-04-01"), "merge", [area("E07000004")], actor(curator)
+            area("E06000002"), d("2027-04-01"), "merge", [area("E06000001")], actor(curator)
         )
-    assert (
-        "The successor E07000004 is not live on 2027-04-01, the date of the change."
-        in error.value.messages
+    assert error.value.messages == [
+        "E06000001 already leads to E06000002: making it a successor would create a cycle of succession."
+    ]
+
+
+def test_a_new_successor_cannot_be_an_existing_entry(area, curator):
+    with pytest.raises(ValidationFailed) as error:
+        terminate_with_successors(
+            area("E07000105"), d("2027-04-01"), "merge", [], actor(curator),
+            new_successors=[("E06000060", new_area("E06000060", "Buckinghamshire"))],
+        )  # fmt: skip
+    assert error.value.messages == [
+        "E06000060 already exists: choose it as an existing successor instead."
+    ]
+
+
+def test_restore_cannot_revive_a_replaced_code(area, areas, curator):
+    lsoa = area("E01011949")
+    parts = [
+        ("E01099991", new_area("E01099991", "Hartlepool 009E", parents=[("district", "E06000001")]))
+    ]
+    terminate_with_successors(
+        lsoa, d("2027-04-01"), "split", [], actor(curator), new_successors=parts
     )
+    with pytest.raises(ValidationFailed) as error:
+        restore_version(area("E01011949"), 1, actor(curator, reason="undo"))
+    assert "restoring it would make a replaced code live again" in error.value.messages[0]
+
+
+def test_termination_ends_the_councils_governing(area, council, curator):
+    terminate_with_successors(area("E07000105"), d("2027-04-01"), "termination", [], actor(curator))
+    governs = council("ASF").relations.get(kind="governs", object__key="E07000105")
+    assert governs.valid_to == d("2027-03-31")
+
+
+@pytest.mark.parametrize(
+    ("rows", "message"),
+    [
+        (
+            {"names": [["en"]]},
+            "names row 1 must have 5 values: language, kind, text, valid_from, valid_to.",
+        ),
+        (
+            {"states": [["x", None, "live", "E06"]]},
+            "states row 1: valid_from 'x' is not a date (YYYY-MM-DD).",
+        ),
+        ({"states": [[None, None, "live", "E06"]]}, "states row 1: valid_from is required."),
+        (
+            {"states": [["2009-01-01", None, "bogus", "E06"]]},
+            "states row 1: status 'bogus' is not one of live, terminated.",
+        ),
+        (
+            {"names": [["xx", "official", "Hartlepool", None, None]]},
+            "names row 1: language 'xx' is not one of en, cy.",
+        ),
+        (
+            {"relations": [["sibling", "", f"{AREAS}/E06000002", "2009-01-01", None]]},
+            "relations row 1: kind 'sibling' is not one of parent, governs.",
+        ),
+        (
+            {
+                "identifiers": [
+                    ["ons-legacy", "00EB", "2009-01-01", None],
+                    ["ons-legacy", "00EB", "2009-01-01", None],
+                ]
+            },
+            "identifiers row 2 repeats an earlier row.",
+        ),
+        (
+            {"relations": [["parent", "statistical", f"{AREAS}/E12000001", "2009-01-01", None]]},
+            "“statistical” is not a hierarchy; use one of combined-authority, country, county, district, msoa, region, union.",
+        ),
+        (
+            {"relations": [["parent", "region", "statistical-entity/E12", "2009-01-01", None]]},
+            "A region parent must be an area; statistical-entity/E12 is not.",
+        ),
+    ],
+)
+def test_malformed_rows_are_refused_with_a_message(area, areas, curator, rows, message):
+    snapshot = {**current_snapshot(area("E06000001")), **rows}
+    if "states" not in rows:
+        snapshot["states"] = current_snapshot(area("E06000001"))["states"]
+    with pytest.raises(ValidationFailed) as error:
+        save_entry(areas, "E06000001", snapshot, actor(curator))
+    assert message in error.value.messages
 
 
 def test_restore_a_past_version_is_a_new_version(area, areas, curator):
