@@ -49,6 +49,8 @@ class Lookups:
     def __init__(self) -> None:
         self.entries: dict[str, Entry | None] = {}
         self.spans: dict[int, tuple[dt.date | None, dt.date | None]] = {}
+        # Entries being created in the same batch (ref → lifetime), which a relation may name.
+        self.pending: dict[str, tuple[dt.date | None, dt.date | None]] = {}
 
     def prefetch(self, refs: set[str]) -> None:
         missing = {ref for ref in refs if ref not in self.entries}
@@ -155,6 +157,11 @@ def validate_many(
     fetching every entry their new relations name in a few queries. Returns the messages of
     each key that breaks a rule."""
     lookups = Lookups()
+    for key, snapshot, entry_id, _before in items:
+        if entry_id is None:  # created in this batch: others may name it as their parent
+            live = [row for row in snapshot["states"] if row[2] == STATUS.LIVE]
+            if live:
+                lookups.pending[f"{register.slug}/{key}"] = (_d(live[0][0]), _d(live[-1][1]))
     refs = set()
     for _key, snapshot, _entry_id, before in items:
         old = (before or {}).get("relations", [])
@@ -273,19 +280,20 @@ def _parents(c: Context) -> list[str]:
     messages = []
     for kind, hierarchy, ref, start, end in c.new["relations"]:
         target = c.lookups.entry(ref)
-        if target is None:
+        if target is None and ref not in c.lookups.pending:
             messages.append(f"There is no entry {ref} to link to.")
             continue
         if kind != RELATION_KIND.PARENT:
             continue
-        operative, terminated = c.lookups.span(target)
+        key = target.key if target else split_ref(ref)[1]
+        operative, terminated = c.lookups.span(target) if target else c.lookups.pending[ref]
         if operative is None:
-            messages.append(f"The parent {target.key} has no live period.")
+            messages.append(f"The parent {key} has no live period.")
             continue
         s, e = _d(start) or dt.date.min, _d(end) or dt.date.max
         if s < operative or (terminated is not None and e > terminated):
             messages.append(
-                f"The parent {target.key} ({hierarchy}) was not live for the whole period "
+                f"The parent {key} ({hierarchy}) was not live for the whole period "
                 f"{_period(start, end)}: it was live {_period(operative.isoformat(), terminated.isoformat() if terminated else None)}."
             )
     return messages

@@ -180,3 +180,13 @@ def test_the_registry_changes_file_reimports_as_no_change(db):
     with open("fixtures/code_history/chd_dec2023_lad_changes.csv", encoding="utf-8") as handle:
         plan = change_import.plan(handle.read(), "chd_dec2023_lad_changes.csv")
     assert (plan.events_created, plan.events_changed, plan.changed) == ([], [], [])
+
+
+def test_new_wards_may_name_a_district_new_in_the_same_file(area, curator):
+    text = """GEOGCD,GEOGNM,GEOGNMW,SI_ID,SI_TITLE,OPER_DATE,TERM_DATE,PARENTCD,ENTITYCD,OWNER,STATUS
+E06000099,Kent Downs and Marsh,,2026/123,The Kent (Structural Changes) Order 2026,01/04/2027,,E12000008,E06,MHCLG,live
+E05900001,Hythe Town,,2026/124,The Kent Downs and Marsh (Electoral Changes) Order 2026,06/05/2027,,E06000099,E05,LGBCE,live
+"""
+    plan = change_import.apply(text, "ChangeHistory.csv", curator, "Kent release")
+    assert plan.created == ["E05900001", "E06000099"]
+    assert queries.as_at(area("E05900001"), d("2027-06-01")).parents["district"].key == "E06000099"
