@@ -8,7 +8,15 @@ import pytest
 from rdflib import Graph, Literal
 
 from registry.models import Entry
-from tests.browser.test_journeys import CHROMEDRIVER, CHROMIUM, browser, heading, screenshot, site  # noqa: F401
+from tests.browser.test_journeys import (  # noqa: F401
+    CHROMEDRIVER,
+    CHROMIUM,
+    arrive,
+    browser,
+    heading,
+    screenshot,
+    site,
+)
 from tests.conftest import BROWSER_CURATOR
 
 pytestmark = pytest.mark.skipif(
@@ -37,6 +45,7 @@ def test_curator_corrects_a_welsh_name_and_the_public_sees_it(site, browser):  #
 
         browser.get(f"{site.url}/admin/registry/entry/?q={CODE}")
         browser.find_element(By.LINK_TEXT, CODE).click()
+        arrive(browser, f"{site.url}/admin/registry/entry/{entry.pk}/change/")
         welsh = next(
             field
             for field in browser.find_elements(By.CSS_SELECTOR, "input[name^=names-][name$=-text]")
@@ -49,6 +58,7 @@ def test_curator_corrects_a_welsh_name_and_the_public_sees_it(site, browser):  #
         WebDriverWait(browser, 30).until(lambda b: "was changed successfully" in b.page_source)
 
         browser.find_element(By.PARTIAL_LINK_TEXT, "see every version").click()
+        arrive(browser, f"{site.url}/admin/registry/entry/{entry.pk}/versions/")
         history = browser.find_element(By.ID, "content-main").text
         assert "“Wrecsam (Bwrdeistref Sirol)” (cy, official) from 2009-01-01" in history
         assert "“Wrecsam” (cy, official) from 2009-01-01" in history

@@ -72,6 +72,21 @@ def screenshot(browser, name: str) -> Path:
     return path
 
 
+def arrive(browser, url: str) -> None:
+    """Wait until the browser is at ``url`` (any query string, if ``url`` has none): a click
+    or an Enter starts a navigation that Selenium does not always wait for, so reading the
+    page at once may read the old one."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    def there(b) -> bool:
+        return b.current_url == url or ("?" not in url and b.current_url.split("?")[0] == url)
+
+    WebDriverWait(browser, 30).until(there, f"the browser never reached {url}")
+    WebDriverWait(browser, 30).until(
+        lambda b: b.execute_script("return document.readyState") == "complete"
+    )
+
+
 def heading(browser) -> str:
     from selenium.webdriver.common.by import By
 
@@ -84,7 +99,7 @@ def test_a_terminated_code_leads_to_the_council_area_that_replaced_it(site, brow
     browser.get(f"{site.url}/id/statistical-geography/E07000004")
 
     # The 303 lands on the document about the area.
-    assert browser.current_url == f"{site.url}/doc/statistical-geography/E07000004"
+    arrive(browser, f"{site.url}/doc/statistical-geography/E07000004")
     assert heading(browser) == "Aylesbury Vale"
     assert browser.find_element(By.ID, "status").text.lower() == "terminated"
     notice = browser.find_element(By.CSS_SELECTOR, "[aria-labelledby=terminated-heading]")
@@ -93,7 +108,7 @@ def test_a_terminated_code_leads_to_the_council_area_that_replaced_it(site, brow
 
     notice.find_element(By.LINK_TEXT, "Buckinghamshire").click()
 
-    assert browser.current_url == f"{site.url}/doc/statistical-geography/E06000060"
+    arrive(browser, f"{site.url}/doc/statistical-geography/E06000060")
     assert heading(browser) == "Buckinghamshire"
     assert browser.find_element(By.ID, "status").text.lower() == "live"
 
@@ -110,10 +125,10 @@ def test_a_welsh_name_typed_in_lower_case_finds_cardiff(site, browser):
     box = browser.find_element(By.ID, "q")
     box.send_keys("caerdydd", Keys.ENTER)
 
-    assert browser.current_url == f"{site.url}/search?q=caerdydd"
+    arrive(browser, f"{site.url}/search?q=caerdydd")
     browser.find_element(By.LINK_TEXT, "Cardiff").click()
 
-    assert browser.current_url == f"{site.url}/doc/statistical-geography/W06000015"
+    arrive(browser, f"{site.url}/doc/statistical-geography/W06000015")
     assert heading(browser) == "Cardiff / Caerdydd"
     summary = browser.find_element(By.CSS_SELECTOR, ".summary-list").text
     assert "W06000015" in summary
