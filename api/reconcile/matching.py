@@ -23,11 +23,13 @@ How a query is answered
    candidate, so it can never create a match on its own.
 4. **Match** only the first candidate, and only when nothing else could be meant: no other
    candidate in as good a tier, as well confirmed, that could be the same name at the same
-   time. A rival does not count if it is linked to the first by successor links (a recode),
-   or if the two were never live at the same time and are districts, counties or regions
-   (names unique nationally at any moment) or wards with a district in common, and the first
-   is live on the date. Two live wards called "Castle" always count, so they are only ever
-   matched with a parent property.
+   time. Without a date, another authority that bore the name at another time always counts
+   (the county and the unitary called "Somerset": data of unknown date could mean either),
+   unless it is the same kind of area linked to the first by successor links (a recode). A
+   ward rival does not count if the two were never live at the same time and share a
+   district, and the first is live on the date (wards have no recorded successions: a ward
+   re-coded at a boundary review keeps its name). Two live wards called "Castle" always
+   count, so they are only ever matched with a parent property.
 """
 
 from __future__ import annotations
@@ -532,6 +534,8 @@ class Matcher:
                 continue
             if lineage is None:
                 lineage = self.index.lineage(top.pk)
+            if not explicit_date and self._other_meaning(top.record, rival.record, lineage):
+                return False
             if rival.pk in lineage:
                 continue
             if top.valid and not rival.valid and self._succeeds(top, rival):
@@ -543,6 +547,18 @@ class Matcher:
                 continue
             return False
         return True
+
+    @staticmethod
+    def _other_meaning(top: Record, rival: Record, lineage: frozenset[int]) -> bool:
+        """Whether ``rival`` is another authority that bore the name at another time and
+        is not just ``top`` under an older code: a county and the unitary that took its name
+        (Somerset), or an abolished combined authority and a new one (North East). Data of
+        unknown date could mean either; a date settles it. A recode (the same kind of area,
+        linked by succession: Gateshead E08000020 to E08000037) is the same place."""
+        if not (top.entity_types & _NATIONALLY_UNIQUE and rival.entity_types & _NATIONALLY_UNIQUE):
+            return False
+        recode = rival.pk in lineage and bool(top.entity_types & rival.entity_types)
+        return not recode
 
     def _succeeds(self, top: Candidate, rival: Candidate) -> bool:
         """Whether live ``top`` took over ``rival``'s name: never live together, and of a kind

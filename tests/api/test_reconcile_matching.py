@@ -143,7 +143,15 @@ def reconcile(db):
         ("Ynys MÃ´n", "local-authority-district", {}, "W06000001", True),
         ("Isle of Anglesey County Council", "local-authority-area", {}, "W06000001", True),
         ("Buckinghamshire County Council", "local-authority-area", {}, "E10000002", True),
-        ("Buckinghamshire", "local-authority-area", {}, "E06000060", True),
+        # A county and the unitary that took its name: without a date, either could be meant.
+        ("Buckinghamshire", "local-authority-area", {}, "E06000060", False),
+        ("Buckinghamshire", "local-authority-area", {"date": "2019-06-01"}, "E10000002", True),
+        ("Buckinghamshire", "local-authority-area", {"date": "2021-06-01"}, "E06000060", True),
+        ("Somerset", "local-authority-area", {}, "E06000066", False),
+        ("Somerset", "local-authority-area", {"date": "2022-01-01"}, "E10000027", True),
+        # Two combined authorities of one name, one abolished as the other was made.
+        ("North East CA", "local-authority-area", {}, "E47000014", False),
+        ("North East CA", "local-authority-area", {"date": "2020-01-01"}, "E47000010", True),
         ("Shepway", "local-authority-district", {}, "E07000112", True),  # a former name
         ("Hartlepol", "local-authority-district", {}, "E06000001", False),  # misspelt
         ("zzqx no such place qqzz", None, {}, None, False),
@@ -151,6 +159,7 @@ def reconcile(db):
         ("Aylesbury Vale", "local-authority-district", {}, "E07000004", True),
         ("Gateshead", "local-authority-district", {}, "E08000037", True),
         ("Gateshead", "local-authority-district", {"date": "2010-06-01"}, "E08000020", True),
+        ("Barnsley", "local-authority-district", {}, "E08000038", True),  # a recode, 2024
         ("Bournemouth", "local-authority-district", {}, "E06000028", False),  # or its successor?
         ("Bournemouth", "local-authority-district", {"date": "2015"}, "E06000028", True),
         # Wards: a shared name is never matched without a parent to tell them apart.
