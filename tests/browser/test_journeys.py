@@ -16,6 +16,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from django.core.servers.basehttp import WSGIServer
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
@@ -40,12 +41,26 @@ pytestmark = pytest.mark.skipif(
 
 
 @pytest.fixture
-def site(db):
+def site(db, monkeypatch):
+    from django.db import connection
+    from django.test.testcases import LiveServerThread
     from pytest_django.live_server_helper import LiveServer
 
+    if connection.vendor == "sqlite" and connection.is_in_memory_db():
+        # The server shares the test's in-memory connection, which two threads must never
+        # use at once; Chromium fetches a page's parts in parallel, so serve one at a time.
+        monkeypatch.setattr(LiveServerThread, "server_class", OneRequestAtATime)
     server = LiveServer("localhost")
     yield server
     server.stop()
+
+
+class OneRequestAtATime(WSGIServer):
+    """Django's WSGI server without threads, taking the argument its threaded one takes (the
+    server thread itself already uses the shared connection)."""
+
+    def __init__(self, *args, connections_override=None, **kwargs):
+        super().__init__(*args, **kwargs)
 
 
 @pytest.fixture
