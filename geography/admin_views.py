@@ -73,7 +73,7 @@ def change_import_view(request):
         else:
             token = uuid.uuid4().hex
             (_upload_dir() / f"{token}.csv").write_text(text, encoding="utf-8")
-            request.session[f"change-import-{token}"] = name
+            request.session[f"change-import-{token}"] = [name, plan.fingerprint()]
             context.update(plan=plan, apply_form=ApplyForm(initial={"token": token}))
     context["form"] = form
     return TemplateResponse(request, "admin/geography/change_import.html", context)
@@ -86,9 +86,9 @@ def change_import_apply(request):
         return HttpResponseRedirect(reverse("change-import"))
     form = ApplyForm(request.POST)
     token = request.POST.get("token", "")
-    name = request.session.get(f"change-import-{token}") if token.isalnum() else None
+    previewed = request.session.get(f"change-import-{token}") if token.isalnum() else None
     path = _upload_dir() / f"{token}.csv"
-    if name is None or not path.exists():
+    if not isinstance(previewed, list) or not path.exists():
         messages.error(
             request, "That upload has expired or was already applied: upload the file again."
         )
@@ -96,9 +96,14 @@ def change_import_apply(request):
     if not form.is_valid():
         messages.error(request, "Say why you are importing this file (a change note).")
         return HttpResponseRedirect(reverse("change-import"))
+    name, fingerprint = previewed
     try:
         plan = change_import.apply(
-            path.read_text(encoding="utf-8"), name, request.user, form.cleaned_data["change_note"]
+            path.read_text(encoding="utf-8"),
+            name,
+            request.user,
+            form.cleaned_data["change_note"],
+            previewed=fingerprint,
         )
     except (LoadError, ValidationFailed) as error:
         messages.error(request, f"Nothing was applied: {error}")

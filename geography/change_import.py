@@ -17,7 +17,9 @@ A malformed row refuses the whole file with its line number, and nothing is writ
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import io
+import json
 from dataclasses import dataclass, field
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -62,6 +64,28 @@ class Plan:
     events_changed: list[str] = field(default_factory=list)
     drafts: dict[str, Snapshot] = field(default_factory=dict)
     events: dict[str, dict] = field(default_factory=dict)
+
+    def fingerprint(self) -> str:
+        """A digest of everything applying would write and of what it would count as
+        created, changed and terminated: equal for two plans only if they do the same."""
+        content = {
+            "lists": [self.created, self.changed, self.terminated, self.events_created,
+                      self.events_changed],
+            "drafts": self.drafts,
+            "events": self.events,
+        }  # fmt: skip
+        # Every list sorted: a preview and an apply may run in processes that iterate sets
+        # in different orders, and the order of rows changes nothing written.
+        return hashlib.sha256(_sorted_json(content).encode()).hexdigest()
+
+
+def _sorted_json(value) -> str:
+    if isinstance(value, dict):
+        items = sorted((str(k), _sorted_json(v)) for k, v in value.items())
+        return "{" + ",".join(f"{json.dumps(k)}:{v}" for k, v in items) + "}"
+    if isinstance(value, list | tuple | set | frozenset):
+        return "[" + ",".join(sorted(_sorted_json(v) for v in value)) + "]"
+    return json.dumps(value, default=str)
 
 
 def _rows(text: str, name: str) -> tuple[str, list[Row]]:
@@ -247,12 +271,23 @@ def _ended(snapshot: Snapshot | None) -> bool:
     return bool(snapshot) and any(row[2] == STATUS.TERMINATED for row in snapshot["states"])
 
 
-def apply(text: str, name: str, user: AbstractBaseUser, note: str) -> Plan:
-    """Apply a change file as one change set: all of it in one transaction, or none of it."""
+def apply(
+    text: str, name: str, user: AbstractBaseUser, note: str, previewed: str | None = None
+) -> Plan:
+    """Apply a change file as one change set: all of it in one transaction, or none of it.
+    ``previewed`` is the :meth:`Plan.fingerprint` the curator saw: if the registry changed
+    since, so that the file would now do something else, nothing is applied."""
     if not note.strip():
         raise ValidationFailed(["Say why you are importing this file (a change note)."])
     with transaction.atomic():
         result = plan(text, name)
+        if previewed is not None and result.fingerprint() != previewed:
+            raise ValidationFailed(
+                [
+                    "The registry has changed since the preview, so this file would now do "
+                    "something else: upload it again to see what."
+                ]
+            )
         run = ImportRun.objects.create(
             command=f"change import by {user.get_username()}", sources=[name]
         )

@@ -143,6 +143,38 @@ def test_admin_preview_then_apply(client, curator, area):
     assert "That upload has expired or was already applied" in again.content.decode()
 
 
+def test_admin_apply_refuses_a_preview_the_registry_has_since_outdated(client, curator, area):
+    from registry.services import Actor, current_snapshot, save_entry
+
+    client.force_login(curator)
+    upload = SimpleUploadedFile("ChangeHistory.csv", HISTORY.encode(), content_type="text/csv")
+    response = client.post("/admin/change-import/", {"file": upload})
+    assert '<th scope="row">Unchanged</th><td>1</td>' in response.content.decode()
+    token = response.context["apply_form"].initial["token"]
+    # Another curator renames Canterbury, which the file calls "Canterbury": applying now
+    # would change an entry the preview said was unchanged.
+    canterbury = area("E07000106")
+    snapshot = current_snapshot(canterbury)
+    snapshot["names"] = [
+        [*row[:2], "Canterbury City", *row[3:]] if row[2] == "Canterbury" else row
+        for row in snapshot["names"]
+    ]
+    save_entry(
+        canterbury.register, "E07000106", snapshot, Actor(reason="test"),
+        expected_version=canterbury.version,
+    )  # fmt: skip
+    versions = Version.objects.count()
+    response = client.post(
+        "/admin/change-import/apply/",
+        {"token": token, "change_note": "Kent release"},
+        follow=True,
+    )
+    page = response.content.decode()
+    assert "Nothing was applied: The registry has changed since the preview" in page
+    assert not Entry.objects.filter(key="E06000099").exists()
+    assert Version.objects.count() == versions
+
+
 def test_admin_rejects_a_malformed_upload_with_its_line(client, curator):
     client.force_login(curator)
     bad = HISTORY.replace("01/04/2027,,E12000008", "31/02/2027,,E12000008")
