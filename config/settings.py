@@ -141,6 +141,11 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 
+# How many reverse proxies in front of the server append to X-Forwarded-For (0: none, the
+# peer's address is the client's). Login throttling, reconciliation and lookup API rate
+# limits count per client address (registry.auth.client_address, DRF's NUM_PROXIES).
+REGISTRY_TRUSTED_PROXIES = int(os.environ.get("REGISTRY_TRUSTED_PROXIES", "0"))
+
 REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
     # No HTTP Basic: it would let anyone guess passwords through the API, unthrottled. The
@@ -153,6 +158,8 @@ REST_FRAMEWORK = {
         "lookup": os.environ.get("REGISTRY_API_RATE_LOOKUP", "100/second"),
         "bulk": os.environ.get("REGISTRY_API_RATE_BULK", "120/minute"),
     },
+    # Without it DRF keys its throttles on the whole X-Forwarded-For, which a client forges.
+    "NUM_PROXIES": REGISTRY_TRUSTED_PROXIES,
 }
 
 # The lookup API's OpenAPI document and its documentation pages (assets from the sidecar

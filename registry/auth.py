@@ -16,8 +16,23 @@ from django.core.cache import caches
 from django.core.exceptions import ValidationError
 
 
+def client_address(request) -> str:
+    """The client's address. Behind ``REGISTRY_TRUSTED_PROXIES`` reverse proxies (default 0),
+    each of which appends the address it saw to ``X-Forwarded-For``, it is the entry that
+    many places from the right; entries further left are the client's to forge. Without the
+    setting every client behind a proxy would share the proxy's address, and one person's
+    failed logins would lock everyone out."""
+    remote = request.META.get("REMOTE_ADDR", "")
+    proxies = settings.REGISTRY_TRUSTED_PROXIES
+    if proxies <= 0:
+        return remote
+    hops = [h.strip() for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+    hops = [h for h in hops if h]
+    return hops[-proxies] if len(hops) >= proxies else remote
+
+
 def _keys(request, username: str) -> list[str]:
-    address = request.META.get("REMOTE_ADDR", "") if request else ""
+    address = client_address(request) if request else ""
     digest = hashlib.sha256(username.strip().lower().encode()).hexdigest()[:32]
     return [f"login-fail:addr:{address}", f"login-fail:user:{digest}"]
 

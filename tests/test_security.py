@@ -144,6 +144,48 @@ def test_login_is_throttled_after_repeated_failures(users, settings):
     assert response.status_code == 302
 
 
+@pytest.mark.parametrize(
+    ("proxies", "forwarded", "expected"),
+    [
+        (0, "", "10.0.0.1"),
+        (0, "203.0.113.7", "10.0.0.1"),  # no proxy trusted: the header is anyone's to forge
+        (1, "203.0.113.7", "203.0.113.7"),
+        (1, "6.6.6.6, 203.0.113.7", "203.0.113.7"),  # the client's own entry is ignored
+        (2, "6.6.6.6, 203.0.113.7, 10.0.0.9", "203.0.113.7"),
+        (1, "", "10.0.0.1"),  # the proxy sent none: the peer
+        (2, "203.0.113.7", "10.0.0.1"),  # fewer hops than proxies: the peer
+    ],
+)
+def test_client_address_behind_trusted_proxies(settings, proxies, forwarded, expected):
+    from django.test import RequestFactory
+
+    from registry.auth import client_address
+
+    settings.REGISTRY_TRUSTED_PROXIES = proxies
+    request = RequestFactory().get("/", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR=forwarded)
+    assert client_address(request) == expected
+
+
+def test_behind_a_proxy_one_clients_failures_do_not_lock_out_another(users, settings):
+    from django.core.cache import caches
+
+    caches["throttle"].clear()
+    settings.REGISTRY_LOGIN_ATTEMPTS = 3
+    settings.REGISTRY_TRUSTED_PROXIES = 1
+    attacker = Client(REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="198.51.100.66")
+    for name in ("admin", "root", "test"):
+        attacker.post("/admin/login/", {"username": name, "password": "wrong"})
+    locked = attacker.post("/admin/login/", {"username": "cora", "password": "x-long-enough-pw"})
+    assert "Too many failed attempts to log in" in locked.content.decode()
+    # Another client through the same proxy still logs in.
+    curator = Client(REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="203.0.113.7")
+    response = curator.post(
+        "/admin/login/?next=/admin/", {"username": "cora", "password": "x-long-enough-pw"}
+    )
+    assert response.status_code == 302
+    caches["throttle"].clear()
+
+
 def test_production_settings_are_safe_by_default():
     import subprocess
     import sys

@@ -24,6 +24,8 @@ from django.http import HttpRequest, HttpResponse
 from django.http.request import split_domain_port, validate_host
 from django.views.decorators.csrf import csrf_exempt
 
+from registry.auth import client_address
+
 CORS_HEADERS = {
     "Access-Control-Allow-Origin": "*",
     "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
@@ -175,7 +177,7 @@ def endpoint(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
 
 
 def client_of(request: HttpRequest) -> str:
-    return request.META.get("REMOTE_ADDR", "")
+    return client_address(request)
 
 
 def parse_json(text: str, what: str) -> Any:

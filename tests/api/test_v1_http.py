@@ -169,6 +169,22 @@ def test_rate_limit_gives_429_with_retry_after(client, settings):
         cache.clear()
 
 
+def test_a_forged_x_forwarded_for_does_not_escape_the_rate_limit(client, settings):
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"lookup": "3/minute", "bulk": "1/minute"},
+    }
+    cache.clear()
+    try:
+        statuses = [
+            client.get(f"{SG}/E07000004/", HTTP_X_FORWARDED_FOR=f"198.51.100.{n}").status_code
+            for n in range(4)
+        ]
+        assert statuses == [200, 200, 200, 429]
+    finally:
+        cache.clear()
+
+
 def test_reads_need_no_key_and_writes_are_refused(client):
     assert client.get(f"{SG}/E07000004/").status_code == 200
     assert Entry.objects.filter(key="E07000004").exists()
