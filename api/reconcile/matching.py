@@ -541,7 +541,7 @@ class Matcher:
             if top.valid and not rival.valid and self._succeeds(top, rival):
                 continue
             # Two live entries for one place: an open-ended older code the sources never
-            # closed (Scottish wards after 2022). The newer one is today's.
+            # closed. The newer one is today's.
             newer = (top.record.operative or dt.date.min) > (rival.record.operative or dt.date.min)
             if top.valid and rival.valid and newer and self._same_place(top.record, rival.record):
                 continue

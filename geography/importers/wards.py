@@ -9,8 +9,13 @@ Editorial decisions
   Thursday of May when new ward boundaries take effect at ordinary elections; the Northern
   Ireland 2015 vintage from 1 April 2015, when the new districts began.
 - A ward is recorded from the first vintage that lists it to the day before the first later
-  vintage covering its country that does not. Vintages after 2021 cover England and Wales
-  only, so Scottish and Northern Irish wards stay open after the 2021 vintage.
+  vintage covering its country that does not — or, if earlier, the day before a new ward of
+  its district is first listed after it (the district's wards were reviewed then; so the
+  island wards replaced at the 2022 Scottish elections end on 2022-04-30, not when the next
+  Scottish list happens to be dated). The vintages after 2021 cover England and Wales only;
+  for Scotland and Northern Ireland the postcodes.io ward list (``postcodesio_wards.csv``,
+  from the ONS Postcode Directory with the May 2025 wards: its English and Welsh codes are
+  exactly the 2025 vintage's) is taken as their 2025 vintage.
 - ``drkane_ward_all_codes.csv`` lists every ward code since 2015 with the year of the first
   vintage it appears in and its district then; it fills the districts of the 2022–2025
   vintages, which give names only. Wards first listed in 2026 are beyond the 2015–2025
@@ -57,6 +62,8 @@ VINTAGES = [
 ]  # fmt: skip
 LAST_YEAR = 2025
 ALL_WARDS = "wards/drkane_ward_all_codes.csv"
+# Scotland's and Northern Ireland's wards as at the 2025 vintage (names only).
+CURRENT_LIST = ("wards/postcodesio_wards.csv", dt.date(2025, 5, 1), {SCOTLAND, NI})
 
 
 def nation(code: str) -> str:
@@ -86,6 +93,17 @@ def load_wards(data: Dataset, root: Path) -> None:
             if lad_col:
                 districts[code].append((date, row.gss(lad_col, prefixes=DISTRICT_PREFIXES)))
 
+    path, date, countries = CURRENT_LIST
+    for country in countries:
+        coverage[country].append(date)
+    for row in read_csv(root, path, ["code", "name"]):
+        if row.text("code")[:3] not in ("S13", "N08"):
+            continue  # England and Wales: the 2025 vintage itself; pseudo codes (L99999999)
+        code = row.gss("code", prefixes=WARD_PREFIXES)
+        present[code].append(date)
+        sources.setdefault(code, path)
+        names[code].append((date, row.text("name")))
+
     columns = ["WDCD", "WDNM", "LADCD", "SOURCEFILE"]
     for row in read_csv(root, ALL_WARDS, columns):
         code = row.gss("WDCD", prefixes=WARD_PREFIXES)
@@ -96,8 +114,9 @@ def load_wards(data: Dataset, root: Path) -> None:
             continue
         first = dt.date(int(year), 5, 1)
         lad = row.gss("LADCD", prefixes=DISTRICT_PREFIXES)
-        if code not in present:
-            # Listed only here (a vintage this release lacks): known from that year.
+        if code not in present or (first < min(present[code]) and sources[code] == path):
+            # Listed only here, or otherwise only in the 2025 list for Scotland and Northern
+            # Ireland (a vintage this release lacks): known from that year.
             present[code].append(first)
             names[code].append((first, row.text("WDNM")))
             sources[code] = ALL_WARDS
@@ -105,15 +124,37 @@ def load_wards(data: Dataset, root: Path) -> None:
             # Wards first listed in the names-only vintages (2022–2025): their district then.
             districts[code].append((first, lad))
 
+    # When each district's wards changed: the dates new wards of it were first listed.
+    reviews: dict[str, set[dt.date]] = defaultdict(set)
+    for code, dates in present.items():
+        first = min(dates)
+        for lad, start, end in spans(districts[code]):
+            if start <= first and (end is None or first <= end):
+                reviews[lad].add(first)
+
     for code, dates in present.items():
         dates.sort()
         draft = data.area(code, sources[code])
         draft.operative = dates[0]
-        later = [d for d in coverage[nation(code)] if d > dates[-1]]
-        draft.terminated = later[0] - DAY if later else None
+        later = [d for d in sorted(coverage[nation(code)]) if d > dates[-1]]
+        end = later[0] - DAY if later else None
+        if end is not None:
+            lad = _district_on(districts[code], dates[-1])
+            review = min((d for d in reviews.get(lad, ()) if d > dates[-1]), default=None)
+            if review is not None and review - DAY < end:
+                end = review - DAY
+        draft.terminated = end
         for name, start, end in spans(names[code]):
             draft.name(name, start, end)
         for name, start, end in spans(welsh[code]):
             draft.name(name, start, end, language="cy")
         for lad, start, end in spans(districts[code]):
             draft.parent(f"{AREAS}/{lad}", "district", start, end)
+
+
+def _district_on(history: list[tuple[dt.date, str]], day: dt.date) -> str | None:
+    """The district a ward belonged to on ``day`` (the last one observed by then)."""
+    for lad, start, end in spans(history):
+        if start <= day and (end is None or day <= end):
+            return lad
+    return None

@@ -37,6 +37,13 @@ AS_AT = [
     ("E05010364", "2019-06-01", "live", "Winslow", None, {"district": "E07000004"}),
     ("E05010364", "2020-06-01", "live", "Winslow", None, {"district": "E06000060"}),
     ("E05010364", "2021-05-01", "terminated", "Winslow", None, {}),
+    # Island wards replaced at the 2022 Scottish elections; a ward renamed then, same code.
+    ("S13002732", "2022-04-30", "live", "Kirkwall East", None, {"district": "S12000023"}),
+    ("S13002732", "2022-05-01", "terminated", "Kirkwall East", None, {}),
+    ("S13003151", "2022-05-01", "live", "Kirkwall East", None, {"district": "S12000023"}),
+    ("S13002777", "2021-06-01", "live", "Lerwick North", None, {"district": "S12000027"}),
+    ("S13002777", None, "live", "Lerwick North and Bressay", None, {"district": "S12000027"}),
+    ("N08000101", None, "live", "Abbey", None, {}),  # Northern Ireland: in the 2025 list too
     # LSOAs: an unchanged code continues; a split code ends at Census 2021.
     ("E01011949", "2015-01-01", "live", "Hartlepool 009A", None, {"district": "E06000001", "msoa": "E02002491"}),
     ("E01011949", "2023-01-01", "live", "Hartlepool 009A", None, {"district": "E06000001"}),
