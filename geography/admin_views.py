@@ -72,7 +72,8 @@ def change_import_view(request):
                 form.add_error("file", message)
         else:
             token = uuid.uuid4().hex
-            (_upload_dir() / f"{token}.csv").write_text(text, encoding="utf-8")
+            # newline="" both ways: apply must read exactly the text the preview planned.
+            (_upload_dir() / f"{token}.csv").write_text(text, encoding="utf-8", newline="")
             request.session[f"change-import-{token}"] = [name, plan.fingerprint()]
             context.update(plan=plan, apply_form=ApplyForm(initial={"token": token}))
     context["form"] = form
@@ -98,8 +99,10 @@ def change_import_apply(request):
         return HttpResponseRedirect(reverse("change-import"))
     name, fingerprint = previewed
     try:
+        with path.open(encoding="utf-8", newline="") as saved:
+            text = saved.read()
         plan = change_import.apply(
-            path.read_text(encoding="utf-8"),
+            text,
             name,
             request.user,
             form.cleaned_data["change_note"],

@@ -69,23 +69,25 @@ class Plan:
         """A digest of everything applying would write and of what it would count as
         created, changed and terminated: equal for two plans only if they do the same."""
         content = {
-            "lists": [self.created, self.changed, self.terminated, self.events_created,
-                      self.events_changed],
-            "drafts": self.drafts,
-            "events": self.events,
-        }  # fmt: skip
-        # Every list sorted: a preview and an apply may run in processes that iterate sets
-        # in different orders, and the order of rows changes nothing written.
-        return hashlib.sha256(_sorted_json(content).encode()).hexdigest()
+            "created": sorted(self.created),
+            "changed": sorted(self.changed),
+            "terminated": sorted(self.terminated),
+            "events_created": sorted(self.events_created),
+            "events_changed": sorted(self.events_changed),
+            # Rows in a fixed order, each row whole: a preview and an apply may run in
+            # processes that iterate sets differently, and row order changes nothing written.
+            "drafts": {ref: canonical(snapshot) for ref, snapshot in self.drafts.items()},
+            "events": {
+                key: {**event, "links": sorted(map(list, event.get("links", [])), key=_text)}
+                for key, event in self.events.items()
+            },
+        }
+        encoded = json.dumps(content, sort_keys=True, default=str).encode()
+        return hashlib.sha256(encoded).hexdigest()
 
 
-def _sorted_json(value) -> str:
-    if isinstance(value, dict):
-        items = sorted((str(k), _sorted_json(v)) for k, v in value.items())
-        return "{" + ",".join(f"{json.dumps(k)}:{v}" for k, v in items) + "}"
-    if isinstance(value, list | tuple | set | frozenset):
-        return "[" + ",".join(sorted(_sorted_json(v) for v in value)) + "]"
-    return json.dumps(value, default=str)
+def _text(row: list) -> list[str]:
+    return [str(value) for value in row]
 
 
 def _rows(text: str, name: str) -> tuple[str, list[Row]]:

@@ -175,6 +175,35 @@ def test_admin_apply_refuses_a_preview_the_registry_has_since_outdated(client, c
     assert Version.objects.count() == versions
 
 
+def _plan(**fields) -> change_import.Plan:
+    return change_import.Plan(name="x.csv", **fields)
+
+
+NAMES = [
+    ["en", "official", "Ashford", "2009-01-01", None],
+    ["cy", "official", "X", "2009-01-01", None],
+]
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "same"),
+    [
+        (_plan(changed=["E07000105"]), _plan(terminated=["E07000105"]), False),
+        (_plan(changed=["E07000105"]), _plan(events_created=["E07000105"]), False),
+        (_plan(created=["A", "B"]), _plan(created=["B", "A"]), True),
+        # Rows are kept whole: the same values in another row are another plan.
+        (_plan(drafts={"r": {"names": NAMES}}), _plan(drafts={"r": {"names": NAMES[::-1]}}), True),
+        (
+            _plan(drafts={"r": {"names": [["en", "official", "A", "2009-01-01", "2019-01-01"]]}}),
+            _plan(drafts={"r": {"names": [["en", "official", "A", "2019-01-01", "2009-01-01"]]}}),
+            False,
+        ),
+    ],
+)
+def test_plan_fingerprint(a, b, same):
+    assert (a.fingerprint() == b.fingerprint()) is same
+
+
 def test_admin_rejects_a_malformed_upload_with_its_line(client, curator):
     client.force_login(curator)
     bad = HISTORY.replace("01/04/2027,,E12000008", "31/02/2027,,E12000008")
