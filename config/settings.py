@@ -145,6 +145,8 @@ X_FRAME_OPTIONS = "DENY"
 # peer's address is the client's). Login throttling, reconciliation and lookup API rate
 # limits count per client address (registry.auth.client_address, DRF's NUM_PROXIES).
 REGISTRY_TRUSTED_PROXIES = int(os.environ.get("REGISTRY_TRUSTED_PROXIES", "0"))
+if REGISTRY_TRUSTED_PROXIES < 0:
+    raise ImproperlyConfigured("REGISTRY_TRUSTED_PROXIES must be 0 or more")
 
 REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
@@ -158,7 +160,8 @@ REST_FRAMEWORK = {
         "lookup": os.environ.get("REGISTRY_API_RATE_LOOKUP", "100/second"),
         "bulk": os.environ.get("REGISTRY_API_RATE_BULK", "120/minute"),
     },
-    # Without it DRF keys its throttles on the whole X-Forwarded-For, which a client forges.
+    # DRF's own reading of X-Forwarded-For, for any throttle not keyed by client_address:
+    # without it DRF keys on the whole header, which a client forges.
     "NUM_PROXIES": REGISTRY_TRUSTED_PROXIES,
 }
 

@@ -1,7 +1,7 @@
 """Per-client rate limits for the lookup API.
 
-Reads need no key, so a client is its address (``X-Forwarded-For`` when behind a proxy, as DRF
-reads it). The rates are ``REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]`` in settings, under the
+Reads need no key, so a client is its address (``registry.auth.client_address``: the peer, or
+behind ``REGISTRY_TRUSTED_PROXIES`` proxies the entry they added to ``X-Forwarded-For``). The rates are ``REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]`` in settings, under the
 scopes ``lookup`` (single reads) and ``bulk`` (bulk lookups and checked files), generous by
 default; a client over its rate gets a 429 with ``Retry-After``. The rate is read on every
 request rather than once at import, so changing the setting (or a test overriding it) takes
@@ -10,6 +10,8 @@ effect at once.
 
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
+
+from registry.auth import client_address
 
 
 class ClientRateThrottle(SimpleRateThrottle):
@@ -25,6 +27,9 @@ class ClientRateThrottle(SimpleRateThrottle):
             return True
         self.num_requests, self.duration = self.parse_rate(self.rate)
         return super().allow_request(request, view)
+
+    def get_ident(self, request) -> str:
+        return client_address(request)
 
     def get_cache_key(self, request, view):
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
