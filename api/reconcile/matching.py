@@ -23,13 +23,15 @@ How a query is answered
    candidate, so it can never create a match on its own.
 4. **Match** only the first candidate, and only when nothing else could be meant: no other
    candidate in as good a tier, as well confirmed, that could be the same name at the same
-   time. Without a date, another authority that bore the name at another time always counts
-   (the county and the unitary called "Somerset": data of unknown date could mean either),
-   unless it is the same kind of area linked to the first by successor links (a recode). A
-   ward rival does not count if the two were never live at the same time and share a
-   district, and the first is live on the date (wards have no recorded successions: a ward
-   re-coded at a boundary review keeps its name). Two live wards called "Castle" always
-   count, so they are only ever matched with a parent property.
+   time. Without a date, another authority, region or constituency that bore the name at
+   another time always counts (the county and the unitary called "Somerset", the 2010 and
+   2024 "Bath" constituencies: data of unknown date could mean either), unless a chain of
+   one-to-one successions links it to the first (a recode), or it lived only in the first
+   quarter of 2009, before the April 2009 reorganisation. A ward rival does not count if
+   the two were never live at the same time and share a district, and the first is live on
+   the date (wards have no recorded successions: a ward re-coded at a boundary review keeps
+   its name). Two live wards called "Castle" always count, so they are only ever matched
+   with a parent property.
 """
 
 from __future__ import annotations
@@ -75,6 +77,9 @@ _HINT_TYPES = {
     COMBINED: frozenset(["E47"]),
     COUNCIL: types.GROUPS[types.LA_AREA].entity_types,
 }
+# The codes that lived only from the GSS codes' start (2009-01-01) to the April 2009
+# reorganisation ended before this day.
+_GSS_REORGANISATION = dt.date(2009, 4, 1)
 # Kinds of area whose names are unique in the UK at any one moment.
 _NATIONALLY_UNIQUE = (
     types.GROUPS[types.LA_AREA].entity_types
@@ -532,10 +537,10 @@ class Matcher:
                 continue
             if explicit_date and top.valid and not rival.valid:
                 continue
+            if not explicit_date and self._other_meaning(top.record, rival.record):
+                return False
             if lineage is None:
                 lineage = self.index.lineage(top.pk)
-            if not explicit_date and self._other_meaning(top.record, rival.record, lineage):
-                return False
             if rival.pk in lineage:
                 continue
             if top.valid and not rival.valid and self._succeeds(top, rival):
@@ -548,17 +553,43 @@ class Matcher:
             return False
         return True
 
-    @staticmethod
-    def _other_meaning(top: Record, rival: Record, lineage: frozenset[int]) -> bool:
-        """Whether ``rival`` is another authority that bore the name at another time and
-        is not just ``top`` under an older code: a county and the unitary that took its name
-        (Somerset), or an abolished combined authority and a new one (North East). Data of
-        unknown date could mean either; a date settles it. A recode (the same kind of area,
-        linked by succession: Gateshead E08000020 to E08000037) is the same place."""
+    def _other_meaning(self, top: Record, rival: Record) -> bool:
+        """Whether ``rival`` is another area that bore the name at another time, not just
+        ``top`` under another code: a county and the unitary that took its name (Somerset),
+        an abolished combined authority and a new one (North East), a 2010 constituency and
+        the 2024 one of the same name but other bounds. Data of unknown date could mean
+        either; a date settles it. Only for the kinds whose names are unique at any moment
+        (authorities, regions, constituencies, countries). Not a rival: a recode, a chain of
+        one-to-one successions (Gateshead E08000020 to E08000037, Bedford district to
+        unitary); nor a code that lived only in the first quarter of 2009, between the GSS
+        codes' introduction and the April 2009 reorganisation (the 2009 county codes of
+        Wiltshire or Northumberland), which no one's data is likely to mean."""
         if not (top.entity_types & _NATIONALLY_UNIQUE and rival.entity_types & _NATIONALLY_UNIQUE):
             return False
-        recode = rival.pk in lineage and bool(top.entity_types & rival.entity_types)
-        return not recode
+        if rival.terminated is not None and rival.terminated < _GSS_REORGANISATION:
+            return False
+        return rival.pk not in self._one_to_one(top.pk)
+
+    def _one_to_one(self, pk: int) -> set[int]:
+        """``pk`` and the entries linked to it through one-to-one successions (A's only
+        successor is B, and B's only predecessor is A), either way, at any distance."""
+        records = self.index.records
+        seen, frontier = {pk}, [pk]
+        while frontier:
+            current = records.get(frontier.pop())
+            if current is None:
+                continue
+            steps = []
+            if len(current.successors) == 1:
+                steps.append((current.successors[0], "predecessors"))
+            if len(current.predecessors) == 1:
+                steps.append((current.predecessors[0], "successors"))
+            for other, back in steps:
+                record = records.get(other)
+                if record is not None and len(getattr(record, back)) == 1 and other not in seen:
+                    seen.add(other)
+                    frontier.append(other)
+        return seen
 
     def _succeeds(self, top: Candidate, rival: Candidate) -> bool:
         """Whether live ``top`` took over ``rival``'s name: never live together, and of a kind

@@ -17,8 +17,10 @@ Editorial decisions
 - Scottish council areas, every S12 code since 1996, come from the GOV.UK register of
   Scottish council areas with their start and end dates and the legislation that ended them;
   a code that ended the day before another code of the same council began is linked to it
-  by a boundary-change event (the 2002–2011 amendments). Northern Ireland districts start on
-  their Code History Database operative date (2015-04-01).
+  by a boundary-change event (the 2002–2011 amendments). The register ends S12000025
+  Renfrewshire on 2002-06-01, the day S12000038 began, where every other code ends the day
+  before its successor: it is taken to end on 2002-05-31 and linked the same way. Northern
+  Ireland districts start on their Code History Database operative date (2015-04-01).
 - A district has one parent per hierarchy: ``region`` (English districts), ``county`` (the
   county or metropolitan county of a district in one) and ``country``. Parents from the ONS
   lookups of 2015–2024 hold for the district's whole life: districts do not move between
@@ -204,12 +206,16 @@ def _load_other_nations(data: Dataset, root: Path) -> None:
             (draft.operative, draft.terminated, code, row.text("dissolving-legislation", False))
         )  # type: ignore[arg-type]
     # A council area whose code ended the day before another code of the same council began
-    # was replaced by it (the boundary amendments of 2002–2011).
+    # was replaced by it (the boundary amendments of 2002–2011). The register ends one code,
+    # S12000025 Renfrewshire, on the day its successor begins, where every other code ends
+    # the day before: it is taken to end the day before too.
     for spans in by_council.values():
         spans.sort()
         for (_s, end, old, legislation), (start, _e, new, _l) in zip(
             spans, spans[1:], strict=False
         ):
+            if end is not None and end == start:
+                end = data.area(old, path).terminated = start - DAY
             if end is not None and end + DAY == start:
                 data.change(start, district(old), district(new), path, instrument_id=legislation,
                             kind=EVENT_KIND.BOUNDARY_CHANGE)  # fmt: skip

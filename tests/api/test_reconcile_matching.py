@@ -160,6 +160,12 @@ def reconcile(db):
         ("Gateshead", "local-authority-district", {}, "E08000037", True),
         ("Gateshead", "local-authority-district", {"date": "2010-06-01"}, "E08000020", True),
         ("Barnsley", "local-authority-district", {}, "E08000038", True),  # a recode, 2024
+        ("Bedford", "local-authority-district", {}, "E06000055", True),  # district to unitary
+        ("Wiltshire", "local-authority-area", {}, "E06000054", True),  # not its 2009 county code
+        # The 2010 and 2024 constituencies of one name have other bounds: a date decides.
+        ("Bath", "westminster-constituency", {}, "E14001080", False),
+        ("Bath", "westminster-constituency", {"date": "2019-12-12"}, "E14000547", True),
+        ("Bath", "westminster-constituency", {"date": "2024-07-04"}, "E14001080", True),
         ("Bournemouth", "local-authority-district", {}, "E06000028", False),  # or its successor?
         ("Bournemouth", "local-authority-district", {"date": "2015"}, "E06000028", True),
         # Wards: a shared name is never matched without a parent to tell them apart.
