@@ -120,6 +120,10 @@ def load_wards(data: Dataset, root: Path) -> None:
             present[code].append(first)
             names[code].append((first, row.text("WDNM")))
             sources[code] = ALL_WARDS
+        elif first not in coverage[nation(code)] and first > min(present[code]):
+            # Its name as of a year no vintage of its country covers (a ward renamed at the
+            # 2022 Scottish elections: Lerwick North and Bressay).
+            names[code].append((first, row.text("WDNM")))
         if not districts[code]:
             # Wards first listed in the names-only vintages (2022–2025): their district then.
             districts[code].append((first, lad))

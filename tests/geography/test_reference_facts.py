@@ -42,6 +42,7 @@ AS_AT = [
     ("S13002732", "2022-05-01", "terminated", "Kirkwall East", None, {}),
     ("S13003151", "2022-05-01", "live", "Kirkwall East", None, {"district": "S12000023"}),
     ("S13002777", "2021-06-01", "live", "Lerwick North", None, {"district": "S12000027"}),
+    ("S13002777", "2022-05-01", "live", "Lerwick North and Bressay", None, {}),
     ("S13002777", None, "live", "Lerwick North and Bressay", None, {"district": "S12000027"}),
     ("N08000101", None, "live", "Abbey", None, {}),  # Northern Ireland: in the 2025 list too
     # LSOAs: an unchanged code continues; a split code ends at Census 2021.
