@@ -180,6 +180,14 @@ class Dataset:
     entries: dict[str, Draft] = field(default_factory=dict)
     # (date, predecessor ref, successor ref) → (instrument id, instrument title, kind hint, source)
     changes: dict[tuple[dt.date, str, str], tuple[str, str, str, str]] = field(default_factory=dict)
+    # What one importer leaves for a later one (``loader.py`` runs them in order): the counties
+    # the latest county vintage lists, each district's combined authority over time, and the
+    # 2021 LSOA names (for the small areas' second pass).
+    counties_in_latest_vintage: set[str] = field(default_factory=set)
+    combined_authority_membership: dict[str, list[tuple[dt.date, str | None]]] = field(
+        default_factory=dict
+    )
+    lsoa21_names: dict[str, str] = field(default_factory=dict)
 
     def entry(self, register: str, key: str, source: str) -> Draft:
         ref = f"{register}/{key}"

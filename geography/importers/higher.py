@@ -133,7 +133,7 @@ def load_counties(data: Dataset, root: Path) -> None:
             draft = data.area(code, path)
             draft.operative = draft.operative or VINTAGES[path]
             latest.add(code)
-    data.counties_in_latest_vintage = latest  # type: ignore[attr-defined]
+    data.counties_in_latest_vintage = latest
     # The 2023 reorganisation replaced counties by unitary authorities on 1 April.
     path = "code_history/onsvisual_lookup_changes_2023.csv"
     for row in read_csv(root, path, ["areacd", "newcd", "year"]):
@@ -160,7 +160,7 @@ def finish_counties(data: Dataset) -> None:
         if (
             draft.key[:3] == "E10"
             and draft.terminated is None
-            and draft.key not in data.counties_in_latest_vintage  # type: ignore[attr-defined]
+            and draft.key not in data.counties_in_latest_vintage
         ):
             ends = [d.terminated for d in districts]
             if ends and all(ends):
@@ -220,12 +220,12 @@ def load_combined_authorities(data: Dataset, root: Path) -> None:
         draft.terminated = later[0] - DAY if later else None
         for name, start, end in spans(observed):
             draft.name(name, start, end)
-    data.combined_authority_membership = membership  # type: ignore[attr-defined]
+    data.combined_authority_membership = membership
 
 
 def add_combined_authority_membership(data: Dataset) -> None:
     """Run after the districts exist: each district's combined authority over time."""
-    for lad, history in data.combined_authority_membership.items():  # type: ignore[attr-defined]
+    for lad, history in data.combined_authority_membership.items():
         draft = data.get(f"{AREAS}/{lad}")
         if draft is None:
             continue

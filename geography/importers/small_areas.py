@@ -123,7 +123,7 @@ def _load_lsoas(data: Dataset, root: Path) -> None:
         if draft is not None:
             draft.parent(area(row.gss("msoa11_code", prefixes=["E02", "W02"])), "msoa",
                          CENSUS_2011, CENSUS_2021 - DAY)  # fmt: skip
-    data.lsoa21_names = names21  # type: ignore[attr-defined]
+    data.lsoa21_names = names21
 
 
 def _load_msoas(data: Dataset, root: Path) -> None:
@@ -182,7 +182,7 @@ def _load_msoas(data: Dataset, root: Path) -> None:
             draft.parent(area(lad), "district", start, end)
     for code, name in names21.items():
         by_name[name] = code
-    for code, name in data.lsoa21_names.items():  # type: ignore[attr-defined]
+    for code, name in data.lsoa21_names.items():
         msoa = by_name.get(name[:-1])
         if msoa is None:
             raise LoadError(
