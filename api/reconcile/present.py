@@ -96,6 +96,16 @@ def features(candidate: Candidate) -> list[dict[str, Any]]:
             "value": len(candidate.vetoes),
         },
     ]
+    # A value the service could not read (a date "2021-99-99", a parent it does not know)
+    # confirms nothing and vetoes nothing, but it is said, and it blocks the auto-match.
+    for pid in sorted(set(candidate.unverified)):
+        result.append(
+            {
+                "id": f"unreadable_{pid}",
+                "name": f"the value of the property {pid!r} could not be read",
+                "value": True,
+            }
+        )
     if candidate.hint_fit is not None:
         result.append(
             {

@@ -165,6 +165,25 @@ def test_property_values_of_every_shape(client, db, v):
 
 
 @pytest.mark.parametrize(
+    ("pid", "v", "unreadable"),
+    [
+        ("date", "2021-99-99", "date"),
+        ("parent", "Nowhere At All", "parent"),
+        ("status", "maybe", "status"),
+    ],
+)
+def test_an_unreadable_property_is_reported_and_blocks_the_match(client, db, pid, v, unreadable):
+    batch = {"q0": {"query": "Hartlepool", "type": "E06", "properties": [{"pid": pid, "v": v}]}}
+    top = post(client, "/reconcile", queries=batch).json()["q0"]["result"][0]
+    assert (top["id"], top["match"]) == ("E06000001", False)
+    assert {"id": f"unreadable_{unreadable}", "value": True} in top["features"]
+    plain = {"q0": {"query": "Hartlepool", "type": "E06"}}
+    top = post(client, "/reconcile", queries=plain).json()["q0"]["result"][0]
+    assert top["match"] is True
+    assert not any(f["id"].startswith("unreadable_") for f in top["features"])
+
+
+@pytest.mark.parametrize(
     ("body", "status", "error"),
     [
         ({"queries": "{not json"}, 400, "queries is not valid JSON"),
