@@ -612,6 +612,18 @@ def _page_number(value: str | None) -> int:
     return int(value)
 
 
+def _one_page(queryset, value: str | None) -> tuple[list, int, int, int]:
+    """The listing page ``value`` asks for of an ordered ``queryset``: (members, total, page,
+    pages); 404 past the last page."""
+    page = _page_number(value)
+    total = queryset.count()
+    pages = max(1, -(-total // LISTING_PAGE))
+    if page > pages:
+        raise exceptions.NotFound(f"There are only {pages} pages.")
+    members = list(queryset[(page - 1) * LISTING_PAGE : page * LISTING_PAGE])
+    return members, total, page, pages
+
+
 class EntryView(DocumentView):
     """``/doc/{register}/{key}[.fmt]``: everything about one entry as at a date."""
 
@@ -862,12 +874,7 @@ class RegisterView(DocumentView):
                 )
             entries = entries.children_of(parent, date)
             filters["parent"] = parent.key
-        page = _page_number(params.get("page"))
-        total = entries.count()
-        pages = max(1, -(-total // LISTING_PAGE))
-        if page > pages:
-            raise exceptions.NotFound(f"There are only {pages} pages.")
-        members = list(entries.order_by("key")[(page - 1) * LISTING_PAGE : page * LISTING_PAGE])
+        members, total, page, pages = _one_page(entries.order_by("key"), params.get("page"))
         labels = names_on(members, date)
         states = {
             entry_id: (status, entity_type)
@@ -932,14 +939,7 @@ class EventListView(DocumentView):
                 )
             events = events.filter(kind=kind)
             filters["kind"] = kind
-        page = _page_number(params.get("page"))
-        total = events.count()
-        pages = max(1, -(-total // LISTING_PAGE))
-        if page > pages:
-            raise exceptions.NotFound(f"There are only {pages} pages.")
-        members = list(
-            events.order_by("date", "key")[(page - 1) * LISTING_PAGE : page * LISTING_PAGE]
-        )
+        members, total, page, pages = _one_page(events.order_by("date", "key"), params.get("page"))
         items = []
         for event in members:
             summary = describe_event(event)
