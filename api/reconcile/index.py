@@ -400,21 +400,29 @@ class Index:
             frontier = nxt
         return result
 
-    def lineage(self, pk: int) -> frozenset[int]:
-        """Entries linked to ``pk`` through successor links, either way, at any distance."""
+    def lineage(self, pk: int, *, one_to_one: bool = False) -> frozenset[int]:
+        """Entries linked to ``pk`` through successor links, either way, at any distance.
+        With ``one_to_one``, only through links where A's only successor is B and B's only
+        predecessor is A (recodes, not merges or splits)."""
         seen = {pk}
         frontier = [pk]
         while frontier:
-            nxt = []
-            for current in frontier:
-                record = self.records.get(current)
-                if record is None:
+            record = self.records.get(frontier.pop())
+            if record is None:
+                continue
+            for other, back in (
+                *((s, "predecessors") for s in record.successors),
+                *((p, "successors") for p in record.predecessors),
+            ):
+                if other in seen:
                     continue
-                for other in (*record.successors, *record.predecessors):
-                    if other not in seen:
-                        seen.add(other)
-                        nxt.append(other)
-            frontier = nxt
+                if one_to_one:
+                    linked = self.records.get(other)
+                    ahead = record.successors if back == "predecessors" else record.predecessors
+                    if linked is None or len(ahead) != 1 or len(getattr(linked, back)) != 1:
+                        continue
+                seen.add(other)
+                frontier.append(other)
         return frozenset(seen)
 
     def prefix_entries(self) -> list[tuple[str, int]]:

@@ -568,28 +568,7 @@ class Matcher:
             return False
         if rival.terminated is not None and rival.terminated < _GSS_REORGANISATION:
             return False
-        return rival.pk not in self._one_to_one(top.pk)
-
-    def _one_to_one(self, pk: int) -> set[int]:
-        """``pk`` and the entries linked to it through one-to-one successions (A's only
-        successor is B, and B's only predecessor is A), either way, at any distance."""
-        records = self.index.records
-        seen, frontier = {pk}, [pk]
-        while frontier:
-            current = records.get(frontier.pop())
-            if current is None:
-                continue
-            steps = []
-            if len(current.successors) == 1:
-                steps.append((current.successors[0], "predecessors"))
-            if len(current.predecessors) == 1:
-                steps.append((current.predecessors[0], "successors"))
-            for other, back in steps:
-                record = records.get(other)
-                if record is not None and len(getattr(record, back)) == 1 and other not in seen:
-                    seen.add(other)
-                    frontier.append(other)
-        return seen
+        return rival.pk not in self.index.lineage(top.pk, one_to_one=True)
 
     def _succeeds(self, top: Candidate, rival: Candidate) -> bool:
         """Whether live ``top`` took over ``rival``'s name: never live together, and of a kind
