@@ -78,7 +78,7 @@ class Plan:
             # processes that iterate sets differently, and row order changes nothing written.
             "drafts": {ref: canonical(snapshot) for ref, snapshot in self.drafts.items()},
             "events": {
-                key: {**event, "links": sorted(map(list, event.get("links", [])), key=_text)}
+                key: {**event, "links": _in_order(event.get("links", []))}
                 for key, event in self.events.items()
             },
         }
@@ -86,8 +86,10 @@ class Plan:
         return hashlib.sha256(encoded).hexdigest()
 
 
-def _text(row: list) -> list[str]:
-    return [str(value) for value in row]
+def _in_order(links) -> list[list]:
+    """Change links (predecessor register and key, successor register and key) as sorted
+    lists, so two collections of the same links compare and hash alike."""
+    return sorted((list(link) for link in links), key=lambda link: [str(x) for x in link])
 
 
 def _rows(text: str, name: str) -> tuple[str, list[Row]]:
@@ -216,10 +218,9 @@ def _merge(data: Dataset, result: Plan) -> None:
         if before:
             for name in ("instrument_id", "instrument_title", "note"):
                 event[name] = event[name] or before[name]
-            links = {tuple(link) for link in [*before["links"], *event["links"]]}
-            event["links"] = [
-                list(link) for link in sorted(links, key=lambda p: [str(x) for x in p])
-            ]
+            event["links"] = _in_order(
+                {tuple(link) for link in [*before["links"], *event["links"]]}
+            )
     for key, event in events.items():
         if key not in before_events:
             result.events_created.append(key)
