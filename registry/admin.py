@@ -614,8 +614,22 @@ class ChangeEventAdmin(admin.ModelAdmin):
         return False
 
 
+class RecordAdmin(admin.ModelAdmin):
+    """A record of what happened (versions, import runs): anyone who may see it reads it;
+    nobody adds, changes or deletes it."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Version)
-class VersionAdmin(admin.ModelAdmin):
+class VersionAdmin(RecordAdmin):
     list_display = ["__str__", "recorded_at", "user", "import_run", "reason"]
     list_select_related = ["entry__register", "event", "user", "import_run"]
     search_fields = ["entry__key", "event__key", "reason", "source"]
@@ -623,26 +637,8 @@ class VersionAdmin(admin.ModelAdmin):
     date_hierarchy = "recorded_at"
     show_full_result_count = False
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(ImportRun)
-class ImportRunAdmin(admin.ModelAdmin):
+class ImportRunAdmin(RecordAdmin):
     list_display = ["command", "started_at", "finished_at", "dry_run"]
     readonly_fields = ["command", "started_at", "finished_at", "sources", "counts", "dry_run"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
