@@ -20,7 +20,6 @@ Load is only ever sent to 127.0.0.1, and each run is bounded in time.
 
 import argparse
 import os
-import platform
 import re
 import shutil
 import sqlite3
@@ -31,6 +30,8 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
+
+import machine
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV = ROOT / ".venv" / "bin"
@@ -153,23 +154,11 @@ def cold_paths(count: int) -> list[str]:
     return [f"/doc/statistical-geography/{key}.json" for key in keys]
 
 
-def machine() -> list[str]:
-    cpu = "unknown"
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            cpu = line.split(":", 1)[1].strip()
-            break
-    memory = "unknown"
-    for line in Path("/proc/meminfo").read_text().splitlines():
-        if line.startswith("MemTotal"):
-            memory = f"{int(line.split()[1]) / 1024 / 1024:.0f} GiB"
+def server_lines() -> list[str]:
     wrk_version = subprocess.run(["wrk", "--version"], capture_output=True, text=True).stdout
     return [
-        f"- CPU: {cpu}, {os.cpu_count()} cores (shared with the load generator and other work)",
-        f"- Memory: {memory}",
-        f"- OS: {platform.system()} {platform.release()}, Python {platform.python_version()}, "
-        f"SQLite {sqlite3.sqlite_version}",
-        f"- Server: gunicorn, 2 sync workers, SQLite database `var/registry.sqlite3`; load: "
+        "Load: shared the cores with the server",
+        f"Server: gunicorn, 2 sync workers, SQLite database `var/registry.sqlite3`; load: "
         f"{wrk_version.split(' [')[0].strip() or 'wrk'}",
     ]
 
@@ -277,7 +266,7 @@ def main() -> int:
     print()
     print(f"Checks: {checks}")
     print()
-    print("\n".join(machine()))
+    print("\n".join(f"- {line}" for line in [*machine.describe(), *server_lines()]))
     # The target is judged on CPU per request, which a busy shared machine does not distort;
     # requests per second are reported beside it.
     document_shares = [cpu_shares[label] for label, *_ in scenarios[:3]]

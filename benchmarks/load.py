@@ -18,17 +18,16 @@ followed by a description of the machine.
 import argparse
 import json
 import os
-import platform
 import re
 import shlex
 import shutil
-import sqlite3
 import subprocess
 import sys
 import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
+
+import machine
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_TEMP = ROOT / "bin" / "pg-temp"
@@ -197,31 +196,6 @@ def postgres_version() -> str:
     return command_output("postgres", "--version")
 
 
-def machine() -> list[str]:
-    cpu = "unknown"
-    for line in command_output("lscpu").splitlines():
-        if line.startswith("Model name:"):
-            cpu = line.split(":", 1)[1].strip()
-    memory = "unknown"
-    for line in command_output("free", "-h").splitlines():
-        if line.startswith("Mem:"):
-            memory = line.split()[1]
-    commit = command_output("git", "-C", str(ROOT), "log", "-1", "--format=%h %s")
-    status = ["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no"]
-    if subprocess.run(status, capture_output=True, text=True, check=False).stdout.strip():
-        commit += " (plus uncommitted changes to tracked files)"
-    return [
-        f"- Date: {time.strftime('%Y-%m-%d %H:%M %Z')}",
-        f"- Code: {commit}",
-        f"- CPU: {cpu}, {command_output('nproc')} cores (`nproc`)",
-        f"- Memory: {memory} (`free -h`)",
-        f"- OS: {platform.platform()}",
-        f"- Python: {platform.python_version()}",
-        f"- SQLite: {sqlite3.sqlite_version}",
-        f"- PostgreSQL: {postgres_version()}",
-    ]
-
-
 def table(results: list[Result]) -> list[str]:
     lines = [
         "| Database | Step | Wall time (s) | Peak RSS (MiB) | Target | Loader reports |",
@@ -250,7 +224,8 @@ def main() -> int:
     if args.database in {"postgres", "both"}:
         results += bench_postgres()
 
-    print("\n".join(["", *table(results), "", *machine()]))
+    lines = [*machine.describe(), f"PostgreSQL: {postgres_version()}"]
+    print("\n".join(["", *table(results), "", *(f"- {line}" for line in lines)]))
     missed = [r for r in results if r.step in TARGETS and r.seconds >= TARGETS[r.step]]
     return 1 if missed else 0
 

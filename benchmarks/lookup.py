@@ -25,7 +25,6 @@ import argparse
 import http.client
 import json
 import os
-import platform
 import random
 import sqlite3
 import statistics
@@ -37,6 +36,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urlsplit
+
+import machine
 
 ROOT = Path(__file__).resolve().parent.parent
 PORT = 8105
@@ -280,21 +281,6 @@ def bench_checker(base: str, server: Server | None, path: Path, rows: int) -> di
     }
 
 
-def machine() -> list[str]:
-    cpu = "unknown"
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            cpu = line.split(":", 1)[1].strip()
-            break
-    memory = Path("/proc/meminfo").read_text().splitlines()[0].split()[1]
-    return [
-        f"CPU: {cpu}, {os.cpu_count()} cores",
-        f"Memory: {int(memory) / 1024 / 1024:.0f} GiB",
-        f"OS: {platform.system()} {platform.release()} {platform.machine()}",
-        f"Python: {platform.python_version()}, SQLite {sqlite3.sqlite_version}",
-    ]
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--url", help="use this running server instead of starting gunicorn")
@@ -359,7 +345,7 @@ def main() -> int:
             f"{target or '—'} |"
         )
     print("\nMachine:")
-    for line in machine():
+    for line in machine.describe():
         print(f"- {line}")
     return 0 if ok else 1
 

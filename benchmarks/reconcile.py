@@ -37,7 +37,6 @@ import datetime as dt
 import itertools
 import json
 import os
-import platform
 import random
 import socket
 import statistics
@@ -49,6 +48,8 @@ import urllib.parse
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+
+import machine
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
@@ -381,9 +382,9 @@ def speed(args) -> None:
         print(f"Slowest five batches, {r['name']}: {r['slowest_ms']} ms")
     ratio = results[0]["qps"] / results[1]["qps"]
     print(f"\nThroughput ratio: {ratio:.1f}× csv-reconcile.")
-    print(
-        f"Machine: {platform.platform()}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
-    )
+    print("Machine:")
+    for line in machine.describe():
+        print(f"- {line}")
     ok = results[0]["median_ms"] < 50 and results[0]["p95_ms"] < 150 and ratio >= 10
     print("Targets (median < 50 ms, p95 < 150 ms, ≥ 10× csv-reconcile):", "met" if ok else "MISSED")
     if not ok:
