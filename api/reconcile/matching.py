@@ -545,11 +545,6 @@ class Matcher:
                 continue
             if top.valid and not rival.valid and self._succeeds(top, rival):
                 continue
-            # Two live entries for one place: an open-ended older code the sources never
-            # closed. The newer one is today's.
-            newer = (top.record.operative or dt.date.min) > (rival.record.operative or dt.date.min)
-            if top.valid and rival.valid and newer and self._same_place(top.record, rival.record):
-                continue
             return False
         return True
 
