@@ -10,8 +10,6 @@ admin) and need the same model permissions as the admin: ``registry.add_entry`` 
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django.shortcuts import get_object_or_404
 from django.urls import path
 from rest_framework import exceptions, permissions, serializers, status
@@ -30,6 +28,7 @@ from registry.services import (
     save_entry,
     terminate_with_successors,
 )
+from registry.validtime import iso
 
 from .v1 import problems
 
@@ -104,10 +103,6 @@ class TerminateSerializer(serializers.Serializer):
 class Conflict(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
     default_code = "conflict"
-
-
-def _iso(value: dt.date | None) -> str | None:
-    return value.isoformat() if value else None
 
 
 class CurationView(APIView):
@@ -224,8 +219,8 @@ class EntryAddName(EntryAddRow):
             data["language"],
             data["kind"],
             data["text"],
-            _iso(data.get("valid_from")),
-            _iso(data.get("valid_to")),
+            iso(data.get("valid_from")),
+            iso(data.get("valid_to")),
         ]
 
 
@@ -234,7 +229,7 @@ class EntryAddIdentifier(EntryAddRow):
     field = "identifiers"
 
     def row(self, data) -> list:
-        return [data["scheme"], data["value"], _iso(data["valid_from"]), _iso(data.get("valid_to"))]
+        return [data["scheme"], data["value"], iso(data["valid_from"]), iso(data.get("valid_to"))]
 
 
 class EntryTerminate(CurationView):

@@ -42,14 +42,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from registry import exports, rdf
-from registry.documents import EventSummary, Link, describe, names_on
+from registry import exports, facts, rdf, validtime
+from registry.documents import EventSummary, Link, describe, describe_events, labeller
 from registry.models import (
     EVENT_KIND,
     RELATION_KIND,
     STATUS,
     ChangeEvent,
-    ChangeLink,
     Entry,
     Identifier,
     Register,
@@ -58,8 +57,8 @@ from registry.models import (
     Version,
     covering,
 )
-from registry.queries import today
 from registry.uris import EVENTS, base
+from registry.validtime import today
 
 from .negotiation import RegistryContentNegotiation
 from .renderers import (
@@ -258,7 +257,7 @@ def close_matches(register: Register, key: str, limit: int = 3) -> list[Link]:
     above = list(entries.filter(key__gt=key, key__startswith=prefix).order_by("key")[:limit])
     below = list(entries.filter(key__lt=key, key__startswith=prefix).order_by("-key")[:limit])
     found = sorted(below + above, key=lambda e: e.key)
-    labels = names_on(found, today())
+    labels = facts.labels([e.pk for e in found], today())
     return [Link(register.slug, e.key, labels.get(e.pk, e.key)) for e in found]
 
 
@@ -460,14 +459,9 @@ class EntryRepresentation(Representation):
     def doc(self):
         return describe(self.entry, self.date)
 
-    @cached_property
+    @property
     def seen_on(self) -> dt.date:
-        life = self.doc.state.lifetime
-        if life.terminated and self.date > life.terminated:
-            return life.terminated
-        if life.operative and self.date < life.operative:
-            return life.operative
-        return self.date
+        return self.doc.state.seen_on
 
     def as_json(self):
         return self.doc.as_dict()
@@ -476,30 +470,31 @@ class EntryRepresentation(Representation):
         return rdf.entry_graph(self.doc, explicit_date=self.explicit)
 
     def as_rows(self):
-        return exports.CSV_HEADER, [exports.csv_row(exports.EntryFacts.from_document(self.doc))]
+        return exports.CSV_HEADER, [exports.csv_row(self.doc.facts)]
 
     def breadcrumb(self) -> list[Link]:
         """The chain of parents up to the top, following at each step the nearest kind of
-        parent (a ward's district before its county, a county before its region)."""
-        chain: list[Entry] = []
-        seen = {self.entry.pk}
-        current = self.entry
-        while True:
-            parents = {
-                relation.hierarchy: relation.object
-                for relation in Relation.objects.filter(
-                    covering(self.seen_on), subject=current, kind=RELATION_KIND.PARENT
-                ).select_related("object__register")
-                if relation.hierarchy not in BREADCRUMB_SKIP and relation.object_id not in seen
-            }
-            if not parents:
-                break
-            rank = {h: i for i, h in enumerate(BREADCRUMB_ORDER)}
-            current = parents[min(parents, key=lambda h: (rank.get(h, len(rank)), h))]
-            seen.add(current.pk)
-            chain.append(current)
-        labels = names_on(chain, self.date)
-        return [Link(e.register.slug, e.key, labels.get(e.pk, e.key)) for e in reversed(chain)]
+        parent (a ward's district before its county, a county before its region), as the
+        entry is described on its date."""
+        day = self.seen_on
+
+        def parents_of(node: facts.Ref) -> dict[str, facts.Ref]:
+            rows = facts.fetch(
+                Relation.objects.filter(
+                    covering(day), subject_id=node.pk, kind=RELATION_KIND.PARENT
+                )
+                .exclude(hierarchy__in=BREADCRUMB_SKIP)
+                .order_by("hierarchy"),
+                "hierarchy",
+                "object_id",
+                "object__register__slug",
+                "object__key",
+            )
+            return {h: facts.Ref(pk, register, key) for h, pk, register, key in rows}
+
+        chain = validtime.chain(self.doc.rows.ref, parents_of, BREADCRUMB_ORDER)
+        link = labeller(facts.labels(chain, self.date))
+        return [link(ref) for ref in reversed(chain)]
 
     def children(self) -> dict[str, Any]:
         """Entries directly within this one on the date, counted by entity type, with one
@@ -516,9 +511,7 @@ class EntryRepresentation(Representation):
         )
         if not counts:
             return {"groups": [], "total": 0}
-        type_names = names_on(
-            list(Entry.objects.filter(pk__in=[row["entity_type_id"] for row in counts])), today()
-        )
+        type_names = facts.labels([row["entity_type_id"] for row in counts], today())
         groups = [
             {
                 "type": row["entity_type__key"],
@@ -541,7 +534,7 @@ class EntryRepresentation(Representation):
             .select_related("register")
             .order_by("key")[(page - 1) * CHILDREN_PAGE : page * CHILDREN_PAGE]
         )
-        labels = names_on(members, self.date)
+        labels = facts.labels([e.pk for e in members], self.date)
         return {
             "groups": groups,
             "group": group,
@@ -557,14 +550,13 @@ class EntryRepresentation(Representation):
         items: list[dict[str, Any]] = []
         if life.operative:
             items.append({"date": life.operative, "what": "Operative: the code came into use"})
-        for name in doc.names:
-            start = name["valid_from"]
-            if start and life.operative and start > life.operative.isoformat():
-                language = "Welsh" if name["language"] == "cy" else "English"
+        for name in doc.rows.names:
+            if name.start and life.operative and name.start > life.operative:
+                language = "Welsh" if name.language == "cy" else "English"
                 items.append(
                     {
-                        "date": dt.date.fromisoformat(start),
-                        "what": f"{language} {name['kind']} name became “{name['text']}”",
+                        "date": name.start,
+                        "what": f"{language} {name.kind} name became “{name.text}”",
                     }
                 )
         for event in doc.events:
@@ -648,25 +640,7 @@ class EntryView(DocumentView):
 
 def describe_event(event: ChangeEvent) -> EventSummary:
     """A change event with its predecessors and successors, named as on its date."""
-    links = list(
-        ChangeLink.objects.filter(event=event).select_related(
-            "predecessor__register", "successor__register"
-        )
-    )
-    others = [e for link in links for e in (link.predecessor, link.successor) if e]
-    labels = names_on(others, event.date)
-    summary = EventSummary(
-        event.key, event.date, event.kind, event.instrument_id, event.instrument_title, [], []
-    )
-    for side, found in (("predecessor", summary.predecessors), ("successor", summary.successors)):
-        seen = set()
-        for link in links:
-            other = getattr(link, side)
-            if other is not None and other.pk not in seen:
-                seen.add(other.pk)
-                found.append(Link(other.register.slug, other.key, labels.get(other.pk, other.key)))
-        found.sort(key=lambda link: link.key)
-    return summary
+    return describe_events(ChangeEvent.objects.filter(pk=event.pk))[event.pk]
 
 
 EVENT_CSV_HEADER = ["key", "uri", "date", "kind", "instrument_id", "instrument_title",
@@ -875,7 +849,7 @@ class RegisterView(DocumentView):
             entries = entries.children_of(parent, date)
             filters["parent"] = parent.key
         members, total, page, pages = _one_page(entries.order_by("key"), params.get("page"))
-        labels = names_on(members, date)
+        labels = facts.labels([e.pk for e in members], date)
         states = {
             entry_id: (status, entity_type)
             for entry_id, status, entity_type in State.objects.filter(
@@ -940,9 +914,10 @@ class EventListView(DocumentView):
             events = events.filter(kind=kind)
             filters["kind"] = kind
         members, total, page, pages = _one_page(events.order_by("date", "key"), params.get("page"))
+        summaries = describe_events(ChangeEvent.objects.filter(pk__in=[e.pk for e in members]))
         items = []
         for event in members:
-            summary = describe_event(event)
+            summary = summaries[event.pk]
             items.append({**summary.as_dict(), "summary": summary})
         return _EventListing(
             request,
@@ -1093,8 +1068,8 @@ def _csv_chunks(register: str, date: dt.date) -> Iterator[str]:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(exports.CSV_HEADER)
-    for n, facts in enumerate(exports.register_facts(register, date), 1):
-        writer.writerow(exports.csv_row(facts))
+    for n, entry in enumerate(exports.register_facts(register, date), 1):
+        writer.writerow(exports.csv_row(entry))
         if n % 500 == 0:
             yield out.getvalue()
             out.seek(0)
@@ -1104,8 +1079,8 @@ def _csv_chunks(register: str, date: dt.date) -> Iterator[str]:
 
 def _ntriples_chunks(register: str, date: dt.date) -> Iterator[str]:
     batch = []
-    for facts in exports.register_facts(register, date):
-        batch.append(facts)
+    for entry in exports.register_facts(register, date):
+        batch.append(entry)
         if len(batch) == 500:
             yield rdf.ntriples(rdf.register_dump_triples(batch))
             batch = []

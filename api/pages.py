@@ -11,7 +11,7 @@ from django.db.models import Count
 from django.http import HttpResponse
 from rest_framework import exceptions
 
-from registry.documents import names_on
+from registry import facts
 from registry.models import (
     EVENT_KIND,
     STATUS,
@@ -22,9 +22,9 @@ from registry.models import (
     State,
     covering,
 )
-from registry.queries import today
 from registry.text import fold
 from registry.uris import dataset_description_uri, download_uri, entry_uri
+from registry.validtime import today
 
 from .documents import (
     DocumentView,
@@ -161,9 +161,7 @@ class HomeView(PageView):
             .annotate(n=Count("id"))
             .order_by("entity_type__key")
         )
-        names = names_on(
-            list(Entry.objects.filter(pk__in=[r["entity_type_id"] for r in live])), date
-        )
+        names = facts.labels([r["entity_type_id"] for r in live], date)
         for row in live:
             row["name"] = names.get(row["entity_type_id"], "")
         counts = change_counts()
@@ -245,7 +243,7 @@ def search(query: str, date: dt.date, limit: int = SEARCH_LIMIT) -> list[dict[st
             covering(date), entry_id__in=ids
         ).values_list("entry_id", "status", "entity_type__key")
     }
-    labels = names_on(list(entries.values()), date)
+    labels = facts.labels(list(entries), date)
 
     def order(entry_id: int):
         rank, _ = found[entry_id]

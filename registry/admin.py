@@ -48,15 +48,12 @@ from .services import (
     terminate_with_successors,
 )
 from .validation import validate_entry
+from .validtime import iso
 
 admin.site.site_header = "Reference Registry curation"
 admin.site.site_title = "Reference Registry"
 admin.site.index_title = "Registers, entries and their history"
 admin.site.login_form = ThrottledAdminLoginForm
-
-
-def _iso(value) -> str | None:
-    return value.isoformat() if value else None
 
 
 # -- Inlines --------------------------------------------------------------------------------
@@ -115,8 +112,8 @@ def snapshot_from_formsets(formsets, attributes: dict) -> dict:
                         data["language"],
                         data["kind"],
                         data["text"],
-                        _iso(data["valid_from"]),
-                        _iso(data["valid_to"]),
+                        iso(data["valid_from"]),
+                        iso(data["valid_to"]),
                     ]
                 )
             elif model is Identifier:
@@ -124,16 +121,16 @@ def snapshot_from_formsets(formsets, attributes: dict) -> dict:
                     [
                         data["scheme"],
                         data["value"],
-                        _iso(data["valid_from"]),
-                        _iso(data["valid_to"]),
+                        iso(data["valid_from"]),
+                        iso(data["valid_to"]),
                     ]
                 )
             elif model is State:
                 entity_type = data.get("entity_type")
                 snapshot["states"].append(
                     [
-                        _iso(data["valid_from"]),
-                        _iso(data["valid_to"]),
+                        iso(data["valid_from"]),
+                        iso(data["valid_to"]),
                         data["status"],
                         entity_type.key if entity_type else None,
                     ]
@@ -145,8 +142,8 @@ def snapshot_from_formsets(formsets, attributes: dict) -> dict:
                         data["kind"],
                         data.get("hierarchy", ""),
                         f"{target.register.slug}/{target.key}",
-                        _iso(data["valid_from"]),
-                        _iso(data["valid_to"]),
+                        iso(data["valid_from"]),
+                        iso(data["valid_to"]),
                     ]
                 )
     return snapshot  # fmt: skip

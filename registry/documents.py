@@ -1,49 +1,25 @@
-"""Everything the registry says about one entry, as at a date, as plain data.
+"""Everything the registry says about entries and change events, as at a date, as plain data.
 
-Every public representation (the web page, JSON and RDF documents, the lookup API, the
-reconciliation service's data extension) is built from :func:`describe`, so they all say the
-same thing. ``EntryDocument.as_dict()`` is the plain-JSON form.
+Every public representation is built from here, so they all say the same thing: an entry's
+web page, JSON and RDF documents and the lookup API from :func:`describe`; listings, bulk
+lookups and checked files from :func:`summarise` and :func:`current_links`; the CSV and RDF
+dumps from :class:`EntryFacts`, which a document also carries. The facts themselves come from
+``registry.validtime`` over rows that ``registry.facts`` reads, and change events are summed
+up by the one builder, :func:`event_summaries`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .models import (
-    LANGUAGE,
-    NAME_KIND,
-    RELATION_KIND,
-    ChangeEvent,
-    ChangeLink,
-    Entry,
-    Name,
-    Relation,
-    covering,
-)
-from .queries import AsAt, Successor, as_at, current_codes, today
+from . import facts, validtime
+from .facts import EventRow, LinkRow, Ref, Rows
+from .models import STATUS, Entry
 from .uris import document_uri, entry_uri, event_uri
-
-
-def _iso(value: dt.date | None) -> str | None:
-    return value.isoformat() if value else None
-
-
-def names_on(entries: list[Entry], date: dt.date) -> dict[int, str]:
-    """The English name of each entry on ``date`` (or on its last day, if it had ended), in
-    one query: for labelling links to other entries."""
-    result: dict[int, tuple[Any, str]] = {}
-    rows = Name.objects.filter(
-        entry__in=entries, language=LANGUAGE.ENGLISH, kind=NAME_KIND.OFFICIAL
-    ).values_list("entry_id", "valid_from", "valid_to", "text")
-    for entry_id, start, end, text in rows:
-        # Prefer the name valid on the date; otherwise the latest that ended before it.
-        valid = (start is None or start <= date) and (end is None or end >= date)
-        rank = (2 if valid else 1 if (end and end < date) else 0, end or dt.date.max)
-        if entry_id not in result or rank > result[entry_id][0]:
-            result[entry_id] = (rank, text)
-    return {entry_id: text for entry_id, (_, text) in result.items()}
+from .validtime import Hop, iso, today
 
 
 @dataclass
@@ -62,6 +38,22 @@ class Link:
         return {"register": self.register, "key": self.key, "name": self.name, "uri": self.uri}
 
 
+Labeller = Callable[[Ref], Link]
+
+
+def labeller(labels: Mapping[int, str]) -> Labeller:
+    """Links named from ``labels`` (primary key → name), falling back to the key."""
+    return lambda ref: Link(ref.register, ref.key, labels.get(ref.pk, ref.key))
+
+
+def link_dict(ref: Ref, labels: Mapping[int, str]) -> dict[str, Any]:
+    return labeller(labels)(ref).as_dict()
+
+
+# ---------------------------------------------------------------------------------------
+# Change events
+
+
 @dataclass
 class EventSummary:
     key: str
@@ -71,6 +63,7 @@ class EventSummary:
     instrument_title: str
     predecessors: list[Link]
     successors: list[Link]
+    note: str = ""
 
     @property
     def uri(self) -> str:
@@ -89,27 +82,151 @@ class EventSummary:
         }
 
 
+def event_summaries(
+    events: Mapping[int, EventRow], links: Iterable[LinkRow], link: Labeller
+) -> dict[int, EventSummary]:
+    """Each event with its predecessors and successors (each once, in key order), named by
+    ``link``, keyed by primary key and in the order of ``events``."""
+    summaries = {
+        pk: EventSummary(
+            e.key, e.date, e.kind, e.instrument_id, e.instrument_title, [], [], e.note or ""
+        )
+        for pk, e in events.items()
+    }
+    sides: dict[int, tuple[dict[int, Ref], dict[int, Ref]]] = {pk: ({}, {}) for pk in summaries}
+    for row in links:
+        if row.event not in sides:
+            continue
+        before, after = sides[row.event]
+        if row.predecessor is not None:
+            before.setdefault(row.predecessor.pk, row.predecessor)
+        if row.successor is not None:
+            after.setdefault(row.successor.pk, row.successor)
+    for pk, summary in summaries.items():
+        before, after = sides[pk]
+        summary.predecessors = [link(r) for r in sorted(before.values(), key=lambda r: r.key)]
+        summary.successors = [link(r) for r in sorted(after.values(), key=lambda r: r.key)]
+    return summaries
+
+
+def describe_events(queryset, date: dt.date | None = None) -> dict[int, EventSummary]:
+    """The events of ``queryset`` by primary key, in date order, with their entries named as
+    at ``date`` or, without one, as on each event's own date; a few queries whatever their
+    number."""
+    rows = dict(sorted(facts.events(queryset).items(), key=lambda kv: (kv[1].date, kv[1].key)))
+    link_rows = facts.links(rows)
+    wanted: dict[dt.date, set[Ref]] = {}
+    for row in link_rows:
+        day = date or rows[row.event].date
+        wanted.setdefault(day, set()).update(r for r in (row.predecessor, row.successor) if r)
+    summaries: dict[int, EventSummary] = {}
+    for day, refs in wanted.items():
+        group = {pk: e for pk, e in rows.items() if (date or e.date) == day}
+        summaries.update(event_summaries(group, link_rows, labeller(facts.labels(refs, day))))
+    no_links = {pk: e for pk, e in rows.items() if pk not in summaries}
+    summaries.update(event_summaries(no_links, [], labeller({})))
+    return {pk: summaries[pk] for pk in rows}
+
+
+# ---------------------------------------------------------------------------------------
+# An entry's own facts: what the documents and the dumps say about it
+
+
+@dataclass
+class EntryFacts:
+    """What the registry says about one entry as at ``date``, without names for the entries
+    it refers to: the facts an entry's RDF and its CSV row are made of, whether they come from
+    its document or from a bulk read of a whole register."""
+
+    register: str
+    key: str
+    date: dt.date
+    name: str | None = None
+    name_cy: str | None = None
+    display_name: str | None = None
+    status: str | None = None
+    entity_type: Ref | None = None
+    operative: dt.date | None = None
+    terminated: dt.date | None = None
+    parents: dict[str, Ref] = field(default_factory=dict)
+    governed_by: list[Ref] = field(default_factory=list)
+    governs: list[Ref] = field(default_factory=list)
+    replaces: list[Ref] = field(default_factory=list)
+    replaced_by: list[Ref] = field(default_factory=list)
+    identifiers: list[tuple[str, str]] = field(default_factory=list)
+    events: list[str] = field(default_factory=list)
+
+
+def entry_facts(
+    rows: Rows, state: validtime.AsAt, events: Mapping[int, EventRow], links: Iterable[LinkRow]
+) -> EntryFacts:
+    """The facts of one entry from its rows, its state as at the date and the events it took
+    part in. An entry replaces every predecessor of the events it was a successor in, and is
+    replaced by every successor of those it was a predecessor in; a rename links an entry to
+    itself, which is an event but no replacement."""
+    pk = rows.ref.pk
+    replaces: dict[int, Ref] = {}
+    replaced_by: dict[int, Ref] = {}
+    links = list(links)
+    as_successor = {row.event for row in links if row.successor and row.successor.pk == pk}
+    as_predecessor = {row.event for row in links if row.predecessor and row.predecessor.pk == pk}
+    for row in links:
+        if row.event in as_successor and row.predecessor and row.predecessor.pk != pk:
+            replaces.setdefault(row.predecessor.pk, row.predecessor)
+        if row.event in as_predecessor and row.successor and row.successor.pk != pk:
+            replaced_by.setdefault(row.successor.pk, row.successor)
+    own = sorted(
+        (events[e] for e in as_successor | as_predecessor if e in events),
+        key=lambda e: (e.date, e.key),
+    )
+    return EntryFacts(
+        register=rows.ref.register,
+        key=rows.ref.key,
+        date=state.date,
+        name=state.name,
+        name_cy=state.name_cy,
+        display_name=state.display_name,
+        status=state.status,
+        entity_type=state.entity_type,
+        operative=state.lifetime.operative,
+        terminated=state.lifetime.terminated,
+        parents=dict(state.parents),
+        governed_by=sorted(state.governed_by, key=lambda r: r.key),
+        governs=sorted(state.governs, key=lambda r: r.key),
+        replaces=sorted(replaces.values(), key=lambda r: r.key),
+        replaced_by=sorted(replaced_by.values(), key=lambda r: r.key),
+        identifiers=sorted({(i.scheme, i.value) for i in rows.identifiers}),
+        events=[e.key for e in own],
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# One entry, in full
+
+
 @dataclass
 class EntryDocument:
     entry: Entry
     date: dt.date
-    state: AsAt
+    rows: Rows
+    state: validtime.AsAt
+    facts: EntryFacts
     parents: dict[str, Link]
     governed_by: list[Link]
     governs: list[Link]
     current: list[tuple[Link, list[EventSummary]]]
     events: list[EventSummary]
-    names: list[dict[str, Any]] = field(default_factory=list)
-    identifiers: list[dict[str, Any]] = field(default_factory=list)
-    states: list[dict[str, Any]] = field(default_factory=list)
+    predecessors: list[Link]
+    successors: list[Link]
+    entity_type_name: str | None = None
 
     @property
     def register(self) -> str:
-        return self.entry.register.slug
+        return self.rows.ref.register
 
     @property
     def key(self) -> str:
-        return self.entry.key
+        return self.rows.ref.key
 
     @property
     def uri(self) -> str:
@@ -119,39 +236,15 @@ class EntryDocument:
     def document(self) -> str:
         return document_uri(self.register, self.key)
 
-    @property
-    def predecessors(self) -> list[Link]:
-        return _unique(
-            link for event in self.events if self.key in _keys(event.successors)
-            for link in event.predecessors if link.key != self.key
-        )  # fmt: skip
-
-    @property
-    def successors(self) -> list[Link]:
-        return _unique(
-            link for event in self.events if self.key in _keys(event.predecessors)
-            for link in event.successors if link.key != self.key
-        )  # fmt: skip
-
     def as_dict(self) -> dict[str, Any]:
-        state = self.state
+        state, rows = self.state, self.rows
         return {
             "register": self.register,
             "key": self.key,
             "uri": self.uri,
             "document": self.document,
             "date": self.date.isoformat(),
-            "name": state.name,
-            "name_cy": state.name_cy,
-            "display_name": state.display_name,
-            "status": state.status,
-            "entity_type": (
-                {"key": state.entity_type.key, "name": _entity_type_name(state.entity_type)}
-                if state.entity_type
-                else None
-            ),
-            "operative": _iso(state.lifetime.operative),
-            "terminated": _iso(state.lifetime.terminated),
+            **_own(rows, state, self.entity_type_name),
             "parents": {h: link.as_dict() for h, link in sorted(self.parents.items())},
             "governed_by": [link.as_dict() for link in self.governed_by],
             "governs": [link.as_dict() for link in self.governs],
@@ -161,142 +254,188 @@ class EntryDocument:
                 {**link.as_dict(), "via": [event.as_dict() for event in path]}
                 for link, path in self.current
             ],
-            "names": self.names,
-            "identifiers": self.identifiers,
-            "states": self.states,
+            "names": [
+                {
+                    "text": n.text,
+                    "language": n.language,
+                    "kind": n.kind,
+                    "valid_from": iso(n.start),
+                    "valid_to": iso(n.end),
+                }
+                for n in rows.names
+            ],
+            "identifiers": [
+                {
+                    "scheme": i.scheme,
+                    "value": i.value,
+                    "valid_from": iso(i.start),
+                    "valid_to": iso(i.end),
+                }
+                for i in rows.identifiers
+            ],  # fmt: skip
+            "states": [
+                {
+                    "status": s.status,
+                    "entity_type": s.entity_type.key if s.entity_type else None,
+                    "valid_from": iso(s.start),
+                    "valid_to": iso(s.end),
+                }
+                for s in rows.states
+            ],
             "events": [event.as_dict() for event in self.events],
-            "version": self.entry.version,
+            "version": rows.version,
         }
 
 
-def _keys(links: list[Link]) -> set[str]:
-    return {link.key for link in links}
-
-
-def _unique(links) -> list[Link]:
-    seen, result = set(), []
-    for link in links:
-        if (link.register, link.key) not in seen:
-            seen.add((link.register, link.key))
-            result.append(link)
-    return result
-
-
-def _entity_type_name(entity_type: Entry) -> str:
-    return names_on([entity_type], today()).get(entity_type.pk, entity_type.key)
+def _own(rows: Rows, state: validtime.AsAt, entity_type_name: str | None) -> dict[str, Any]:
+    """The fields that describe an entry itself, shared by documents and summaries."""
+    life = state.lifetime
+    entity_type = state.entity_type
+    return {
+        "name": state.name or rows.ref.key,
+        "name_cy": state.name_cy,
+        "display_name": state.display_name,
+        "status": state.status,
+        "entity_type": (
+            {"key": entity_type.key, "name": entity_type_name or entity_type.key}
+            if entity_type
+            else None
+        ),
+        "operative": iso(life.operative),
+        "terminated": iso(life.terminated),
+    }
 
 
 def describe(entry: Entry, date: dt.date | None = None) -> EntryDocument:
     """Everything about ``entry`` as at ``date`` (default today)."""
     date = date or today()
-    state = as_at(entry, date)
-    seen_on = date
-    life = state.lifetime
-    if life.terminated and date > life.terminated:
-        seen_on = life.terminated
-    elif life.operative and date < life.operative:
-        seen_on = life.operative
-
-    governed_by = list(
-        Relation.objects.filter(covering(seen_on), object=entry, kind=RELATION_KIND.GOVERNS)
-        .select_related("subject__register")
-        .order_by("subject__key")
+    rows = facts.read_one(entry)
+    state = rows.as_at(date)
+    event_rows, link_rows = facts.events_of([rows.ref.pk])
+    own = entry_facts(rows, state, event_rows, link_rows)
+    found = (
+        facts.current([rows.ref], date, {rows.ref.pk: state.lifetime})[rows.ref]
+        if state.status != STATUS.LIVE
+        else []
     )
-    governs = list(
-        Relation.objects.filter(covering(seen_on), subject=entry, kind=RELATION_KIND.GOVERNS)
-        .select_related("object__register")
-        .order_by("object__key")
+    # Events on the way to the current codes that this entry took no part in.
+    hop_keys = {hop.event for _, path in found for hop in path}
+    known_keys = {e.key for e in event_rows.values()}
+    extra = facts.events(queryset=_events_with_keys(hop_keys - known_keys))
+    extra_links = facts.links(extra) if extra else []
+
+    others = [*state.parents.values(), *state.governed_by, *state.governs]
+    others += [
+        r for row in (*link_rows, *extra_links) for r in (row.predecessor, row.successor) if r
+    ]
+    others += [node for node, _ in found]
+    labels = facts.labels(others, date)
+    link = labeller(labels)
+    type_name = (
+        facts.labels([state.entity_type], today()).get(state.entity_type.pk)
+        if state.entity_type
+        else None
     )
-    event_ids = (
-        ChangeLink.objects.filter(predecessor=entry)
-        .values("event_id")
-        .union(ChangeLink.objects.filter(successor=entry).values("event_id"))
-    )
-    events = list(ChangeEvent.objects.filter(id__in=event_ids).order_by("date", "key"))
-    links = list(
-        ChangeLink.objects.filter(event__in=events).select_related(
-            "predecessor__register", "successor__register"
-        )
-    )
-    current = current_codes(entry, date) if state.status != "live" else []
-
-    others = list(state.parents.values())
-    others += [r.subject for r in governed_by] + [r.object for r in governs]
-    others += [e for link in links for e in (link.predecessor, link.successor) if e]
-    others += [successor.entry for successor in current]
-    labels = names_on(others, date)
-
-    def link_to(other: Entry) -> Link:
-        return Link(other.register.slug, other.key, labels.get(other.pk, other.key))
-
-    summaries = {}
-    for event in events:
-        summaries[event.pk] = EventSummary(
-            event.key, event.date, event.kind, event.instrument_id, event.instrument_title, [], []
-        )
-    for link in links:
-        summary = summaries[link.event_id]
-        if link.predecessor and link.predecessor.key not in _keys(summary.predecessors):
-            summary.predecessors.append(link_to(link.predecessor))
-        if link.successor and link.successor.key not in _keys(summary.successors):
-            summary.successors.append(link_to(link.successor))
-    for summary in summaries.values():
-        summary.predecessors.sort(key=lambda link: link.key)
-        summary.successors.sort(key=lambda link: link.key)
-
-    def path_summaries(successor: Successor) -> list[EventSummary]:
-        result = []
-        for step in successor.path:
-            result.append(
-                summaries.get(step.event.pk)
-                or EventSummary(
-                    step.event.key,
-                    step.event.date,
-                    step.event.kind,
-                    step.event.instrument_id,
-                    step.event.instrument_title,
-                    [link_to(step.predecessor)],
-                    [link_to(step.successor)],
-                )  # fmt: skip
-            )
-        return result
-
+    in_order = dict(sorted(event_rows.items(), key=lambda kv: (kv[1].date, kv[1].key)))
+    summaries = event_summaries(in_order, link_rows, link)
+    by_key = {s.key: s for s in summaries.values()}
+    by_key.update({s.key: s for s in event_summaries(extra, extra_links, link).values()})
     return EntryDocument(
         entry=entry,
         date=date,
+        rows=rows,
         state=state,
-        parents={h: link_to(parent) for h, parent in state.parents.items()},
-        governed_by=[link_to(r.subject) for r in governed_by],
-        governs=[link_to(r.object) for r in governs],
-        current=[(link_to(s.entry), path_summaries(s)) for s in current],
+        facts=own,
+        parents={h: link(parent) for h, parent in state.parents.items()},
+        governed_by=[link(r) for r in own.governed_by],
+        governs=[link(r) for r in own.governs],
+        current=[(link(node), [by_key[hop.event] for hop in path]) for node, path in found],
         events=list(summaries.values()),
-        names=[
-            {
-                "text": text,
-                "language": language,
-                "kind": kind,
-                "valid_from": _iso(start),
-                "valid_to": _iso(end),
-            }
-            for language, kind, text, start, end in entry.names.order_by(
-                "language", "kind", "valid_from"
-            ).values_list("language", "kind", "text", "valid_from", "valid_to")
-        ],
-        identifiers=[
-            {"scheme": scheme, "value": value, "valid_from": _iso(start), "valid_to": _iso(end)}
-            for scheme, value, start, end in entry.identifiers.order_by(
-                "scheme", "valid_from"
-            ).values_list("scheme", "value", "valid_from", "valid_to")
-        ],
-        states=[
-            {
-                "status": status,
-                "entity_type": entity_type,
-                "valid_from": _iso(start),
-                "valid_to": _iso(end),
-            }
-            for status, entity_type, start, end in entry.states.order_by("valid_from").values_list(
-                "status", "entity_type__key", "valid_from", "valid_to"
-            )
-        ],
+        predecessors=[link(r) for r in own.replaces],
+        successors=[link(r) for r in own.replaced_by],
+        entity_type_name=type_name,
     )
+
+
+def _events_with_keys(keys: set[str]):
+    from .models import ChangeEvent
+
+    return ChangeEvent.objects.filter(key__in=sorted(keys))
+
+
+# ---------------------------------------------------------------------------------------
+# Many entries, briefly
+
+
+def summarise(
+    entries: Iterable[Entry | Ref | int], date: dt.date, *, parents: bool = True
+) -> dict[int, dict[str, Any]]:
+    """A summary of each entry as at ``date``, keyed by primary key: the fields of
+    ``describe(entry, date).as_dict()`` that describe the entry itself (register, key, uri,
+    name, name_cy, display_name, status, entity_type, operative, terminated and, unless
+    ``parents=False``, parents), for a batch in a fixed number of queries."""
+    items = [e.pk if isinstance(e, Ref) else e for e in entries]
+    if not items:
+        return {}
+    pks = [e if isinstance(e, int) else e.pk for e in items]
+    parts = frozenset({"names", "relations"} if parents else {"names"})
+    found = facts.read(items, parts=parts)
+    states = {pk: rows.as_at(date) for pk, rows in found.items()}
+    types = {s.entity_type for s in states.values() if s.entity_type}
+    wanted = [p for s in states.values() for p in s.parents.values()] if parents else []
+    named = facts.labels_on(
+        {today(): types, date: wanted} if date != today() else {date: [*types, *wanted]}
+    )
+    type_names, labels = named[today()], named[date]
+    result = {}
+    for pk in pks:
+        rows, state = found[pk], states[pk]
+        entity_type = state.entity_type
+        summary = {
+            "register": rows.ref.register,
+            "key": rows.ref.key,
+            "uri": entry_uri(rows.ref.register, rows.ref.key),
+            **_own(rows, state, type_names.get(entity_type.pk) if entity_type else None),
+        }
+        if parents:
+            summary["parents"] = {
+                h: link_dict(parent, labels) for h, parent in sorted(state.parents.items())
+            }
+        result[pk] = summary
+    return result
+
+
+def current_links(
+    entries: Iterable[Entry | Ref],
+    date: dt.date,
+    known: Mapping[int, validtime.Lifetime] | None = None,
+) -> dict[int, list[dict[str, Any]]]:
+    """For each entry (by primary key), the live codes on ``date`` it leads to (itself, if
+    live), as links named as at the date, each with ``via``: the hops that led there.
+    ``known`` lifetimes need not be read again."""
+    refs = [e if isinstance(e, Ref) else Ref.of(e) for e in entries]
+    found = facts.current(refs, date, known)
+    labels = facts.labels({node for paths in found.values() for node, _ in paths}, date)
+    return {
+        start.pk: [
+            {**link_dict(node, labels), "via": [hop.as_dict(event_uri) for hop in path]}
+            for node, path in paths
+        ]
+        for start, paths in found.items()
+    }
+
+
+__all__ = [
+    "EntryDocument",
+    "EntryFacts",
+    "EventSummary",
+    "Hop",
+    "Link",
+    "current_links",
+    "describe",
+    "describe_events",
+    "entry_facts",
+    "event_summaries",
+    "labeller",
+    "summarise",
+]

@@ -1,154 +1,79 @@
-"""The registry's query vocabulary over valid time.
+"""The registry's query vocabulary over valid time, for Python callers.
 
 Set-valued questions are :class:`~registry.models.EntryQuerySet` methods (``valid_on``,
 ``children_of``, ``with_identifier``, ``of_type``); this module answers the questions about
-one entry: what it was as at a date, its ancestors then, where its code leads today (following
-successor links through several steps), and what it replaced.
+one entry: what it was as at a date, its ancestors then, where its code leads (following
+successor links through several steps), and what it replaced. The answers come from
+``registry.validtime`` over the rows ``registry.facts`` reads, like every other reader's;
+other entries are referred to by :class:`~registry.facts.Ref` (``pk``, ``register``, ``key``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from django.db.models import Q
-from django.utils import timezone
+from django.db.models import F
 
-from .models import (
-    LANGUAGE,
-    NAME_KIND,
-    RELATION_KIND,
-    STATUS,
-    ChangeEvent,
-    ChangeLink,
-    Entry,
-    Identifier,
-    Relation,
-    State,
-    covering,
-)
+from . import facts, validtime
+from .facts import EventRow, Ref
+from .models import RELATION_KIND, ChangeEvent, ChangeLink, Entry, Identifier, Relation, covering
+from .validtime import AsAt, Lifetime, today
 
-
-def today() -> dt.date:
-    """Today in the registry's time zone (Europe/London), the default "as at" date."""
-    return timezone.localdate()
-
-
-@dataclass
-class Lifetime:
-    operative: dt.date | None
-    terminated: dt.date | None
-
-    def contains(self, date: dt.date) -> bool:
-        return (
-            self.operative is not None
-            and self.operative <= date
-            and (self.terminated is None or date <= self.terminated)
-        )
+__all__ = [
+    "AsAt",
+    "Lifetime",
+    "Step",
+    "Successor",
+    "ancestors",
+    "as_at",
+    "by_identifier",
+    "children",
+    "current_codes",
+    "lifetime",
+    "predecessors",
+    "renames",
+    "successors",
+    "today",
+]
 
 
-@dataclass
-class AsAt:
-    """An entry as it was on ``date``.
-
-    ``status`` is ``live``, ``terminated``, or None before the entry was operative. After
-    termination the names and parents are those of its last day, so a terminated code still
-    says what it was.
-    """
-
-    entry: Entry
-    date: dt.date
-    status: str | None
-    lifetime: Lifetime
-    entity_type: Entry | None
-    names: dict[tuple[str, str], str]
-    parents: dict[str, Entry] = field(default_factory=dict)
-
-    @property
-    def name(self) -> str:
-        return (
-            self.names.get((LANGUAGE.ENGLISH, NAME_KIND.OFFICIAL))
-            or self.names.get((LANGUAGE.ENGLISH, NAME_KIND.DISPLAY))
-            or self.entry.key
-        )
-
-    @property
-    def name_cy(self) -> str | None:
-        return self.names.get((LANGUAGE.WELSH, NAME_KIND.OFFICIAL)) or self.names.get(
-            (LANGUAGE.WELSH, NAME_KIND.DISPLAY)
-        )
-
-    @property
-    def display_name(self) -> str | None:
-        return self.names.get((LANGUAGE.ENGLISH, NAME_KIND.DISPLAY))
-
-
-def lifetime(entry: Entry) -> Lifetime:
-    live = list(
-        State.objects.filter(entry=entry, status=STATUS.LIVE)
-        .order_by("valid_from")
-        .values_list("valid_from", "valid_to")
-    )
-    if not live:
-        return Lifetime(None, None)
-    return Lifetime(live[0][0], live[-1][1])
+def lifetime(entry: Entry | int) -> Lifetime:
+    """When ``entry`` was live: its operative and (once ended) terminated dates."""
+    pk = entry if isinstance(entry, int) else entry.pk
+    return facts.lifetimes([pk]).get(pk, validtime.NEVER)
 
 
 def as_at(entry: Entry, date: dt.date | None = None) -> AsAt:
     """``entry`` as at ``date`` (default today): status, entity type, names and parents."""
-    date = date or today()
-    life = lifetime(entry)
-    state = State.objects.filter(covering(date), entry=entry).select_related("entity_type").first()
-    status = state.status if state else None
-    entity_type = state.entity_type if state else None
-    # Describe a terminated entry as it was on its last day, and one not yet operative as it
-    # was on its first.
-    seen_on = date
-    if life.terminated and date > life.terminated:
-        seen_on = life.terminated
-    elif life.operative and date < life.operative:
-        seen_on = life.operative
-        entity_type = (
-            State.objects.filter(entry=entry).select_related("entity_type").first() or state
-        ).entity_type
-    names = {}
-    for language, kind, text in entry.names.filter(
-        Q(valid_from__isnull=True) | Q(valid_from__lte=seen_on),
-        Q(valid_to__isnull=True) | Q(valid_to__gte=seen_on),
-    ).values_list("language", "kind", "text"):
-        names.setdefault((language, kind), text)
-    parents = {
-        relation.hierarchy: relation.object
-        for relation in Relation.objects.filter(
-            covering(seen_on), subject=entry, kind=RELATION_KIND.PARENT
-        ).select_related("object__register")
-    }
-    return AsAt(entry, date, status, life, entity_type, names, parents)
+    return facts.read_one(entry).as_at(date or today())
 
 
-def ancestors(entry: Entry, date: dt.date | None = None) -> list[tuple[str, Entry]]:
-    """Every entry ``entry`` lies within on ``date``, nearest first, with the hierarchy of
-    the link that reached it. Each ancestor appears once."""
-    date = date or today()
-    result: list[tuple[str, Entry]] = []
-    seen = {entry.pk}
-    frontier = [entry.pk]
-    while frontier:
-        relations = (
+def ancestors(entry: Entry, date: dt.date | None = None) -> list[tuple[str, Ref]]:
+    """Every entry ``entry`` lies within as described on ``date``
+    (:func:`registry.validtime.seen_on`), nearest first, with the hierarchy of the link that
+    reached it; one query per level."""
+    day = validtime.seen_on(lifetime(entry), date or today())
+    start = Ref.of(entry)
+
+    def parents_of(nodes: list[Ref]) -> dict[Ref, list[tuple[str, Ref]]]:
+        by_pk = {node.pk: node for node in nodes}
+        found: dict[Ref, list[tuple[str, Ref]]] = {}
+        rows = facts.fetch(
             Relation.objects.filter(
-                covering(date), subject_id__in=frontier, kind=RELATION_KIND.PARENT
-            )
-            .select_related("object__register")
-            .order_by("subject_id", "hierarchy")
+                covering(day), subject_id__in=list(by_pk), kind=RELATION_KIND.PARENT
+            ).order_by("subject_id", "hierarchy"),
+            "subject_id",
+            "hierarchy",
+            "object_id",
+            "object__register__slug",
+            "object__key",
         )
-        frontier = []
-        for relation in relations:
-            if relation.object_id not in seen:
-                seen.add(relation.object_id)
-                result.append((relation.hierarchy, relation.object))
-                frontier.append(relation.object_id)
-    return result
+        for subject, hierarchy, pk, register, key in rows:
+            found.setdefault(by_pk[subject], []).append((hierarchy, Ref(pk, register, key)))
+        return found
+
+    return validtime.ancestors(start, parents_of)
 
 
 def children(entry: Entry, date: dt.date | None = None, hierarchy: str | None = None):
@@ -158,16 +83,16 @@ def children(entry: Entry, date: dt.date | None = None, hierarchy: str | None = 
 
 @dataclass(frozen=True)
 class Step:
-    """One successor link followed: the event, and the codes it led from and to."""
+    """One successor link followed: the change event, and the codes it led from and to."""
 
-    event: ChangeEvent
-    predecessor: Entry
-    successor: Entry
+    event: EventRow
+    predecessor: Ref
+    successor: Ref
 
 
 @dataclass
 class Successor:
-    entry: Entry
+    entry: Ref
     path: list[Step]
 
     @property
@@ -175,57 +100,67 @@ class Successor:
         return [step.event.kind for step in self.path]
 
 
-def _successor_steps(entries: list[Entry], until: dt.date | None) -> list[Step]:
-    links = ChangeLink.objects.filter(predecessor__in=entries, successor__isnull=False).exclude(
-        successor_id__in=[e.pk for e in entries]
-    )
-    if until is not None:
-        links = links.filter(event__date__lte=until)
-    return [
-        Step(link.event, link.predecessor, link.successor)
-        for link in links.select_related("event", "predecessor__register", "successor__register")
-        if link.successor_id != link.predecessor_id
-    ]
+def _events_by_key(keys: set[str]) -> dict[str, EventRow]:
+    rows = facts.events(ChangeEvent.objects.filter(key__in=sorted(keys)))
+    return {row.key: row for row in rows.values()}
 
 
 def current_codes(entry: Entry, date: dt.date | None = None) -> list[Successor]:
-    """The entries live on ``date`` (default today) that ``entry``'s code leads to.
-
-    A live entry leads to itself (with an empty path). A terminated one is followed through
-    its successor links, step by step, to the live entries they reach; a split gives several,
-    each labelled with the path of events that led there. A code with no successor and no
-    longer live leads nowhere (an empty list).
-    """
+    """The entries live on ``date`` (default today) that ``entry``'s code leads to
+    (:func:`registry.validtime.current`): itself if live; else, through its successor links,
+    step by step, the live entries they reach, each with the path of events that led there.
+    A code with no successor and no longer live leads nowhere (an empty list)."""
     date = date or today()
-    result: dict[int, Successor] = {}
-    queue: deque[tuple[Entry, list[Step]]] = deque([(entry, [])])
-    visited = {entry.pk}
-    while queue:
-        current, path = queue.popleft()
-        if lifetime(current).contains(date):
-            result.setdefault(current.pk, Successor(current, path))
-            continue
-        for step in _successor_steps([current], date):
-            if step.successor.pk not in visited:
-                visited.add(step.successor.pk)
-                queue.append((step.successor, [*path, step]))
-    return sorted(result.values(), key=lambda s: s.entry.key)
+    start = Ref.of(entry)
+    walk = facts.Successors(date)
+    walk.prefetch([start])
+    found = validtime.current([start], date, walk.live_on, walk.steps_of)[start]
+    events = _events_by_key({hop.event for _, path in found for hop in path})
+    # Every code on a path is a successor the walk reached, or the start.
+    refs = {ref.key: ref for ref in walk.reached()} | {start.key: start}
+    return [
+        Successor(
+            node,
+            [Step(events[h.event], refs[h.predecessor], refs[h.successor]) for h in path],
+        )
+        for node, path in sorted(found, key=lambda item: item[0].key)
+    ]
+
+
+def _steps(links) -> list[Step]:
+    rows = list(
+        facts.fetch(
+            links,
+            "event_id",
+            "predecessor_id",
+            "predecessor__register__slug",
+            "predecessor__key",
+            "successor_id",
+            "successor__register__slug",
+            "successor__key",
+        )
+    )
+    events = facts.events(pks={row[0] for row in rows})
+    return [
+        Step(events[event], Ref(p_pk, p_reg, p_key), Ref(s_pk, s_reg, s_key))
+        for event, p_pk, p_reg, p_key, s_pk, s_reg, s_key in rows
+    ]
 
 
 def successors(entry: Entry) -> list[Step]:
     """The links from ``entry`` to the codes that directly replaced it."""
-    return sorted(_successor_steps([entry], None), key=lambda s: (s.event.date, s.successor.key))
+    links = ChangeLink.objects.filter(predecessor=entry, successor__isnull=False).exclude(
+        successor_id=F("predecessor_id")
+    )
+    return sorted(_steps(links), key=lambda s: (s.event.date, s.successor.key))
 
 
 def predecessors(entry: Entry) -> list[Step]:
     """The links to ``entry`` from the codes it directly replaced."""
-    links = (
-        ChangeLink.objects.filter(successor=entry, predecessor__isnull=False)
-        .exclude(predecessor=entry)
-        .select_related("event", "predecessor__register", "successor__register")
+    links = ChangeLink.objects.filter(successor=entry, predecessor__isnull=False).exclude(
+        predecessor_id=F("successor_id")
     )
-    steps = [Step(link.event, link.predecessor, link.successor) for link in links]
-    return sorted(steps, key=lambda s: (s.event.date, s.predecessor.key))
+    return sorted(_steps(links), key=lambda s: (s.event.date, s.predecessor.key))
 
 
 def renames(entry: Entry) -> list[ChangeEvent]:

@@ -9,7 +9,7 @@ describes, and one datatype per identifier scheme) are minted under ``{base}/def
 described by :func:`vocabulary_graph`.
 
 Triples about an entry come from one function, :func:`entry_triples`, fed with
-:class:`~registry.exports.EntryFacts`, whether those facts come from an entry's document or
+:class:`~registry.documents.EntryFacts`, whether those facts come from an entry's document or
 from a bulk read of a whole register; so a document and the dump agree.
 """
 
@@ -22,8 +22,7 @@ from typing import Any
 from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, OWL, RDF, RDFS, SKOS, VOID, XSD
 
-from .documents import EntryDocument, EventSummary
-from .exports import EntryFacts
+from .documents import EntryDocument, EntryFacts, EventSummary
 from .uris import (
     base,
     dataset_description_uri,
@@ -174,21 +173,21 @@ def entry_triples(facts: EntryFacts) -> Iterator[Triple]:
     if facts.status:
         yield thing, STATGEO.status, Literal(facts.status)
     if facts.entity_type:
-        yield thing, STATENT.code, _thing("statistical-entity", facts.entity_type)
+        yield thing, STATENT.code, _thing(facts.entity_type.register, facts.entity_type.key)
     if facts.operative:
         yield thing, BOUNDARY.operativedate, _date(facts.operative)
     if facts.terminated:
         yield thing, BOUNDARY.terminateddate, _date(facts.terminated)
-    for _hierarchy, (register, key) in sorted(facts.parents.items()):
-        yield thing, STATGEO.parentcode, _thing(register, key)
-    for register, key in facts.governed_by:
-        yield thing, REG("governedBy"), _thing(register, key)
-    for register, key in facts.governs:
-        yield thing, REG("governs"), _thing(register, key)
-    for register, key in facts.replaces:
-        yield thing, DCTERMS.replaces, _thing(register, key)
-    for register, key in facts.replaced_by:
-        yield thing, DCTERMS.isReplacedBy, _thing(register, key)
+    for _hierarchy, parent in sorted(facts.parents.items()):
+        yield thing, STATGEO.parentcode, _thing(parent.register, parent.key)
+    for ref in facts.governed_by:
+        yield thing, REG("governedBy"), _thing(ref.register, ref.key)
+    for ref in facts.governs:
+        yield thing, REG("governs"), _thing(ref.register, ref.key)
+    for ref in facts.replaces:
+        yield thing, DCTERMS.replaces, _thing(ref.register, ref.key)
+    for ref in facts.replaced_by:
+        yield thing, DCTERMS.isReplacedBy, _thing(ref.register, ref.key)
     for event in facts.events:
         yield thing, REG("changeEvent"), URIRef(event_uri(event))
     for scheme, value in facts.identifiers:
@@ -241,7 +240,7 @@ def entry_graph(doc: EntryDocument, *, explicit_date: bool = False) -> Graph:
     document = _document_node(doc.document, doc.date if explicit_date else None)
     for triple in _document_triples(document, thing, doc.entry.register.licence, doc.date):
         graph.add(triple)
-    for triple in entry_triples(EntryFacts.from_document(doc)):
+    for triple in entry_triples(doc.facts):
         graph.add(triple)
     for link, _path in doc.current:
         graph.add((thing, REG("currentCode"), URIRef(link.uri)))

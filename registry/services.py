@@ -32,6 +32,7 @@ from .models import (
     Version,
 )
 from .snapshots import Snapshot, canonical, diff, entry_snapshots, event_snapshots, split_ref
+from .validtime import day, iso
 
 BATCH = 2000
 # SQLite limits the number of parameters in one statement; delete in chunks well below it.
@@ -66,10 +67,6 @@ class SyncResult:
     @property
     def total_changed(self) -> int:
         return sum(self.changed.values())
-
-
-def _date(value: str | None) -> dt.date | None:
-    return dt.date.fromisoformat(value) if value else None
 
 
 def _chunks(items: list, size: int) -> Iterable[list]:
@@ -181,8 +178,8 @@ def _write_entries(to_write, ids, versions_now, actor: Actor, source_of) -> None
                     language=language,
                     kind=kind,
                     text=text,
-                    valid_from=_date(start),
-                    valid_to=_date(end),
+                    valid_from=day(start),
+                    valid_to=day(end),
                 )
             )
         for scheme, value, start, end in snap["identifiers"]:
@@ -191,16 +188,16 @@ def _write_entries(to_write, ids, versions_now, actor: Actor, source_of) -> None
                     entry_id=entry_id,
                     scheme=scheme,
                     value=value,
-                    valid_from=_date(start),
-                    valid_to=_date(end),
+                    valid_from=day(start),
+                    valid_to=day(end),
                 )
             )
         for start, end, status, entity_type in snap["states"]:
             states.append(
                 State(
                     entry_id=entry_id,
-                    valid_from=_date(start),
-                    valid_to=_date(end),
+                    valid_from=day(start),
+                    valid_to=day(end),
                     status=status,
                     entity_type_id=ids[f"statistical-entity/{entity_type}"]
                     if entity_type
@@ -214,8 +211,8 @@ def _write_entries(to_write, ids, versions_now, actor: Actor, source_of) -> None
                     kind=kind,
                     hierarchy=hierarchy,
                     object_id=ids[target],
-                    valid_from=_date(start),
-                    valid_to=_date(end),
+                    valid_from=day(start),
+                    valid_to=day(end),
                 )
             )
         number = versions_now[entry_id] + 1
@@ -271,7 +268,7 @@ def sync_events(
                     if side and side not in ids:
                         raise ServiceError(f"Change event {key} links to unknown entry {side}.")
             fields = {
-                "date": _date(snap["date"]),
+                "date": day(snap["date"]),
                 "kind": snap["kind"],
                 "instrument_id": snap["instrument_id"],
                 "instrument_title": snap["instrument_title"],
@@ -331,7 +328,7 @@ def lifetime_states(
     states: list[list[Any]] = [
         [
             operative.isoformat(),
-            terminated.isoformat() if terminated else None,
+            iso(terminated),
             STATUS.LIVE,
             entity_type,
         ]

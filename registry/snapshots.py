@@ -7,19 +7,15 @@ decide whether anything changed, and what a restore writes back. Entries are ref
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
 from .models import ChangeEvent, ChangeLink, Entry, Identifier, Name, Relation, State
+from .validtime import iso
 
 Snapshot = dict[str, Any]
 LIST_FIELDS = ("names", "identifiers", "states", "relations")
-
-
-def iso(value: dt.date | None) -> str | None:
-    return value.isoformat() if value else None
 
 
 def ref(register: str, key: str) -> str:

@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from . import facts, validtime
 from .models import (
     LANGUAGE,
     NAME_KIND,
@@ -21,9 +22,9 @@ from .models import (
     Identifier,
     Register,
     Relation,
-    State,
 )
 from .snapshots import Snapshot, split_ref
+from .validtime import iso
 
 
 @dataclass
@@ -68,7 +69,7 @@ class Lookups:
             ):
                 self.entries[f"{slug}/{entry.key}"] = entry
                 found.append(entry.pk)
-        self.spans.update(lifetimes(found))
+        self.spans.update(facts.lifetimes(found))
 
     def entry(self, ref: str) -> Entry | None:
         self.prefetch({ref})
@@ -102,9 +103,7 @@ def _period(start: str | None, end: str | None) -> str:
 
 
 def _overlap(a: tuple[str | None, str | None], b: tuple[str | None, str | None]) -> bool:
-    a0, a1 = _d(a[0]) or dt.date.min, _d(a[1]) or dt.date.max
-    b0, b1 = _d(b[0]) or dt.date.min, _d(b[1]) or dt.date.max
-    return a0 <= b1 and b0 <= a1
+    return validtime.overlaps(_d(a[0]), _d(a[1]), _d(b[0]), _d(b[1]))
 
 
 def validate_entry(
@@ -263,19 +262,6 @@ def _states(c: Context) -> list[str]:
     return messages
 
 
-def lifetimes(entries: list[int]) -> dict[int, tuple[dt.date | None, dt.date | None]]:
-    """Each entry's (operative, terminated) from its live states, in one query."""
-    result: dict[int, list] = {}
-    for entry_id, start, end in State.objects.filter(
-        entry_id__in=entries, status=STATUS.LIVE
-    ).values_list("entry_id", "valid_from", "valid_to"):
-        span = result.setdefault(entry_id, [start, end])
-        span[0] = min(span[0], start)
-        if span[1] is not None and (end is None or end > span[1]):
-            span[1] = end
-    return {k: (v[0], v[1]) for k, v in result.items()}
-
-
 def _parents(c: Context) -> list[str]:
     messages = []
     for kind, hierarchy, ref, start, end in c.new["relations"]:
@@ -294,7 +280,7 @@ def _parents(c: Context) -> list[str]:
         if s < operative or (terminated is not None and e > terminated):
             messages.append(
                 f"The parent {key} ({hierarchy}) was not live for the whole period "
-                f"{_period(start, end)}: it was live {_period(operative.isoformat(), terminated.isoformat() if terminated else None)}."
+                f"{_period(start, end)}: it was live {_period(iso(operative), iso(terminated))}."
             )
     return messages
 
@@ -333,14 +319,10 @@ def _identifiers(c: Context) -> list[str]:
         if c.entry_id is not None:
             others = others.exclude(entry_id=c.entry_id)
         for other in others:
-            if _overlap((start, end), (_iso(other.valid_from), _iso(other.valid_to))):
+            if _overlap((start, end), (iso(other.valid_from), iso(other.valid_to))):
                 messages.append(
                     f"The identifier {scheme} {value} is already used by "
                     f"{other.entry.register.slug}/{other.entry.key} "
-                    f"{_period(_iso(other.valid_from), _iso(other.valid_to))}."
+                    f"{_period(iso(other.valid_from), iso(other.valid_to))}."
                 )
     return messages
-
-
-def _iso(value: dt.date | None) -> str | None:
-    return value.isoformat() if value else None

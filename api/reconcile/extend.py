@@ -2,7 +2,8 @@
 their values as at a date.
 
 Values come from :func:`registry.documents.describe` (the one document every representation
-is built from) and :func:`registry.queries.ancestors`, so a column here says what the entry's
+is built from) and the reconciler's index (ancestors, identifiers), both answering by
+``registry.validtime``, so a column here says what the entry's
 page and the lookup API say. Entity values always carry a name; dates are ``{"date": …}`` in
 the ISO form the schema asks for. Each property takes two settings, which arrive as strings:
 ``date`` (the as-at date, default today) and ``limit`` (most values per cell, 0 for all).
@@ -14,7 +15,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from registry import queries
+from registry import validtime
 from registry.documents import describe
 from registry.models import Entry
 
@@ -285,11 +286,9 @@ class Extender:
         key = (entry.pk, date)
         if key not in self._docs:
             doc = describe(entry, date).as_dict()
-            record = self.index.records[entry.pk]
-            seen = record.seen_on(date)
             doc["_ancestors"] = [
-                (hierarchy, {"key": a.key, "name": names_on(self.index, a.pk, date)})
-                for hierarchy, a in queries.ancestors(entry, seen)
+                (hierarchy, {"key": a.key, "name": a.label(date)})
+                for hierarchy, a in self.index.ancestors_on(entry.pk, date)
             ]
             self._docs[key] = doc
         return self._docs[key]
@@ -326,15 +325,11 @@ class Extender:
         if pid in ("successors", "predecessors", "governed_by", "governs"):
             return [_entity(link) for link in doc[pid]]
         if pid.startswith("identifier-"):
-            scheme = pid.removeprefix("identifier-")
-            rows = [i for i in doc["identifiers"] if i["scheme"] == scheme]
-            day = self.index.records[entry.pk].seen_on(date).isoformat()
-            valid = [
-                i
-                for i in rows
-                if i["valid_from"] <= day and (i["valid_to"] is None or day <= i["valid_to"])
-            ]
-            return [{"str": i["value"]} for i in (valid or rows[-1:])]
+            record = self.index.records[entry.pk]
+            values = validtime.identifiers_for(
+                record.identifiers, record.lifetime, date, pid.removeprefix("identifier-")
+            )
+            return [{"str": value} for value in values]
         return []
 
     def rows(self, request: Request, today: dt.date) -> dict[str, dict[str, list[Any]]]:
@@ -347,8 +342,3 @@ class Extender:
                 row[pid] = values[:limit] if limit else values
             rows[ident] = row
         return rows
-
-
-def names_on(index: Index, pk: int, date: dt.date) -> str:
-    record = index.records.get(pk)
-    return record.label(date) if record else ""

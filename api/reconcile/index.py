@@ -24,259 +24,142 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
-import sys
 import threading
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from django.db import connection
 
 from geography.names import Forms, forms
-from registry import uris
-from registry.models import (
-    LANGUAGE,
-    NAME_KIND,
-    RELATION_KIND,
-    STATUS,
-    ChangeLink,
-    Entry,
-    Identifier,
-    Name,
-    Relation,
-    State,
-    Version,
-)
+from registry import facts, uris, validtime
+from registry.models import LANGUAGE, RELATION_KIND, ChangeLink, Version
+from registry.validtime import IdentifierRow, RelationRow, StateRow
 
 from . import types
 
 
-@dataclass(frozen=True, slots=True)
-class NameRow:
-    text: str
+class IndexName(NamedTuple):
+    """A name with its normalised forms (:func:`geography.names.forms`)."""
+
     language: str
     kind: str
+    text: str
     start: dt.date | None
     end: dt.date | None
     forms: Forms
 
-    def covers(self, date: dt.date) -> bool:
-        return (self.start is None or self.start <= date) and (self.end is None or date <= self.end)
-
-
-@dataclass(frozen=True, slots=True)
-class Span:
-    """A fact with an inclusive valid range (``end`` None while it still holds)."""
-
-    value: object
-    start: dt.date | None
-    end: dt.date | None
-    hierarchy: str = ""
-
-    def covers(self, date: dt.date) -> bool:
-        return (self.start is None or self.start <= date) and (self.end is None or date <= self.end)
+    def covers(self, day: dt.date) -> bool:
+        return validtime.covers(self.start, self.end, day)
 
 
 @dataclass(slots=True)
 class Record:
-    """What the matcher knows of one entry."""
+    """What the matcher knows of one entry: its rows in valid time (``registry.facts``),
+    with other entries referred to by primary key and entity types by key, and every
+    question about a date answered by ``registry.validtime``."""
 
     pk: int
     register: str
     key: str
-    names: tuple[NameRow, ...]
-    states: tuple[Span, ...]  # value: (status, entity type key)
-    parents: tuple[Span, ...]  # value: parent pk; hierarchy set
-    governs: tuple[Span, ...]  # value: area pk (councils)
-    governed_by: tuple[Span, ...]  # value: council pk (areas)
-    identifiers: tuple[Span, ...]  # value: (scheme, value)
+    names: tuple[IndexName, ...]
+    states: tuple[StateRow, ...]  # entity_type: the type's key
+    parents: tuple[RelationRow, ...]  # target: the parent's pk
+    governs: tuple[RelationRow, ...]  # target: the area's pk (councils)
+    governed_by: tuple[RelationRow, ...]  # target: the council's pk (areas)
+    identifiers: tuple[IdentifierRow, ...]
     successors: tuple[int, ...]
     predecessors: tuple[int, ...]
 
     @property
+    def lifetime(self) -> validtime.Lifetime:
+        return validtime.lifetime(self.states)
+
+    @property
     def operative(self) -> dt.date | None:
-        live = [s.start for s in self.states if s.value[0] == STATUS.LIVE]
-        return min(live) if live else None
+        return self.lifetime.operative
 
     @property
     def terminated(self) -> dt.date | None:
-        live = [s for s in self.states if s.value[0] == STATUS.LIVE]
-        if not live or any(s.end is None for s in live):
-            return None
-        return max(s.end for s in live)
+        return self.lifetime.terminated
 
     def live_on(self, date: dt.date) -> bool:
-        return any(s.value[0] == STATUS.LIVE and s.covers(date) for s in self.states)
+        return self.lifetime.contains(date)
 
     def overlaps(self, other: Record) -> bool:
         """Whether the two entries were ever live on the same day."""
-        for a in self.states:
-            if a.value[0] != STATUS.LIVE:
-                continue
-            for b in other.states:
-                if b.value[0] != STATUS.LIVE:
-                    continue
-                if (a.end is None or b.start <= a.end) and (b.end is None or a.start <= b.end):
-                    return True
-        return False
+        return validtime.live_together(self.states, other.states)
 
     @property
     def entity_types(self) -> frozenset[str]:
-        return frozenset(s.value[1] for s in self.states if s.value[1])
+        return validtime.entity_types(self.states)
 
     def entity_type_on(self, date: dt.date) -> str | None:
-        chosen = None
-        for state in self.states:
-            if state.value[1] and (chosen is None or state.covers(date)):
-                chosen = state.value[1]
-        return chosen
+        return validtime.entity_type_on(self.states, date)
 
     def seen_on(self, date: dt.date) -> dt.date:
-        """The day to describe the entry on: ``date``, or its last day if it had ended by
-        then, or its first if it had not begun (as :func:`registry.queries.as_at` does)."""
-        operative, terminated = self.operative, self.terminated
-        if terminated and date > terminated:
-            return terminated
-        if operative and date < operative:
-            return operative
-        return date
+        return validtime.seen_on(self.lifetime, date)
 
     def name_on(self, date: dt.date, language: str = LANGUAGE.ENGLISH) -> str | None:
-        day = self.seen_on(date)
-        for kind in (NAME_KIND.OFFICIAL, NAME_KIND.DISPLAY):
-            fallback = None
-            for name in self.names:
-                if name.language == language and name.kind == kind:
-                    if name.covers(day):
-                        return name.text
-                    fallback = name.text
-            if fallback and language == LANGUAGE.ENGLISH and kind == NAME_KIND.OFFICIAL:
-                return fallback
-        return None
+        if language == LANGUAGE.ENGLISH:
+            return validtime.label(self.names, self.lifetime, date)
+        return validtime.preferred(validtime.names_on(self.names, self.seen_on(date)), language)
 
     def label(self, date: dt.date) -> str:
         return self.name_on(date) or self.key
 
-    def parents_on(self, date: dt.date) -> list[Span]:
-        day = self.seen_on(date)
-        return [p for p in self.parents if p.covers(day)]
-
-
-def _sort_key(span: Span) -> dt.date:
-    return span.start or dt.date.min
-
-
-_DATES: dict = {}
-
-
-def _date(value) -> dt.date | None:
-    """One shared object per distinct date (most facts start on a few dozen days)."""
-    if value is None:
-        return None
-    shared = _DATES.get(value)
-    if shared is None:
-        # SQLite may hand dates back as text, PostgreSQL as dates.
-        shared = value if isinstance(value, dt.date) else dt.date.fromisoformat(value)
-        _DATES[value] = shared
-    return shared
-
-
-def _word(value: str) -> str:
-    return sys.intern(value) if value else value
-
-
-def _rows(queryset, *fields: str) -> Iterable[tuple]:
-    """Rows of ``fields`` straight from the database cursor: a plain ``values_list`` spends
-    more time in Django's per-value converters than the database spends on the query."""
-    sql, params = queryset.values_list(*fields).query.sql_with_params()
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        while rows := cursor.fetchmany(10000):
-            yield from rows
+    def parents_on(self, date: dt.date) -> list[RelationRow]:
+        return validtime.in_force(self.parents, self.seen_on(date))
 
 
 def _load(entry_ids: Iterable[int] | None) -> dict[int, Record]:
     """Records for the given entries (all entries when None), in a handful of queries."""
-    entries = Entry.objects.order_by()
-    names = Name.objects.order_by()
-    states = State.objects.order_by()
-    parents = Relation.objects.filter(kind=RELATION_KIND.PARENT).order_by()
-    governs = Relation.objects.filter(kind=RELATION_KIND.GOVERNS).order_by()
-    governed = governs
-    identifiers = Identifier.objects.order_by()
-    links = ChangeLink.objects.filter(predecessor__isnull=False, successor__isnull=False).order_by()
-    successors = predecessors = links
+    found = facts.read(entry_ids)
+    links = ChangeLink.objects.filter(predecessor__isnull=False, successor__isnull=False)
+    links = links.order_by()
+    ahead, behind = links, links
     if entry_ids is not None:
-        ids = list(entry_ids)
-        entries = entries.filter(pk__in=ids)
-        names = names.filter(entry_id__in=ids)
-        states = states.filter(entry_id__in=ids)
-        parents = parents.filter(subject_id__in=ids)
-        governed = governs.filter(object_id__in=ids)
-        governs = governs.filter(subject_id__in=ids)
-        identifiers = identifiers.filter(entry_id__in=ids)
-        successors = links.filter(predecessor_id__in=ids)
-        predecessors = links.filter(successor_id__in=ids)
+        ids = list(found)
+        ahead = links.filter(predecessor_id__in=ids)
+        behind = links.filter(successor_id__in=ids)
+    successors: dict[int, set[int]] = defaultdict(set)
+    predecessors: dict[int, set[int]] = defaultdict(set)
+    for predecessor, successor in facts.fetch(ahead, "predecessor_id", "successor_id"):
+        if predecessor != successor:
+            successors[predecessor].add(successor)
+    for predecessor, successor in facts.fetch(behind, "predecessor_id", "successor_id"):
+        if predecessor != successor:
+            predecessors[successor].add(predecessor)
 
-    type_keys = dict(
-        Entry.objects.filter(pk__in=State.objects.values("entity_type_id")).values_list("pk", "key")
-    )
-    bag: dict[int, dict[str, list]] = defaultdict(lambda: defaultdict(list))
     form_cache: dict[str, Forms] = {}
-    for entry_id, language, kind, text, start, end in _rows(
-        names, "entry_id", "language", "kind", "text", "valid_from", "valid_to"
-    ):
-        f = form_cache.get(text)
+
+    def named(name: validtime.NameRow) -> IndexName:
+        f = form_cache.get(name.text)
         if f is None:
-            f = form_cache[text] = forms(text)
-        bag[entry_id]["names"].append(
-            NameRow(text, _word(language), _word(kind), _date(start), _date(end), f)
-        )
-    for entry_id, start, end, status, type_id in _rows(
-        states, "entry_id", "valid_from", "valid_to", "status", "entity_type_id"
-    ):
-        bag[entry_id]["states"].append(
-            Span((_word(status), type_keys.get(type_id)), _date(start), _date(end))
-        )
-    for subject, hierarchy, obj, start, end in _rows(
-        parents, "subject_id", "hierarchy", "object_id", "valid_from", "valid_to"
-    ):
-        bag[subject]["parents"].append(Span(obj, _date(start), _date(end), _word(hierarchy)))
-    for subject, obj, start, end in _rows(
-        governs, "subject_id", "object_id", "valid_from", "valid_to"
-    ):
-        bag[subject]["governs"].append(Span(obj, _date(start), _date(end)))
-    for subject, obj, start, end in _rows(
-        governed, "subject_id", "object_id", "valid_from", "valid_to"
-    ):
-        bag[obj]["governed_by"].append(Span(subject, _date(start), _date(end)))
-    for entry_id, scheme, value, start, end in _rows(
-        identifiers, "entry_id", "scheme", "value", "valid_from", "valid_to"
-    ):
-        bag[entry_id]["identifiers"].append(Span((scheme, value), _date(start), _date(end)))
-    for predecessor, successor in _rows(successors, "predecessor_id", "successor_id"):
-        if predecessor != successor:
-            bag[predecessor]["successors"].append(successor)
-    for predecessor, successor in _rows(predecessors, "predecessor_id", "successor_id"):
-        if predecessor != successor:
-            bag[successor]["predecessors"].append(predecessor)
+            f = form_cache[name.text] = forms(name.text)
+        return IndexName(*name, f)
+
+    def by_pk(rows) -> tuple[RelationRow, ...]:
+        return tuple(r._replace(target=r.target.pk) for r in rows)
 
     records = {}
-    empty: dict[str, list] = {}
-    for pk, register, key in _rows(entries, "pk", "register__slug", "key"):
-        facts = bag.get(pk, empty)
+    for pk, rows in found.items():
         records[pk] = Record(
             pk=pk,
-            register=_word(register),
-            key=key,
-            names=tuple(facts.get("names", ())),
-            states=tuple(sorted(facts.get("states", ()), key=_sort_key)),
-            parents=tuple(sorted(facts.get("parents", ()), key=_sort_key)),
-            governs=tuple(facts.get("governs", ())),
-            governed_by=tuple(facts.get("governed_by", ())),
-            identifiers=tuple(facts.get("identifiers", ())),
-            successors=tuple(sorted(set(facts.get("successors", ())))),
-            predecessors=tuple(sorted(set(facts.get("predecessors", ())))),
+            register=rows.ref.register,
+            key=rows.ref.key,
+            names=tuple(named(name) for name in rows.names),
+            states=tuple(
+                s._replace(entity_type=s.entity_type.key if s.entity_type else None)
+                for s in rows.states
+            ),
+            parents=by_pk(r for r in rows.relations if r.kind == RELATION_KIND.PARENT),
+            governs=by_pk(r for r in rows.relations if r.kind == RELATION_KIND.GOVERNS),
+            governed_by=by_pk(rows.governed_by),
+            identifiers=tuple(rows.identifiers),
+            successors=tuple(sorted(successors.get(pk, ()))),
+            predecessors=tuple(sorted(predecessors.get(pk, ()))),
         )
     return records
 
@@ -289,7 +172,7 @@ def _postings(record: Record) -> dict[str, set[str]]:
         out["form"].update((f.full, f.plain, f.core))
         out["token"].update(f.full.split())
     out["key"] = {record.key.upper()}
-    out["identifier"] = {str(span.value[1]).upper() for span in record.identifiers}
+    out["identifier"] = {str(row.value).upper() for row in record.identifiers}
     return out
 
 
@@ -334,15 +217,15 @@ class Index:
     def by_key(self, key: str) -> list[Record]:
         return [self.records[pk] for pk in self.get("key", key.strip().upper())]
 
-    def by_identifier(self, value: str) -> list[tuple[Record, Span]]:
-        """(record, identifier span) for every identifier row with this value, any scheme."""
+    def by_identifier(self, value: str) -> list[tuple[Record, IdentifierRow]]:
+        """(record, identifier row) for every identifier row with this value, any scheme."""
         value = value.strip().upper()
         result = []
         for pk in self.get("identifier", value):
             record = self.records[pk]
-            for span in record.identifiers:
-                if str(span.value[1]).upper() == value:
-                    result.append((record, span))
+            for row in record.identifiers:
+                if str(row.value).upper() == value:
+                    result.append((record, row))
         return result
 
     def resolve(self, ident: str) -> Record | None:
@@ -362,68 +245,47 @@ class Index:
         cached = self._ancestors.get(pk)
         if cached is not None:
             return cached
-        seen: set[int] = set()
-        frontier = [pk]
-        while frontier:
-            nxt = []
-            for current in frontier:
-                record = self.records.get(current)
-                if record is None:
-                    continue
-                for parent in record.parents:
-                    if parent.value not in seen:
-                        seen.add(parent.value)
-                        nxt.append(parent.value)
-            frontier = nxt
-        result = frozenset(seen)
+        result = frozenset(node for _, node in validtime.ancestors(pk, self._all_parents))
         self._ancestors[pk] = result
         return result
 
+    def _all_parents(self, nodes: list[int]) -> dict[int, list[tuple[str, int]]]:
+        return {
+            node: [(p.hierarchy, p.target) for p in self.records[node].parents]
+            for node in nodes
+            if node in self.records
+        }
+
     def ancestors_on(self, pk: int, date: dt.date) -> list[tuple[str, Record]]:
-        """(hierarchy, entry) within which ``pk`` lay on ``date`` (on its last day if it had
-        ended), nearest first, each once."""
-        record = self.records[pk]
-        day = record.seen_on(date)
-        result: list[tuple[str, Record]] = []
-        seen = {pk}
-        frontier = [record]
-        while frontier:
-            nxt = []
-            for current in frontier:
-                for parent in current.parents:
-                    if parent.covers(day) and parent.value not in seen:
-                        other = self.records.get(parent.value)
-                        if other is not None:
-                            seen.add(parent.value)
-                            result.append((parent.hierarchy, other))
-                            nxt.append(other)
-            frontier = nxt
-        return result
+        """(hierarchy, entry) within which ``pk`` lay as described on ``date``
+        (:func:`registry.validtime.seen_on`), nearest first, each once."""
+        day = self.records[pk].seen_on(date)
+
+        def parents_of(nodes: list[int]) -> dict[int, list[tuple[str, int]]]:
+            return {
+                node: [
+                    (p.hierarchy, p.target)
+                    for p in validtime.in_force(self.records[node].parents, day)
+                    if p.target in self.records
+                ]
+                for node in nodes
+            }
+
+        return [(h, self.records[node]) for h, node in validtime.ancestors(pk, parents_of)]
 
     def lineage(self, pk: int, *, one_to_one: bool = False) -> frozenset[int]:
         """Entries linked to ``pk`` through successor links, either way, at any distance.
-        With ``one_to_one``, only through links where A's only successor is B and B's only
-        predecessor is A (recodes, not merges or splits)."""
-        seen = {pk}
-        frontier = [pk]
-        while frontier:
-            record = self.records.get(frontier.pop())
-            if record is None:
-                continue
-            for other, back in (
-                *((s, "predecessors") for s in record.successors),
-                *((p, "successors") for p in record.predecessors),
-            ):
-                if other in seen:
-                    continue
-                if one_to_one:
-                    linked = self.records.get(other)
-                    ahead = record.successors if back == "predecessors" else record.predecessors
-                    if linked is None or len(ahead) != 1 or len(getattr(linked, back)) != 1:
-                        continue
-                seen.add(other)
-                frontier.append(other)
-        return frozenset(seen)
+        With ``one_to_one``, only through recodes (:func:`registry.validtime.recode_lineage`)."""
+        walk = validtime.recode_lineage if one_to_one else validtime.lineage
+        return walk(pk, self._successors, self._predecessors)
+
+    def _successors(self, pk: int) -> tuple[int, ...]:
+        record = self.records.get(pk)
+        return record.successors if record else ()
+
+    def _predecessors(self, pk: int) -> tuple[int, ...]:
+        record = self.records.get(pk)
+        return record.predecessors if record else ()
 
     def prefix_entries(self) -> list[tuple[str, int]]:
         """(suffix of a normalised name from one of its words on, pk), sorted, so a prefix
@@ -538,12 +400,12 @@ def current() -> Index:
             for pk in changed_ids:
                 record = index.records.get(pk)
                 if record is not None:
-                    neighbours.update(s.value for s in record.governs)
+                    neighbours.update(s.target for s in record.governs)
                     neighbours.update(record.successors)
                     neighbours.update(record.predecessors)
             fresh = _load(changed_ids)
             for record in fresh.values():
-                neighbours.update(s.value for s in record.governs)
+                neighbours.update(s.target for s in record.governs)
                 neighbours.update(record.successors)
                 neighbours.update(record.predecessors)
             neighbours -= changed_ids

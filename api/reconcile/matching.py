@@ -49,7 +49,7 @@ from registry import uris
 from registry.models import LANGUAGE, NAME_KIND
 
 from . import types
-from .index import Index, NameRow, Record
+from .index import Index, IndexName, Record
 
 IDENTIFIER, NAME, CORE, FUZZY = 0, 1, 2, 3
 TIER_NAMES = {IDENTIFIER: "identifier", NAME: "name", CORE: "core name", FUZZY: "similar name"}
@@ -266,9 +266,8 @@ class Matcher:
             if date is not None and not span.covers(date):
                 continue
             if record.pk not in found:
-                scheme = span.value[0]
                 found[record.pk] = Candidate(
-                    record, IDENTIFIER, 100.0, str(span.value[1]), scheme, strong=typed_upper
+                    record, IDENTIFIER, 100.0, str(span.value), span.scheme, strong=typed_upper
                 )
         return list(found.values())
 
@@ -335,7 +334,7 @@ class Matcher:
         for span in council.record.governs:
             if date is not None and not span.covers(date):
                 continue
-            area = self.index.records.get(span.value)
+            area = self.index.records.get(span.target)
             if area is not None:
                 result.append(
                     Candidate(
@@ -379,7 +378,7 @@ class Matcher:
             found += [c for c in named if c.tier == best]
             for candidate in found:
                 if candidate.record.register == types.COUNCILS:
-                    result.update(span.value for span in candidate.record.governs)
+                    result.update(span.target for span in candidate.record.governs)
                 else:
                     result.add(candidate.pk)
             if result:
@@ -426,7 +425,7 @@ class Matcher:
                 }
                 for candidate in candidates:
                     own = {candidate.record.key.upper()} | {
-                        str(s.value[1]).upper() for s in candidate.record.identifiers
+                        str(s.value).upper() for s in candidate.record.identifiers
                     }
                     if own & codes:
                         candidate.confirmations += 1
@@ -612,7 +611,7 @@ def _rank(candidate: Candidate, date: dt.date) -> tuple:
     )
 
 
-def _via(name: NameRow) -> str:
+def _via(name: IndexName) -> str:
     if name.language == LANGUAGE.WELSH:
         return "Welsh name"
     if name.kind == NAME_KIND.ALTERNATIVE:

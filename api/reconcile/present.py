@@ -61,7 +61,7 @@ def description(index: Index, record: Record, date: dt.date) -> str:
         spans = [s for s in record.governs if s.covers(day)] or sorted(
             record.governs, key=lambda s: s.start or dt.date.min
         )[-1:]
-        areas = [index.records[s.value].label(date) for s in spans if s.value in index.records]
+        areas = [index.records[s.target].label(date) for s in spans if s.target in index.records]
         text = "Council" + (f" governing {', '.join(dict.fromkeys(areas))}" if areas else "")
         return f"{text}, {years}" if years else text
     if record.register == types.ENTITY_TYPES:

@@ -17,7 +17,7 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 
 from registry.documents import describe
 from registry.models import Entry
-from registry.queries import today
+from registry.validtime import today
 
 from . import extend, index, manifest, matching, present, suggest, types
 from .responses import (

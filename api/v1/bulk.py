@@ -35,11 +35,12 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+from registry import validtime
+from registry.documents import current_links, summarise
 from registry.models import STATUS, Entry, Identifier, Name, State
 from registry.text import fold
 
 from . import reference
-from .summaries import current_as_dicts, current_codes_many, summarise
 
 KINDS = ("auto", "code", "identifier", "name")
 GEOGRAPHY, ENTITY, COUNCIL = "statistical-geography", "statistical-entity", "local-authority"
@@ -284,7 +285,9 @@ def resolve(
 def _identified(rows: list[tuple[str, int, dt.date, dt.date | None]], day: dt.date) -> list[int]:
     """The entries some identifier rows point to on ``day``; failing that, the latest each
     scheme pointed to."""
-    on_day = sorted({entry_id for _, entry_id, start, end in rows if _covers(start, end, day)})
+    on_day = sorted(
+        {entry_id for _, entry_id, start, end in rows if validtime.covers(start, end, day)}
+    )
     if on_day:
         return on_day
     latest: dict[str, tuple[dt.date, int]] = {}
@@ -302,17 +305,15 @@ def _named(
     """Narrow the entries with a name: first to those whose name was in use on ``day`` and
     that were live then, then to those whose name was in use; otherwise all of them."""
     everyone = sorted({entry_id for entry_id, _, _ in rows})
-    named_then = sorted({entry_id for entry_id, start, end in rows if _covers(start, end, day)})
+    named_then = sorted(
+        {entry_id for entry_id, start, end in rows if validtime.covers(start, end, day)}
+    )
     live_then = [
         entry_id
         for entry_id in named_then
-        if any(_covers(start, end, day) for start, end in live_ranges.get(entry_id, []))
+        if any(validtime.covers(start, end, day) for start, end in live_ranges.get(entry_id, []))
     ]
     return live_then or named_then or everyone
-
-
-def _covers(start: dt.date | None, end: dt.date | None, day: dt.date) -> bool:
-    return (start is None or start <= day) and (end is None or end >= day)
 
 
 def _live_ranges(ids: set[int]) -> dict[int, list[tuple[dt.date, dt.date | None]]]:
@@ -353,7 +354,7 @@ def describe_all(resolutions: list[Resolution]) -> list[dict[str, Any]]:
         summaries[day] = summarise(batch, day, parents=False)
         matched = [r.entry for r in resolutions if r.entry is not None and r.date == day]
         unique = list({entry.pk: entry for entry in matched}.values())
-        current[day] = current_as_dicts(current_codes_many(unique, day), day)
+        current[day] = current_links(unique, day)
     result = []
     for resolution in resolutions:
         day = resolution.date

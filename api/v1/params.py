@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from registry.queries import today
+from registry.validtime import today
 
 from .problems import BadParameter
 

@@ -27,22 +27,20 @@ from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
-from registry import queries
-from registry.documents import describe, names_on
+from registry import facts, queries, validtime
+from registry.documents import current_links, describe, describe_events, link_dict, summarise
 from registry.models import (
     RELATION_KIND,
     STATUS,
     ChangeEvent,
-    ChangeLink,
     Entry,
     Identifier,
     Register,
-    Relation,
     State,
     Version,
     covering,
 )
-from registry.uris import entry_uri, event_uri, register_uri
+from registry.uris import entry_uri, register_uri
 
 from . import caching, params, problems, reference
 from . import serializers as s
@@ -52,7 +50,6 @@ from .filters import ChangeEventFilter, EntryFilter, StrictOrderingFilter
 from .pagination import EventCursorPagination, KeyCursorPagination, VersionCursorPagination
 from .parsers import CSVParser, max_upload_bytes
 from .schema import LookupSchema, responses
-from .summaries import Hop, link, summarise
 from .throttling import BulkThrottle, LookupThrottle
 
 CORS_HEADERS = {
@@ -283,7 +280,7 @@ class AncestorsView(LookupView):
     def get(self, request, register, key):
         entry = self.get_entry(register, key)
         found = queries.ancestors(entry, self.date)
-        labels = names_on([ancestor for _, ancestor in found], self.date)
+        labels = facts.labels([ancestor for _, ancestor in found], self.date)
         return Response(
             {
                 "register": entry.register.slug,
@@ -291,45 +288,19 @@ class AncestorsView(LookupView):
                 "uri": entry_uri(entry.register.slug, entry.key),
                 "date": self.date.isoformat(),
                 "ancestors": [
-                    {
-                        "hierarchy": hierarchy,
-                        **link(
-                            ancestor.register.slug,
-                            ancestor.key,
-                            labels.get(ancestor.pk, ancestor.key),
-                        ),
-                    }
+                    {"hierarchy": hierarchy, **link_dict(ancestor, labels)}
                     for hierarchy, ancestor in found
                 ],
             }
         )
 
 
-def current_codes(entry: Entry, date) -> list[dict[str, Any]]:
-    """``registry.queries.current_codes`` as JSON: each live code with the events that led
-    there (the entry itself, with no events, if it is live)."""
-    found = queries.current_codes(entry, date)
-    labels = names_on([successor.entry for successor in found], date)
-    return [
-        {
-            **link(
-                successor.entry.register.slug,
-                successor.entry.key,
-                labels.get(successor.entry.pk, successor.entry.key),
-            ),
-            "via": [
-                Hop(
-                    step.event.key,
-                    step.event.kind,
-                    step.event.date,
-                    step.predecessor.key,
-                    step.successor.key,
-                ).as_dict()
-                for step in successor.path
-            ],
-        }
-        for successor in found
-    ]
+def current_codes(
+    entry: Entry, date, life: validtime.Lifetime | None = None
+) -> list[dict[str, Any]]:
+    """Each live code ``entry`` leads to on ``date``, with the hops that led there (the entry
+    itself, with none, if it is live)."""
+    return current_links([entry], date, {entry.pk: life} if life else None)[entry.pk]
 
 
 class CurrentView(LookupView):
@@ -342,15 +313,15 @@ class CurrentView(LookupView):
     )
     def get(self, request, register, key):
         entry = self.get_entry(register, key)
-        state = queries.as_at(entry, self.date)
+        states = facts.read([entry], parts=frozenset())[entry.pk].states
         return Response(
             {
                 "register": entry.register.slug,
                 "key": entry.key,
                 "uri": entry_uri(entry.register.slug, entry.key),
                 "date": self.date.isoformat(),
-                "status": state.status,
-                "current": current_codes(entry, self.date),
+                "status": validtime.status_on(states, self.date),
+                "current": current_codes(entry, self.date, validtime.lifetime(states)),
             }
         )
 
@@ -365,23 +336,19 @@ class HistoryView(LookupView):
     )
     def get(self, request, register, key):
         entry = self.get_entry(register, key)
-        doc = describe(entry, self.date).as_dict()
-        relations = list(
-            Relation.objects.filter(subject=entry, kind=RELATION_KIND.PARENT)
-            .select_related("object__register")
-            .order_by("valid_from", "hierarchy")
+        document = describe(entry, self.date)
+        doc = document.as_dict()
+        relations = sorted(
+            (r for r in document.rows.relations if r.kind == RELATION_KIND.PARENT),
+            key=lambda r: (r.start, r.hierarchy),
         )
-        labels = names_on([relation.object for relation in relations], self.date)
+        labels = facts.labels([relation.target for relation in relations], self.date)
         parents = [
             {
                 "hierarchy": relation.hierarchy,
-                **link(
-                    relation.object.register.slug,
-                    relation.object.key,
-                    labels.get(relation.object_id, relation.object.key),
-                ),
-                "valid_from": relation.valid_from.isoformat(),
-                "valid_to": relation.valid_to.isoformat() if relation.valid_to else None,
+                **link_dict(relation.target, labels),
+                "valid_from": validtime.iso(relation.start),
+                "valid_to": validtime.iso(relation.end),
             }
             for relation in relations
         ]
@@ -391,7 +358,7 @@ class HistoryView(LookupView):
             {
                 **{field: doc[field] for field in fields},
                 "parents": parents,
-                "current": current_codes(entry, self.date),
+                "current": current_codes(entry, self.date, document.state.lifetime),
             }
         )
 
@@ -593,35 +560,12 @@ class IdentifierView(LookupView):
         return response
 
 
-def _event_dicts(events: list[ChangeEvent], date) -> list[dict[str, Any]]:
-    links = list(
-        ChangeLink.objects.filter(event__in=events).select_related(
-            "predecessor__register", "successor__register"
-        )
-    )
-    entries = [e for l in links for e in (l.predecessor, l.successor) if e is not None]  # noqa: E741
-    labels = names_on(entries, date)
-    sides: dict[int, dict[str, dict[str, dict]]] = {e.pk: {"p": {}, "s": {}} for e in events}
-    for change in links:
-        for side, entry in (("p", change.predecessor), ("s", change.successor)):
-            if entry is not None:
-                sides[change.event_id][side][entry.key] = link(
-                    entry.register.slug, entry.key, labels.get(entry.pk, entry.key)
-                )
-    return [
-        {
-            "key": event.key,
-            "uri": event_uri(event.key),
-            "date": event.date.isoformat(),
-            "kind": event.kind,
-            "instrument_id": event.instrument_id,
-            "instrument_title": event.instrument_title,
-            "note": event.note,
-            "predecessors": [v for _, v in sorted(sides[event.pk]["p"].items())],
-            "successors": [v for _, v in sorted(sides[event.pk]["s"].items())],
-        }
-        for event in events
-    ]
+def _event_dicts(events, date) -> list[dict[str, Any]]:
+    """Change events (a page of them, in its order) as JSON, their entries named as at
+    ``date``."""
+    pks = [event.pk for event in events]
+    summaries = describe_events(ChangeEvent.objects.filter(pk__in=pks), date)
+    return [{**summaries[pk].as_dict(), "note": summaries[pk].note} for pk in pks]
 
 
 class EventListView(LookupView):

@@ -14,6 +14,7 @@ from typing import Any
 
 from registry.models import EVENT_KIND, NAME_KIND, RELATION_KIND
 from registry.services import lifetime_states
+from registry.validtime import iso
 
 from ..gss import is_gss
 
@@ -272,19 +273,19 @@ class Dataset:
             for language, kind, text, start, end in draft.names:
                 span = clip(start, end, lo, hi)
                 if span:
-                    names.append([language, kind, text, _iso(span[0]), _iso(span[1])])
+                    names.append([language, kind, text, iso(span[0]), iso(span[1])])
             identifiers = []
             for scheme, value, start, end in draft.identifiers:
                 span = clip(start, end, lo, hi)
                 if span:
-                    identifiers.append([scheme, value, _iso(span[0]), _iso(span[1])])
+                    identifiers.append([scheme, value, iso(span[0]), iso(span[1])])
             relations = set()
             for kind, hierarchy, target, start, end in draft.relations:
                 span = clip(start, end, lo, hi)
                 if not span:
                     continue
                 for obj, s, e in self.follow_relation(target, span[0], span[1], successors):
-                    relations.add((kind, hierarchy, obj, _iso(s), _iso(e)))
+                    relations.add((kind, hierarchy, obj, iso(s), iso(e)))
             result[ref] = {
                 "names": names,
                 "identifiers": identifiers,
@@ -347,10 +348,6 @@ def _event_kind(links: list[tuple[str, str]], hint: str) -> str:
     if len(predecessors) == 1:
         return EVENT_KIND.SPLIT
     return EVENT_KIND.COMPLEX
-
-
-def _iso(value: dt.date | None) -> str | None:
-    return value.isoformat() if value else None
 
 
 def merge_adjacent(relations: set[tuple]) -> list[tuple]:

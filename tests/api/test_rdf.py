@@ -141,7 +141,7 @@ def test_the_dump_says_what_the_document_says(area):
     bulk = [f for f in exports.register_facts("statistical-geography", date) if f.key in codes]
     assert [f.key for f in bulk] == codes
     for from_bulk in bulk:
-        from_document = exports.EntryFacts.from_document(describe(area(from_bulk.key), date))
+        from_document = describe(area(from_bulk.key), date).facts
         assert from_bulk == from_document
         assert set(rdf.entry_triples(from_bulk)) == set(rdf.entry_triples(from_document))
 

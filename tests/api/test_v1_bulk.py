@@ -7,9 +7,8 @@ import random
 import pytest
 from django.conf import settings
 
-from api.v1.summaries import current_codes_many, summarise
-from registry import queries
-from registry.documents import describe
+from registry import facts, queries
+from registry.documents import describe, summarise
 from registry.models import Entry
 from tests.conftest import d
 
@@ -244,9 +243,10 @@ def test_summaries_agree_with_describe(area, date):
 @pytest.mark.parametrize("date", ["2012-06-01", "2019-01-01", "2021-06-01", "2025-06-01"])
 def test_batched_current_codes_agree_with_queries(area, date):
     entries = [area(code) for code in SAMPLE]
-    batched = current_codes_many(entries, d(date))
+    batched = facts.current([facts.Ref.of(entry) for entry in entries], d(date))
     for entry in entries:
         expected = queries.current_codes(entry, d(date))
-        assert [(node.key, [hop.kind for hop in path]) for node, path in batched[entry.pk]] == [
+        found = batched[facts.Ref.of(entry)]
+        assert [(node.key, [hop.kind for hop in path]) for node, path in found] == [
             (s.entry.key, s.kinds) for s in expected
         ], entry.key

@@ -1,0 +1,502 @@
+"""Reading the rows that valid time is worked out from, for one entry or for every entry.
+
+``registry.validtime`` answers "as at a date" from plain rows; this module is the one place
+that reads those rows out of the database. :func:`read` returns, for a batch of entries, their
+states, names, relations, the governing links that name them and their identifiers, in one
+query per kind of row whatever the size of the batch (so a page, a bulk lookup of a thousand
+codes, a dump of sixty thousand entries and the reconciler's index pay the same per entry).
+:func:`events_of` reads the change events an entry took part in, :func:`labels` the name to
+show for linked entries, and :class:`Successors` the successor links that
+:func:`registry.validtime.current` follows, a level at a time.
+
+Other entries are referred to by :class:`Ref` (primary key, register slug and key), one shared
+object per entry within a read, so that a register's worth of rows stays compact in memory.
+The rows are read straight from the database cursor: a plain ``values_list`` spends more time
+in Django's per-value converters than the database spends on the query.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+from django.core.exceptions import EmptyResultSet
+from django.db import connection
+from django.db.models import F, Q
+
+from . import validtime
+from .models import (
+    RELATION_KIND,
+    STATUS,
+    ChangeEvent,
+    ChangeLink,
+    Entry,
+    Identifier,
+    Name,
+    Relation,
+    State,
+)
+from .validtime import Hop, IdentifierRow, Lifetime, NameRow, RelationRow, StateRow
+
+# Primary keys per query: well below SQLite's limit on parameters in one statement.
+CHUNK = 2000
+
+
+class Ref(NamedTuple):
+    """Another entry, as rows refer to it."""
+
+    pk: int
+    register: str
+    key: str
+
+    @property
+    def ref(self) -> str:
+        """``register/key``, as snapshots write it."""
+        return f"{self.register}/{self.key}"
+
+    @classmethod
+    def of(cls, entry: Entry) -> Ref:
+        """The Ref of an entry loaded with its register."""
+        return cls(entry.pk, entry.register.slug, entry.key)
+
+
+@dataclass(slots=True)
+class Rows:
+    """Everything the registry holds about one entry in valid time.
+
+    ``states`` are in date order, their ``entity_type`` the entity type's :class:`Ref`;
+    ``relations`` are the entry's own parent and governing links (target: the other entry);
+    ``governed_by`` the governing links that name it (target: the council)."""
+
+    ref: Ref
+    version: int = 0
+    attributes: dict[str, Any] = field(default_factory=dict)
+    states: list[StateRow] = field(default_factory=list)
+    names: list[NameRow] = field(default_factory=list)
+    relations: list[RelationRow] = field(default_factory=list)
+    governed_by: list[RelationRow] = field(default_factory=list)
+    identifiers: list[IdentifierRow] = field(default_factory=list)
+
+    @property
+    def lifetime(self) -> Lifetime:
+        return validtime.lifetime(self.states)
+
+    def as_at(self, on: dt.date) -> validtime.AsAt:
+        return validtime.as_at(
+            on, self.states, self.names, self.relations, self.governed_by, self.identifiers
+        )
+
+    def label(self, on: dt.date) -> str:
+        return validtime.label(self.names, self.lifetime, on) or self.ref.key
+
+
+ALL_PARTS = frozenset({"names", "relations", "governed_by", "identifiers"})
+
+
+class _Reader:
+    """One read: shared Ref and date objects, so equal values are stored once."""
+
+    def __init__(self) -> None:
+        self.refs: dict[int, Ref] = {}
+        self.dates: dict[Any, dt.date] = {}
+        self.words: dict[str, str] = {}
+
+    def ref(self, pk: int, register: str, key: str) -> Ref:
+        found = self.refs.get(pk)
+        if found is None:
+            found = self.refs[pk] = Ref(pk, sys.intern(register), key)
+        return found
+
+    def date(self, value: Any) -> dt.date | None:
+        if value is None:
+            return None
+        shared = self.dates.get(value)
+        if shared is None:
+            shared = self.dates[value] = validtime.day(value)
+        return shared
+
+    def word(self, value: str) -> str:
+        return sys.intern(value) if value else value
+
+
+def fetch(queryset, *fields: str) -> Iterator[tuple]:
+    """Rows of ``fields`` straight from the cursor, without Django's value converters (dates
+    come back as text on SQLite; :class:`_Reader` turns them into shared dates)."""
+    try:
+        sql, params = queryset.values_list(*fields).query.sql_with_params()
+    except EmptyResultSet:  # a filter such as pk__in=[] that can match nothing
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        while rows := cursor.fetchmany(10000):
+            yield from rows
+
+
+def _scoped(pks: list[int] | None) -> Iterator[list[int] | None]:
+    if pks is None:
+        yield None
+        return
+    for start in range(0, len(pks), CHUNK):
+        yield pks[start : start + CHUNK]
+
+
+def read(
+    entries: Iterable[int | Entry] | None = None, parts: frozenset[str] = ALL_PARTS
+) -> dict[int, Rows]:
+    """The rows of the given entries (primary keys, or entries loaded with their register;
+    every entry when None), keyed by primary key. ``parts`` leaves out kinds of row nobody
+    needs (states are always read)."""
+    reader = _Reader()
+    result: dict[int, Rows] = {}
+    ids = None
+    if entries is not None:
+        items = list(entries)
+        loaded = [e for e in items if isinstance(e, Entry)]
+        for entry in loaded:  # no need to read again what the caller has
+            ref = reader.ref(entry.pk, entry.register.slug, entry.key)
+            result[entry.pk] = Rows(ref, entry.version, entry.attributes or {})
+        ids = sorted({e if isinstance(e, int) else e.pk for e in items})
+    for chunk in _scoped(ids):
+        _read_chunk(chunk, parts, reader, result)
+    for rows in result.values():
+        rows.states.sort(key=lambda s: s.start)
+        rows.names.sort(key=lambda n: (n.language, n.kind, n.start or dt.date.min))
+        rows.relations.sort(key=lambda r: (r.kind, r.hierarchy, r.start))
+        rows.governed_by.sort(key=lambda r: (r.target.key, r.start))
+        rows.identifiers.sort(key=lambda i: (i.scheme, i.start))
+    return result
+
+
+def _read_chunk(ids, parts, reader: _Reader, result: dict[int, Rows]) -> None:
+    def only(queryset, field_name: str = "entry_id"):
+        return queryset if ids is None else queryset.filter(**{f"{field_name}__in": ids})
+
+    missing = None if ids is None else [pk for pk in ids if pk not in result]
+    entries = Entry.objects.order_by()
+    if missing is not None:
+        entries = entries.filter(id__in=missing)
+    for pk, register, key, version, attributes in (
+        fetch(entries, "id", "register__slug", "key", "version", "attributes")
+        if missing is None or missing
+        else ()
+    ):
+        if isinstance(attributes, str):  # SQLite's JSON is text
+            attributes = json.loads(attributes) if attributes else {}
+        result[pk] = Rows(reader.ref(pk, register, key), version, attributes or {})
+
+    date, word = reader.date, reader.word
+    for entry_id, start, end, status, type_pk, type_register, type_key in fetch(
+        only(State.objects.order_by()),
+        "entry_id",
+        "valid_from",
+        "valid_to",
+        "status",
+        "entity_type_id",
+        "entity_type__register__slug",
+        "entity_type__key",
+    ):
+        entity_type = reader.ref(type_pk, type_register, type_key) if type_pk else None
+        result[entry_id].states.append(StateRow(date(start), date(end), word(status), entity_type))
+    if "names" in parts:
+        for entry_id, language, kind, text, start, end in fetch(
+            only(Name.objects.order_by()),
+            "entry_id",
+            "language",
+            "kind",
+            "text",
+            "valid_from",
+            "valid_to",
+        ):
+            result[entry_id].names.append(
+                NameRow(word(language), word(kind), text, date(start), date(end))
+            )
+    if "relations" in parts:
+        for subject, kind, hierarchy, pk, register, key, start, end in fetch(
+            only(Relation.objects.order_by(), "subject_id"),
+            "subject_id",
+            "kind",
+            "hierarchy",
+            "object_id",
+            "object__register__slug",
+            "object__key",
+            "valid_from",
+            "valid_to",
+        ):
+            result[subject].relations.append(
+                RelationRow(
+                    word(kind),
+                    word(hierarchy),
+                    reader.ref(pk, register, key),
+                    date(start),
+                    date(end),
+                )
+            )
+    if "governed_by" in parts:
+        governing = Relation.objects.order_by().filter(kind=RELATION_KIND.GOVERNS)
+        for obj, pk, register, key, start, end in fetch(
+            only(governing, "object_id"),
+            "object_id",
+            "subject_id",
+            "subject__register__slug",
+            "subject__key",
+            "valid_from",
+            "valid_to",
+        ):
+            result[obj].governed_by.append(
+                RelationRow(
+                    RELATION_KIND.GOVERNS,
+                    "",
+                    reader.ref(pk, register, key),
+                    date(start),
+                    date(end),
+                )
+            )
+    if "identifiers" in parts:
+        for entry_id, scheme, value, start, end in fetch(
+            only(Identifier.objects.order_by()),
+            "entry_id",
+            "scheme",
+            "value",
+            "valid_from",
+            "valid_to",
+        ):
+            result[entry_id].identifiers.append(
+                IdentifierRow(word(scheme), value, date(start), date(end))
+            )
+
+
+def read_one(entry: Entry | int) -> Rows:
+    pk = entry if isinstance(entry, int) else entry.pk
+    return read([entry])[pk]
+
+
+# ---------------------------------------------------------------------------------------
+# Labels for linked entries
+
+
+def labels(refs: Iterable[Ref | int], on: dt.date) -> dict[int, str]:
+    """The name to show for each entry when linking to it as at ``on``
+    (:func:`registry.validtime.label`), keyed by primary key; two queries."""
+    return labels_on({on: refs})[on]
+
+
+def labels_on(wanted: Mapping[dt.date, Iterable[Ref | int]]) -> dict[dt.date, dict[int, str]]:
+    """:func:`labels` for several dates at once (entity types are named as today, the
+    entries they type as at the date asked), reading each entry's rows once."""
+    asked = {
+        on: {ref.pk if isinstance(ref, Ref) else ref for ref in refs} for on, refs in wanted.items()
+    }
+    pks = sorted(set().union(*asked.values())) if asked else []
+    reader = _Reader()
+    names: dict[int, list[NameRow]] = defaultdict(list)
+    states: dict[int, list[StateRow]] = defaultdict(list)
+    for chunk in _scoped(pks):
+        if not chunk:
+            continue
+        for entry_id, language, kind, text, start, end in fetch(
+            Name.objects.order_by().filter(entry_id__in=chunk, language=validtime.ENGLISH),
+            "entry_id",
+            "language",
+            "kind",
+            "text",
+            "valid_from",
+            "valid_to",
+        ):
+            names[entry_id].append(
+                NameRow(language, kind, text, reader.date(start), reader.date(end))
+            )
+        for entry_id, start, end in fetch(
+            State.objects.order_by().filter(entry_id__in=chunk, status=STATUS.LIVE),
+            "entry_id",
+            "valid_from",
+            "valid_to",
+        ):
+            states[entry_id].append(StateRow(reader.date(start), reader.date(end), STATUS.LIVE))
+    for rows in names.values():
+        rows.sort(key=lambda n: (n.kind, n.start or dt.date.min))
+    result: dict[dt.date, dict[int, str]] = {}
+    for on, wanted_pks in asked.items():
+        found = {}
+        for pk in wanted_pks:
+            text = validtime.label(names.get(pk, ()), validtime.lifetime(states.get(pk, ())), on)
+            if text:
+                found[pk] = text
+        result[on] = found
+    return result
+
+
+def lifetimes(pks: Iterable[int]) -> dict[int, Lifetime]:
+    """Each entry's lifetime, from its live states, in one query per chunk."""
+    reader = _Reader()
+    states: dict[int, list[StateRow]] = defaultdict(list)
+    for chunk in _scoped(sorted(set(pks))):
+        for entry_id, start, end in fetch(
+            State.objects.order_by().filter(entry_id__in=chunk, status=STATUS.LIVE),
+            "entry_id",
+            "valid_from",
+            "valid_to",
+        ):
+            states[entry_id].append(StateRow(reader.date(start), reader.date(end), STATUS.LIVE))
+    return {pk: validtime.lifetime(rows) for pk, rows in states.items()}
+
+
+# ---------------------------------------------------------------------------------------
+# Change events
+
+
+class EventRow(NamedTuple):
+    pk: int
+    key: str
+    date: dt.date
+    kind: str
+    instrument_id: str
+    instrument_title: str
+    note: str
+
+
+class LinkRow(NamedTuple):
+    """One predecessor → successor link of an event (either side may be missing)."""
+
+    event: int
+    predecessor: Ref | None
+    successor: Ref | None
+
+
+EVENT_FIELDS = ("id", "key", "date", "kind", "instrument_id", "instrument_title", "note")
+LINK_FIELDS = (
+    "event_id",
+    "predecessor_id",
+    "predecessor__register__slug",
+    "predecessor__key",
+    "successor_id",
+    "successor__register__slug",
+    "successor__key",
+)
+
+
+def events(queryset=None, pks: Iterable[int] | None = None) -> dict[int, EventRow]:
+    """Change events (of ``queryset``, or with these primary keys), keyed by primary key."""
+    reader = _Reader()
+    if queryset is None:
+        queryset = ChangeEvent.objects.filter(pk__in=list(pks or ()))
+    return {
+        row[0]: EventRow(row[0], row[1], reader.date(row[2]), *row[3:])
+        for row in fetch(queryset.order_by(), *EVENT_FIELDS)
+    }
+
+
+def links(event_pks: Iterable[int]) -> list[LinkRow]:
+    """Every link of the given events."""
+    reader = _Reader()
+    result = []
+    for chunk in _scoped(sorted(set(event_pks))):
+        for event, p_pk, p_reg, p_key, s_pk, s_reg, s_key in fetch(
+            ChangeLink.objects.order_by().filter(event_id__in=chunk), *LINK_FIELDS
+        ):
+            result.append(
+                LinkRow(
+                    event,
+                    reader.ref(p_pk, p_reg, p_key) if p_pk else None,
+                    reader.ref(s_pk, s_reg, s_key) if s_pk else None,
+                )
+            )
+    return result
+
+
+def events_of(pks: Iterable[int]) -> tuple[dict[int, EventRow], list[LinkRow]]:
+    """The change events the given entries took part in (as predecessor or successor), and
+    every link of those events; three queries."""
+    ids = sorted(set(pks))
+    event_pks: set[int] = set()
+    for chunk in _scoped(ids):
+        event_pks.update(
+            row[0]
+            for row in fetch(
+                ChangeLink.objects.order_by().filter(
+                    Q(predecessor_id__in=chunk) | Q(successor_id__in=chunk)
+                ),
+                "event_id",
+            )
+        )
+    if not event_pks:
+        return {}, []
+    return events(pks=event_pks), links(event_pks)
+
+
+# ---------------------------------------------------------------------------------------
+# Successor links, for validtime.current
+
+
+class Successors:
+    """The successor steps and lifetimes :func:`registry.validtime.current` asks for, read
+    from the database a level at a time (one query for the links of every node at a level,
+    one for the lifetimes of the successors they reach) and kept for the walk."""
+
+    def __init__(self, on: dt.date, known: Mapping[int, Lifetime] | None = None) -> None:
+        self.on = on
+        self.lifetimes: dict[int, Lifetime] = dict(known or {})
+        self.reader = _Reader()
+
+    def reached(self) -> list[Ref]:
+        """Every successor the walk has reached so far."""
+        return list(self.reader.refs.values())
+
+    def prefetch(self, nodes: Iterable[Ref]) -> None:
+        """Read the lifetimes of the nodes the walk starts from, in one query."""
+        missing = {node.pk for node in nodes if node.pk not in self.lifetimes}
+        if missing:
+            fresh = lifetimes(missing)
+            self.lifetimes.update({pk: fresh.get(pk, validtime.NEVER) for pk in missing})
+
+    def live_on(self, node: Ref, on: dt.date) -> bool:
+        if node.pk not in self.lifetimes:
+            self.prefetch([node])
+        return self.lifetimes.get(node.pk, validtime.NEVER).contains(on)
+
+    def steps_of(self, nodes: set[Ref]) -> dict[Ref, list[tuple[Hop, Ref]]]:
+        by_pk = {node.pk: node for node in nodes}
+        found: dict[Ref, list[tuple[Hop, Ref]]] = defaultdict(list)
+        reached: set[int] = set()
+        for chunk in _scoped(sorted(by_pk)):
+            rows = fetch(
+                ChangeLink.objects.filter(
+                    predecessor_id__in=chunk, successor__isnull=False, event__date__lte=self.on
+                )
+                .exclude(successor_id=F("predecessor_id"))
+                .order_by("event__date", "successor__key"),
+                "predecessor_id",
+                "successor_id",
+                "successor__register__slug",
+                "successor__key",
+                "event__key",
+                "event__kind",
+                "event__date",
+            )
+            for pred, succ, succ_register, succ_key, event, kind, date in rows:
+                node = by_pk[pred]
+                successor = self.reader.ref(succ, succ_register, succ_key)
+                hop = Hop(event, kind, self.reader.date(date), node.key, succ_key)
+                found[node].append((hop, successor))
+                if succ not in self.lifetimes:
+                    reached.add(succ)
+        if reached:
+            fresh = lifetimes(reached)
+            self.lifetimes.update({pk: fresh.get(pk, validtime.NEVER) for pk in reached})
+        return found
+
+
+def current(
+    starts: Iterable[Ref], on: dt.date, known: Mapping[int, Lifetime] | None = None
+) -> dict[Ref, list[tuple[Ref, list[Hop]]]]:
+    """:func:`registry.validtime.current` over the database: for each start, the live
+    entries on ``on`` it leads to with the hops that led there, sorted by key."""
+    starts = list(starts)
+    walk = Successors(on, known)
+    walk.prefetch(starts)
+    found = validtime.current(starts, on, walk.live_on, walk.steps_of)
+    return {start: sorted(paths, key=lambda item: item[0].key) for start, paths in found.items()}
