@@ -15,7 +15,8 @@ read as Windows-1252). :func:`forms` turns a name into three comparable keys:
 
 The words stripped to reach ``core`` are kept as ``hints`` (``district``, ``county``,
 ``combined``), so a matcher can tell "Buckinghamshire County" (the county) from
-"Buckinghamshire" (today's unitary authority). Everything here is pure.
+"Buckinghamshire" (today's unitary authority). Everything here is pure, and total: any
+text, even punctuation alone, has forms (``""`` when it folds to nothing).
 """
 
 from __future__ import annotations
@@ -175,6 +176,8 @@ _PREFIX_BY_FIRST = _by_edge_word(_PREFIXES, at_end=False)
 
 def _strip(tokens: list[str], at_end: bool) -> tuple[list[str], str | None] | None:
     """``tokens`` without the longest affix at one end (never all of them), and its hint."""
+    if len(tokens) < 2:
+        return None
     table = _SUFFIX_BY_LAST if at_end else _PREFIX_BY_FIRST
     for words, hint in table.get(tokens[-1] if at_end else tokens[0], ()):
         n = len(words)
