@@ -2,7 +2,8 @@
 
 import pytest
 
-from geography.names import Forms, forms, repair, uninvert
+from geography.names import Forms, forms
+from registry.text import repair, uninvert
 
 
 @pytest.mark.parametrize(
