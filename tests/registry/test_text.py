@@ -1,9 +1,11 @@
 """Table tests of the one text normaliser (registry/text.py), and that everything that
 matches names (the indexed ``Name.folded``, site search, reconciliation) agrees with it."""
 
+import importlib
 import re
 
 import pytest
+from django.apps import apps
 
 from api.pages import search
 from api.reconcile import index, matching
@@ -12,6 +14,8 @@ from registry.models import Name, Register
 from registry.queries import today
 from registry.services import Actor, current_snapshot, save_entry
 from registry.text import INVERTED_HEADS, fold, prefixes
+
+refold_names = importlib.import_module("registry.migrations.0005_refold_names")
 
 FOLDED = re.compile(r"(?:[0-9a-z]+(?: [0-9a-z]+)*)?")
 
@@ -120,6 +124,13 @@ def test_fold(text, folded):
     assert fold(folded) == folded
 
 
+@pytest.mark.parametrize(("text", "folded"), CASES)
+def test_the_refold_migration_folds_as_fold_does(text, folded):
+    """If this fails, fold has changed: add a migration that refolds names with a copy of
+    the new rule, as 0005 does, and point this test at it."""
+    assert refold_names.fold(text) == folded
+
+
 @pytest.mark.parametrize(
     ("text", "starts"),
     [
@@ -170,3 +181,12 @@ def test_a_saved_name_is_folded_and_search_and_reconciliation_agree(db, django_u
     result = matching.Matcher(index.current(), day).reconcile(matching.Query(TYPED, None, 10, []))
     first = result.candidates[0]
     assert (first.record.key, first.match) == ("E06000001", True)
+
+
+def test_the_refold_migration_mends_stale_folded_names(db):
+    Name.objects.filter(text="Bristol, City of").update(folded="bristol city of")
+    Name.objects.filter(text="GÅµyr").update(folded="ga yr")
+    refold_names.forwards(apps, None)
+    assert set(
+        Name.objects.filter(text__in=["Bristol, City of", "GÅµyr"]).values_list("text", "folded")
+    ) == {("Bristol, City of", "city of bristol"), ("GÅµyr", "gwyr")}
