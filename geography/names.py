@@ -5,8 +5,11 @@ People write the same council a dozen ways: "Bristol, City of" (the ONS inverted
 "Basingstoke & Deane"; "Blackburn With Darwen UA"; "brent london boro"; "Ynys MÃ´n" (UTF-8
 read as Windows-1252). :func:`forms` turns a name into three comparable keys:
 
-- ``full``: case, accents, mojibake, punctuation, "&"/"and", "St"/"Saint" and hyphens
-  folded, and the inverted ONS forms turned round ("bristol, city of" → "city of bristol");
+- ``full``: the name folded by :func:`registry.text.fold`, the registry's one normaliser (case,
+  accents, mojibake, punctuation, "&"/"and", "St"/"Saint" and hyphens folded, and the inverted
+  ONS forms turned round: "Bristol, City of" → "city of bristol"). It is exactly the
+  ``Name.folded`` that site search and the lookup API match on, so a name reconciliation
+  matches is one they find;
 - ``plain``: ``full`` without the word "council" and a leading "the", so "Aberdeen City
   Council" and "Aberdeen City" agree;
 - ``core``: ``plain`` without the prefixes and suffixes that say what kind of authority it is
@@ -15,45 +18,17 @@ read as Windows-1252). :func:`forms` turns a name into three comparable keys:
 
 The words stripped to reach ``core`` are kept as ``hints`` (``district``, ``county``,
 ``combined``), so a matcher can tell "Buckinghamshire County" (the county) from
-"Buckinghamshire" (today's unitary authority). Everything here is pure.
+"Buckinghamshire" (today's unitary authority). What is here is what is particular to UK
+authority names; how text is folded is not, and lives in ``registry.text``. Everything here
+is pure, and total: any text, even punctuation alone, has forms (``""`` when it folds to
+nothing).
 """
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from dataclasses import dataclass
 
-# Two or more characters of UTF-8 read as Windows-1252 or Latin-1: "Ã´" for "ô", "Ã©" for
-# "é", "â€™" for "’", and "ï¿½" for the replacement character.
-_MOJIBAKE = re.compile(
-    "[\u00c2-\u00f4][\u0080-\u00bf\u0152-\u0178\u02c6\u02dc\u2013-\u203a\u20ac\u2122]"
-)
-
-# "Bristol, City of" and "Edinburgh (City of)": the ONS puts the generic part last.
-_INVERTED_HEADS = (
-    "city and county of",
-    "county borough of",
-    "royal borough of",
-    "borough of",
-    "county of",
-    "city of",
-    "the",
-)
-_INVERTED = re.compile(
-    r"^(?P<main>[^,()]+?)\s*(?:,\s*(?P<head>{0})|\(\s*(?P<paren>{0})\s*\))\s*$".format(
-        "|".join(re.escape(h) for h in _INVERTED_HEADS)
-    ),
-    re.IGNORECASE,
-)
-
-# Letters that do not decompose into a base letter and a mark.
-_LETTERS = str.maketrans({"ß": "ss", "æ": "ae", "ø": "o", "ł": "l", "đ": "d", "þ": "th", "œ": "oe"})
-_APOSTROPHES = re.compile("['’‘`´]")
-_NON_WORD = re.compile(r"[^a-z0-9]+")
-
-# Words that stand for another; applied token by token after folding.
-_SYNONYMS = {"st": "saint", "ste": "sainte", "boro": "borough", "mt": "mount"}
+from registry.text import fold
 
 # What a stripped affix says about the kind of area: a hint, not a rule.
 DISTRICT, COUNTY, COMBINED, COUNCIL = "district", "county", "combined", "council"
@@ -123,43 +98,6 @@ _COUNCIL_WORDS = {"council", "cyngor"}
 _NO_HINTS: frozenset[str] = frozenset()
 
 
-def repair(text: str) -> str:
-    """Undo UTF-8 read as Windows-1252 or Latin-1 ("Ynys MÃ´n" → "Ynys Môn"), when the text
-    decodes cleanly; otherwise return it unchanged."""
-    if not _MOJIBAKE.search(text):
-        return text
-    for encoding in ("cp1252", "latin-1"):
-        try:
-            return text.encode(encoding).decode("utf-8")
-        except (UnicodeEncodeError, UnicodeDecodeError):
-            continue
-    return text
-
-
-def uninvert(text: str) -> str:
-    """Turn the ONS inverted forms round: "Bristol, City of" → "City of Bristol",
-    "Edinburgh (City of)" → "City of Edinburgh"."""
-    match = _INVERTED.match(text.strip())
-    if not match:
-        return text
-    head = match["head"] or match["paren"]
-    return f"{head} {match['main']}"
-
-
-def fold(text: str) -> str:
-    """Lower case ASCII words separated by single spaces: accents, punctuation, "&" and
-    hyphens folded, "St" read as "Saint"."""
-    text = repair(text).replace("\ufffd", "")
-    text = uninvert(text)
-    if not text.isascii():
-        text = unicodedata.normalize("NFKD", text.lower().translate(_LETTERS))
-        text = "".join(c for c in text if not unicodedata.combining(c))
-    text = text.lower().replace("&", " and ").replace("+", " and ")
-    text = _APOSTROPHES.sub("", text)
-    tokens = _NON_WORD.sub(" ", text).split()
-    return " ".join(_SYNONYMS.get(token, token) for token in tokens)
-
-
 def _by_edge_word(
     affixes: tuple[tuple[tuple[str, ...], str | None], ...], at_end: bool
 ) -> dict[str, list[tuple[tuple[str, ...], str | None]]]:
@@ -175,6 +113,8 @@ _PREFIX_BY_FIRST = _by_edge_word(_PREFIXES, at_end=False)
 
 def _strip(tokens: list[str], at_end: bool) -> tuple[list[str], str | None] | None:
     """``tokens`` without the longest affix at one end (never all of them), and its hint."""
+    if len(tokens) < 2:
+        return None
     table = _SUFFIX_BY_LAST if at_end else _PREFIX_BY_FIRST
     for words, hint in table.get(tokens[-1] if at_end else tokens[0], ()):
         n = len(words)

@@ -39,7 +39,7 @@ from django.conf import settings
 from django.db import connection, models
 from django.db.models import Q
 
-from .text import fold
+from .text import fold, prefixes
 
 
 class LANGUAGE(models.TextChoices):
@@ -195,22 +195,39 @@ class NameQuerySet(models.QuerySet["Name"]):
         return super().bulk_create(objs, *args, **kwargs)
 
     def starting_with(self, query: str) -> NameQuerySet:
-        """Names whose folded form starts with ``fold(query)``, found through the index."""
-        folded = fold(query)
-        if connection.vendor == "sqlite":
-            # SQLite's LIKE is case-insensitive and so cannot use a BINARY index; folded text
-            # is only [0-9a-z ], so a range up to "~" (after "z") is the same prefix match.
-            return self.filter(folded__gte=folded, folded__lt=f"{folded}~")
-        # PostgreSQL uses the varchar_pattern_ops index Django adds for LIKE 'prefix%'.
-        return self.filter(folded__startswith=folded)
+        """Names that begin with ``query`` as typed, found through the index: whose folded
+        form starts with one of ``registry.text.prefixes(query)`` (the query folded, its last
+        word also as typed in case it is unfinished, and each behind the generic heads that
+        fold puts first, so "bristol" finds "Bristol, City of", folded "city of bristol")."""
+        condition = Q()
+        for start in prefixes(query):
+            condition |= _folded_prefix(start)
+        return self.filter(condition)
+
+    def with_folded_prefix(self, start: str) -> NameQuerySet:
+        """Names whose folded form starts with ``start``, itself folded: one index range.
+        (Read in ``folded`` order with a limit, this stops at the limit; an OR of several
+        ranges so ordered makes SQLite walk the whole index instead.)"""
+        return self.filter(_folded_prefix(start))
+
+
+def _folded_prefix(start: str) -> Q:
+    if connection.vendor == "sqlite":
+        # SQLite's LIKE is case-insensitive and so cannot use a BINARY index; folded text is
+        # only [0-9a-z ], so a range up to "~" (after "z") is the same prefix match.
+        return Q(folded__gte=start, folded__lt=f"{start}~")
+    # PostgreSQL uses the varchar_pattern_ops index Django adds for LIKE 'prefix%'.
+    return Q(folded__startswith=start)
 
 
 class Name(models.Model):
     """A name of an entry over a valid range.
 
-    ``folded`` is ``registry.text.fold(text)``: lower case, without accents or punctuation. It
-    is derived, kept in step by ``save()`` and ``bulk_create()``, and indexed so that a search
-    for "caerdydd" or "ynys mon" is an index range scan rather than a pass over every name.
+    ``folded`` is ``registry.text.fold(text)``, the registry's one normaliser (lower case,
+    without accents or punctuation, mojibake repaired, "St" read as "saint", inverted ONS
+    forms turned round; reconciliation compares the same form). It is derived, kept in step
+    by ``save()`` and ``bulk_create()``, and indexed so that a search for "caerdydd" or "ynys
+    mon" is an index range scan rather than a pass over every name.
     """
 
     entry = models.ForeignKey(Entry, on_delete=models.CASCADE, related_name="names")

@@ -8,8 +8,8 @@ import datetime as dt
 import itertools
 from typing import Any
 
-from geography.names import fold
 from registry.models import LANGUAGE, NAME_KIND, Entry, Name, State
+from registry.text import fold
 
 from . import extend, present, types
 from .index import Index, Record

@@ -2,7 +2,8 @@
 
 import pytest
 
-from geography.names import forms, repair, uninvert
+from geography.names import Forms, forms
+from registry.text import repair, uninvert
 
 
 @pytest.mark.parametrize(
@@ -144,6 +145,11 @@ from geography.names import forms, repair, uninvert
 def test_forms(text, full, plain, core, hints):
     f = forms(text)
     assert (f.full, f.plain, f.core, set(f.hints)) == (full, plain, core, hints)
+
+
+@pytest.mark.parametrize("text", ["", "   ", "-", "'", "!!!", "\u200b", "\x00", "\ud800", "\ufffd"])
+def test_forms_of_nothing_are_empty(text):
+    assert forms(text) == Forms("", "", "", frozenset())
 
 
 @pytest.mark.parametrize(

@@ -225,7 +225,7 @@ def test_ancestors_nearest_first_each_once():
 
 def test_chain_follows_the_nearest_kind_of_parent():
     def parents_of(node):
-        return dict((h, p) for h, p in PARENTS.get(node, []) if h != "combined-authority")
+        return {h: p for h, p in PARENTS.get(node, []) if h != "combined-authority"}
 
     assert vt.chain("ward", parents_of, ["district", "county", "region"]) == [
         "district",
