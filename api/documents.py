@@ -42,7 +42,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from registry import exports, facts, rdf, validtime
+from geography.hierarchies import BESIDE_BREADCRUMB, BREADCRUMB_ORDER
+from geography.registers import AREAS, ENTITY_TYPES
+from registry import exports, facts, profiles, rdf, validtime
 from registry.documents import EventSummary, Link, describe, describe_events, labeller
 from registry.models import (
     EVENT_KIND,
@@ -84,10 +86,6 @@ FORMATS = [
     ("nt", "N-Triples"),
     ("csv", "CSV"),
 ]
-# Hierarchies shown as the breadcrumb; the others (combined authorities) are listed apart.
-BREADCRUMB_SKIP = {"combined-authority"}
-# Which parent the breadcrumb follows first, nearest kind of area first.
-BREADCRUMB_ORDER = ["msoa", "district", "county", "region", "country", "union"]
 
 
 # ---------------------------------------------------------------------------------------
@@ -438,6 +436,12 @@ class DocumentView(APIView):
         return super().finalize_response(request, response, *args, **kwargs)
 
 
+def same_as(register: str, key: str) -> str | None:
+    """Another publisher's URI for the same thing, if the register's profile names one."""
+    found = profiles.profile(register).same_as
+    return found(key) if found else None
+
+
 def _formats(path: str, request) -> list[dict[str, str]]:
     date = request.GET.get("date")
     query = f"?{urlencode({'date': date})}" if date else ""
@@ -483,7 +487,7 @@ class EntryRepresentation(Representation):
                 Relation.objects.filter(
                     covering(day), subject_id=node.pk, kind=RELATION_KIND.PARENT
                 )
-                .exclude(hierarchy__in=BREADCRUMB_SKIP)
+                .exclude(hierarchy__in=BESIDE_BREADCRUMB)
                 .order_by("hierarchy"),
                 "hierarchy",
                 "object_id",
@@ -566,7 +570,7 @@ class EntryRepresentation(Representation):
         return sorted(items, key=lambda item: (item["date"], "event" in item))
 
     def entity_members(self) -> dict[str, Any] | None:
-        if self.entry.register.slug != "statistical-entity":
+        if self.entry.register.slug != ENTITY_TYPES:
             return None
         states = State.objects.filter(covering(self.date), entity_type=self.entry)
         return {
@@ -586,13 +590,13 @@ class EntryRepresentation(Representation):
             "today": today(),
             "seen_on": self.seen_on,
             "breadcrumb": self.breadcrumb(),
-            "combined": [link for h, link in sorted(doc.parents.items()) if h in BREADCRUMB_SKIP],
+            "combined": [link for h, link in sorted(doc.parents.items()) if h in BESIDE_BREADCRUMB],
             "children": self.children(),
             "timeline": self.timeline(),
             "entity_members": self.entity_members(),
             "formats": _formats(path, self.request),
             "path": path,
-            "ons_uri": rdf.ons_uri(doc.key) if doc.register == "statistical-geography" else None,
+            "same_as": same_as(doc.register, doc.key),
         }
 
 
@@ -821,9 +825,7 @@ class RegisterView(DocumentView):
         filters: dict[str, str] = {}
         if params.get("type"):
             entity_type = params["type"].upper()
-            if not Entry.objects.filter(
-                register__slug="statistical-entity", key=entity_type
-            ).exists():
+            if not Entry.objects.filter(register__slug=ENTITY_TYPES, key=entity_type).exists():
                 raise exceptions.ParseError(
                     f"type must be an entity type code such as E06; {params['type'][:20]!r} is not one."
                 )
@@ -867,8 +869,8 @@ class RegisterView(DocumentView):
             for e in members
         ]
         type_choices = list(
-            Entry.objects.filter(register__slug="statistical-entity").order_by("key").values_list("key", flat=True)
-        ) if register.slug == "statistical-geography" else []  # fmt: skip
+            Entry.objects.filter(register__slug=ENTITY_TYPES).order_by("key").values_list("key", flat=True)
+        ) if register.slug == AREAS else []  # fmt: skip
         return ListingRepresentation(
             request,
             title=register.name,
@@ -950,7 +952,8 @@ class _EventListing(ListingRepresentation):
 
 def identifier_schemes() -> list[str]:
     schemes = set(Identifier.objects.values_list("scheme", flat=True).distinct())
-    return sorted(schemes | {"entity-code", "local-authority-code"})
+    keys = {p.key_scheme_name for p in profiles.declared() if not p.key_scheme_is_uri}
+    return sorted(schemes | keys)
 
 
 class VocabularyRepresentation(Representation):
@@ -1085,7 +1088,7 @@ def _ntriples_chunks(register: str, date: dt.date) -> Iterator[str]:
             yield rdf.ntriples(rdf.register_dump_triples(batch))
             batch = []
     yield rdf.ntriples(rdf.register_dump_triples(batch))
-    if register == "statistical-geography":
+    if register == AREAS:
         # Change events link areas, so they travel with the areas' dump.
         events = []
         for event in exports.all_events():

@@ -11,6 +11,7 @@ from django.db.models import Count
 from django.http import HttpResponse
 from rest_framework import exceptions
 
+from geography.registers import AREAS, SEARCH_ORDER
 from registry import facts
 from registry.models import (
     EVENT_KIND,
@@ -47,8 +48,7 @@ KIND_COLOURS = {
     "complex": "#505a5f",
 }
 SEARCH_LIMIT = 50
-# Among equally good matches, an area before the council that governs it.
-REGISTER_ORDER = {"statistical-geography": 0, "local-authority": 1, "statistical-entity": 2}
+REGISTER_ORDER = SEARCH_ORDER
 
 
 class Page(Representation):
@@ -154,9 +154,7 @@ class HomeView(PageView):
             Register.objects.annotate(entry_count=Count("entries")).order_by("slug")
         )
         live = list(
-            State.objects.filter(
-                covering(date), status=STATUS.LIVE, entry__register__slug="statistical-geography"
-            )
+            State.objects.filter(covering(date), status=STATUS.LIVE, entry__register__slug=AREAS)
             .values("entity_type_id", "entity_type__key")
             .annotate(n=Count("id"))
             .order_by("entity_type__key")

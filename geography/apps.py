@@ -6,5 +6,8 @@ class GeographyConfig(AppConfig):
     verbose_name = "UK geography"
 
     def ready(self) -> None:
-        # Adds the GSS and hierarchy rules to registry.validation.
-        from . import rules  # noqa: F401
+        # Adds the GSS and hierarchy rules to registry.validation, and tells the registry how
+        # the UK registers are published (registry.profiles).
+        from . import registers, rules  # noqa: F401
+
+        registers.declare_profiles()

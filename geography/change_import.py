@@ -38,8 +38,9 @@ from registry.services import (
 from registry.snapshots import Snapshot, canonical, entry_snapshots, event_snapshots
 from registry.validation import validate_many
 
-from .importers.base import AREAS, Dataset, LoadError, Row, merge_adjacent, read_rows
+from .importers.base import Dataset, LoadError, Row, merge_adjacent, read_rows
 from .importers.districts import chd_history, kind_from_title
+from .registers import AREAS
 
 HISTORY = ("GEOGCD", "GEOGNM", "OPER_DATE", "TERM_DATE")
 CHANGES = ("GEOGCD", "GEOGCD_P", "OPER_DATE")

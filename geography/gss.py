@@ -7,10 +7,16 @@ authorities) and six digits for the instance.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 GSS_PATTERN = r"^[EWSNKLM]\d{8}$"
 _GSS = re.compile(GSS_PATTERN)
+
+# GSS codes came into use on 2009-01-01; the codes of the areas abolished in the April 2009
+# reorganisation lived only until the day before this one.
+GSS_START = dt.date(2009, 1, 1)
+GSS_REORGANISATION = dt.date(2009, 4, 1)
 
 # The country entry (the top of the administrative hierarchy below the UK) by first letter.
 COUNTRY_OF_LETTER = {"E": "E92000001", "W": "W92000004", "S": "S92000003", "N": "N92000002"}

@@ -19,7 +19,7 @@ from django.utils import timezone
 from registry.models import ImportRun, Register
 from registry.services import Actor, SyncResult, sync_entries, sync_events
 
-from .importers.base import AREAS, COUNCILS, ENTITY_TYPES, Dataset, LoadError
+from .importers.base import Dataset, LoadError
 from .importers.councils import load_councils
 from .importers.districts import load_districts
 from .importers.higher import (
@@ -33,43 +33,9 @@ from .importers.higher import (
 )
 from .importers.small_areas import load_small_areas
 from .importers.wards import load_wards
+from .registers import REGISTERS
 
 __all__ = ["LoadError", "Report", "run", "REGISTERS"]
-
-OGL = "Open Government Licence v3.0"
-ONS_ATTRIBUTION = (
-    "Source: Office for National Statistics licensed under the Open Government Licence v3.0."
-)
-
-REGISTERS = {
-    AREAS: {
-        "name": "Statistical and administrative geographies",
-        "description": "UK areas by ONS GSS code: countries, regions, counties, districts, "
-        "wards, LSOAs, MSOAs, combined authorities and Westminster constituencies, live "
-        "and terminated.",
-        "key_pattern": r"^[EWSNKLM]\d{8}$",
-        "licence": OGL,
-        "attribution": ONS_ATTRIBUTION + " Contains data from mySociety (CC BY 4.0) and the "
-        "House of Commons Library (Open Parliament Licence v3.0).",
-    },
-    ENTITY_TYPES: {
-        "name": "Entity types (Register of Geographic Codes)",
-        "description": "The kinds of area that GSS codes identify, keyed by their three-"
-        "character prefix (E06: unitary authorities).",
-        "key_pattern": r"^[EWSNKLM]\d{2}$",
-        "licence": OGL,
-        "attribution": ONS_ATTRIBUTION,
-    },
-    COUNCILS: {
-        "name": "Local authorities (councils)",
-        "description": "UK councils past and present, keyed by their three-letter local "
-        "authority code, and the areas each governs over time.",
-        "key_pattern": r"^[A-Z][A-Z0-9-]{2,9}$",
-        "licence": "CC BY 4.0 (mySociety); Open Government Licence v3.0",
-        "attribution": "UK Local Authority Names and Codes, mySociety (CC BY 4.0). "
-        + ONS_ATTRIBUTION,
-    },
-}
 
 STEPS: list[tuple[str, Callable[[Dataset, Path], None]]] = [
     ("entity types", load_entity_types),

@@ -8,19 +8,8 @@ from registry.snapshots import split_ref
 from registry.validation import Context, register_rule
 
 from .gss import is_gss
-from .importers.base import AREAS
-
-DISTRICTS = {"E06", "E07", "E08", "E09", "W06", "S12", "N09"}
-# The entity types a parent may have in each hierarchy.
-ALLOWED_PARENTS: dict[str, set[str]] = {
-    "district": DISTRICTS,
-    "county": {"E10", "E11"},
-    "region": {"E12"},
-    "country": {"E92", "W92", "S92", "N92"},
-    "union": {"K02", "K03", "K04"},
-    "combined-authority": {"E47"},
-    "msoa": {"E02", "W02"},
-}
+from .hierarchies import ALLOWED_PARENTS
+from .registers import AREAS
 
 
 @register_rule

@@ -22,7 +22,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from . import queries
+from . import profiles, queries
 from .auth import ThrottledAdminLoginForm
 from .models import (
     EVENT_KIND,
@@ -218,7 +218,7 @@ class EntityTypeFilter(admin.SimpleListFilter):
     parameter_name = "entity_type"
 
     def lookups(self, request, model_admin):
-        types = Entry.objects.in_register("statistical-entity").filter(
+        types = Entry.objects.in_register(profiles.entity_type_register()).filter(
             pk__in=State.objects.values("entity_type_id")
         )
         return [(e.key, e.key) for e in types.order_by("key")]
@@ -470,9 +470,13 @@ class EntryAdmin(admin.ModelAdmin):
             if not name:
                 raise ValidationFailed([f"Give the new successor {code} a name: “{code}, Name”."])
             start = data["date"].isoformat()
+            implied = profiles.implied_entity_type(register.slug, code)
             entity_type = (
-                code[:3]
-                if Entry.objects.filter(register__slug="statistical-entity", key=code[:3]).exists()
+                implied
+                if implied
+                and Entry.objects.in_register(profiles.entity_type_register())
+                .filter(key=implied)
+                .exists()
                 else None
             )
             new.append((code, {"names": [["en", "official", name, start, None]], "identifiers": [], "states": [[start, None, "live", entity_type]], "relations": [], "attributes": {}}))  # fmt: skip

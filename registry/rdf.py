@@ -22,6 +22,7 @@ from typing import Any
 from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, OWL, RDF, RDFS, SKOS, VOID, XSD
 
+from . import profiles
 from .documents import EntryDocument, EntryFacts, EventSummary
 from .uris import (
     base,
@@ -30,7 +31,6 @@ from .uris import (
     download_uri,
     entry_uri,
     event_uri,
-    ons_uri,
     register_uri,
     vocabulary_uri,
 )
@@ -94,13 +94,6 @@ TERMS: list[tuple[str, str, str, str]] = [
     ),
 ]
 
-# The datatype of each register's keys as skos:notation. GSS codes have ONS's own.
-KEY_SCHEMES = {
-    "statistical-geography": STATGEO.gssCode,
-    "statistical-entity": "entity-code",
-    "local-authority": "local-authority-code",
-}
-
 
 def REG(term: str) -> URIRef:  # noqa: N802 (reads as a namespace, like STATGEO.officialname)
     """A term of the registry's own vocabulary, under ``{base}/def/`` (a setting, so not a
@@ -143,22 +136,27 @@ def _thing(register: str, key: str) -> URIRef:
     return URIRef(entry_uri(register, key))
 
 
+def key_datatype(register: str) -> URIRef:
+    """The datatype of a register's keys as ``skos:notation``: the one its profile names
+    (``registry.profiles``), or one of the registry's own."""
+    found = profiles.profile(register)
+    if found.key_scheme_is_uri:
+        return URIRef(found.key_scheme)
+    return scheme_datatype(found.key_scheme_name)
+
+
 def _key_notation(register: str, key: str) -> Literal:
-    scheme = KEY_SCHEMES.get(register, register)
-    datatype = scheme if isinstance(scheme, URIRef) else scheme_datatype(scheme)
-    return Literal(key, datatype=datatype)
+    return Literal(key, datatype=key_datatype(register))
 
 
 def entry_triples(facts: EntryFacts) -> Iterator[Triple]:
     """The triples that describe one entry as at ``facts.date``."""
     thing = _thing(facts.register, facts.key)
-    if facts.register == "statistical-geography":
-        yield thing, RDF.type, STATGEO["Statistical-Geography"]
-        yield thing, OWL.sameAs, URIRef(ons_uri(facts.key))
-    elif facts.register == "local-authority":
-        yield thing, RDF.type, FOAF.Organization
-    else:
-        yield thing, RDF.type, SKOS.Concept
+    profile = profiles.profile(facts.register)
+    yield thing, RDF.type, URIRef(profile.rdf_class)
+    same = profile.same_as(facts.key) if profile.same_as else None
+    if same:
+        yield thing, OWL.sameAs, URIRef(same)
     yield thing, DCTERMS.identifier, Literal(facts.key)
     yield thing, SKOS.notation, _key_notation(facts.register, facts.key)
     yield thing, RDFS.label, Literal(facts.name or facts.key)
@@ -290,7 +288,13 @@ def listing_graph(
         if item.get("status"):
             graph.add((thing, STATGEO.status, Literal(item["status"])))
         if item.get("entity_type"):
-            graph.add((thing, STATENT.code, _thing("statistical-entity", item["entity_type"])))
+            graph.add(
+                (
+                    thing,
+                    STATENT.code,
+                    _thing(profiles.entity_type_register(), item["entity_type"]),
+                )
+            )
     return graph
 
 

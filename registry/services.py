@@ -18,6 +18,7 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
+from . import profiles
 from .models import (
     STATUS,
     ChangeEvent,
@@ -126,7 +127,7 @@ def _ensure_entries(
     refs = set(wanted)
     for snap in wanted.values():
         refs.update(row[2] for row in snap["relations"])
-        refs.update(f"statistical-entity/{row[3]}" for row in snap["states"] if row[3])
+        refs.update(profiles.entity_type_ref(row[3]) for row in snap["states"] if row[3])
     entries = Entry.objects.all()
     if len(refs) <= SMALL:
         entries = entries.filter(key__in={split_ref(ref)[1] for ref in refs})
@@ -199,7 +200,7 @@ def _write_entries(to_write, ids, versions_now, actor: Actor, source_of) -> None
                     valid_from=day(start),
                     valid_to=day(end),
                     status=status,
-                    entity_type_id=ids[f"statistical-entity/{entity_type}"]
+                    entity_type_id=ids[profiles.entity_type_ref(entity_type)]
                     if entity_type
                     else None,
                 )

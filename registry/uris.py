@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
-ONS_STATISTICS_BASE = "http://statistics.data.gov.uk/id/statistical-geography/"
 EVENTS = "change-event"
 
 _SEGMENT = r"[A-Za-z0-9][A-Za-z0-9._-]*"
@@ -44,11 +43,6 @@ def event_uri(key: str) -> str:
 
 def vocabulary_uri(term: str = "") -> str:
     return f"{base()}/def/{term}"
-
-
-def ons_uri(gss_code: str) -> str:
-    """The statistics.data.gov.uk URI of the same GSS code (for ``owl:sameAs``)."""
-    return f"{ONS_STATISTICS_BASE}{gss_code}"
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from geography.registers import IDENTIFIER_SCHEMES
 from registry import validtime
 from registry.documents import describe
 from registry.models import Entry
@@ -25,13 +26,7 @@ from .matching import parse_date
 from .responses import BadRequest
 
 MAX_IDS = 500
-SCHEMES = {
-    "ons-legacy": "Legacy ONS (SNAC) code",
-    "iso-3166-2": "ISO 3166-2:GB code",
-    "govuk-register": "GOV.UK register id",
-    "mapit": "MapIt area id",
-    "uk-parliament": "UK Parliament constituency id",
-}
+SCHEMES = IDENTIFIER_SCHEMES
 
 AREA, COUNCIL, ENTITY_TYPE = types.AREAS, types.COUNCILS, types.ENTITY_TYPES
 ALL = frozenset([AREA, COUNCIL, ENTITY_TYPE])

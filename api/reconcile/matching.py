@@ -43,8 +43,10 @@ from typing import Any
 
 from rapidfuzz import fuzz, process
 
-from geography.gss import COUNTRY_OF_LETTER, is_gss
-from geography.names import COMBINED, COUNCIL, COUNTY, DISTRICT, Forms, forms
+from geography.entity_types import COUNTRY_NAMES, HINT_TYPES, NATIONALLY_UNIQUE
+from geography.gss import COUNTRY_OF_LETTER, GSS_REORGANISATION, is_gss
+from geography.names import COMBINED, Forms, forms
+from geography.registers import ENTITY_TYPE_PATTERN
 from registry import uris
 from registry.models import LANGUAGE, NAME_KIND
 
@@ -61,34 +63,7 @@ MAX_FUZZY_CANDIDATES = 400
 # Words too common to find candidates by on their own.
 _STOPWORDS = frozenset(["and", "of", "the", "upon", "on", "in", "a", "with", "under", "le"])
 
-_ENTITY_CODE = re.compile(r"^[EWSNKLMJ]\d{2}$")
-_COUNTRY_NAMES = {
-    "england": "E92000001",
-    "wales": "W92000004",
-    "cymru": "W92000004",
-    "scotland": "S92000003",
-    "northern ireland": "N92000002",
-}
-
-# Which entity types each authority-kind word in a query fits.
-_HINT_TYPES = {
-    DISTRICT: types.GROUPS[types.LAD].entity_types,
-    COUNTY: frozenset(["E10", "E11", "E06", "W06"]),
-    COMBINED: frozenset(["E47"]),
-    COUNCIL: types.GROUPS[types.LA_AREA].entity_types,
-}
-# The codes that lived only from the GSS codes' start (2009-01-01) to the April 2009
-# reorganisation ended before this day.
-_GSS_REORGANISATION = dt.date(2009, 4, 1)
-# Kinds of area whose names are unique in the UK at any one moment.
-_NATIONALLY_UNIQUE = (
-    types.GROUPS[types.LA_AREA].entity_types
-    | types.GROUPS["westminster-constituency"].entity_types
-    | types.GROUPS["country"].entity_types
-    | {"E12"}
-)
-
-
+_ENTITY_CODE = re.compile(ENTITY_TYPE_PATTERN)
 # --------------------------------------------------------------------------- queries
 
 
@@ -369,7 +344,7 @@ class Matcher:
                 continue
             found = self._by_code(text, None)
             f = forms(text)
-            country = _COUNTRY_NAMES.get(f.core)
+            country = COUNTRY_NAMES.get(f.core)
             if country:
                 found += [Candidate(r, NAME, 100.0, text) for r in self.index.by_key(country)]
             named = list(self._by_name(f).values())
@@ -500,7 +475,7 @@ class Matcher:
             if q.hints and candidate.tier >= CORE:
                 fits = {record.register} | set(record.entity_types)
                 hints = {COMBINED} if COMBINED in q.hints else q.hints
-                allowed = set().union(*(_HINT_TYPES[h] for h in hints)) | {types.COUNCILS}
+                allowed = set().union(*(HINT_TYPES[h] for h in hints)) | {types.COUNCILS}
                 candidate.hint_fit = bool(fits & allowed)
                 if not candidate.hint_fit and candidate.tier == CORE:
                     candidate.tier, candidate.similarity = FUZZY, 85.0
@@ -558,9 +533,9 @@ class Matcher:
         unitary); nor a code that lived only in the first quarter of 2009, between the GSS
         codes' introduction and the April 2009 reorganisation (the 2009 county codes of
         Wiltshire or Northumberland), which no one's data is likely to mean."""
-        if not (top.entity_types & _NATIONALLY_UNIQUE and rival.entity_types & _NATIONALLY_UNIQUE):
+        if not (top.entity_types & NATIONALLY_UNIQUE and rival.entity_types & NATIONALLY_UNIQUE):
             return False
-        if rival.terminated is not None and rival.terminated < _GSS_REORGANISATION:
+        if rival.terminated is not None and rival.terminated < GSS_REORGANISATION:
             return False
         return rival.pk not in self.index.lineage(top.pk, one_to_one=True)
 
@@ -582,7 +557,7 @@ class Matcher:
         if a.register != b.register:
             return False
         kinds_a, kinds_b = a.entity_types, b.entity_types
-        if kinds_a & _NATIONALLY_UNIQUE and kinds_b & _NATIONALLY_UNIQUE:
+        if kinds_a & NATIONALLY_UNIQUE and kinds_b & NATIONALLY_UNIQUE:
             return True
         if not (kinds_a & kinds_b or _same_group(kinds_a, kinds_b)):
             return False

@@ -7,18 +7,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from geography.hierarchies import PLACE_HIERARCHIES, PLACE_OF
+
 from . import types
 from .index import Index, Record
 from .matching import TIER_NAMES, Candidate
-
-# Where to say an entry lies, by the hierarchy of its ancestors, nearest kind first.
-_PLACE_HIERARCHIES = ("district", "county", "region", "country", "union")
-_WHERE = {
-    "E10": ("region", "country"),
-    "E11": ("region", "country"),
-    "E47": ("region", "country"),
-    "E12": ("country",),
-}
 
 
 def type_name(index: Index, type_id: str) -> str:
@@ -68,7 +61,7 @@ def description(index: Index, record: Record, date: dt.date) -> str:
         return f"ONS entity type {record.key}"
     entity_type = record.entity_type_on(date) or ""
     label = types.LABELS.get(entity_type) or type_name(index, entity_type) or "Area"
-    wanted = _WHERE.get(entity_type, _PLACE_HIERARCHIES)
+    wanted = PLACE_OF.get(entity_type, PLACE_HIERARCHIES)
     ancestors = index.ancestors_on(record.pk, date)
     place = next(
         (a.label(date) for h in wanted for link, a in ancestors if link == h),

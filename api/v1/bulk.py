@@ -35,6 +35,14 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+from geography.gss import GSS_PATTERN
+from geography.registers import (
+    AREAS,
+    COUNCIL_PATTERN,
+    COUNCILS,
+    ENTITY_TYPE_PATTERN,
+    ENTITY_TYPES,
+)
 from registry import validtime
 from registry.documents import current_links, summarise
 from registry.models import STATUS, Entry, Identifier, Name, State
@@ -43,11 +51,11 @@ from registry.text import fold
 from . import reference
 
 KINDS = ("auto", "code", "identifier", "name")
-GEOGRAPHY, ENTITY, COUNCIL = "statistical-geography", "statistical-entity", "local-authority"
+GEOGRAPHY, ENTITY, COUNCIL = AREAS, ENTITY_TYPES, COUNCILS
 
-_GSS = re.compile(r"^[EWSNKLM]\d{8}$")
-_ENTITY = re.compile(r"^[EWSNKLM]\d{2}$")
-_COUNCIL = re.compile(r"^[A-Z][A-Z0-9-]{2,9}$")
+_GSS = re.compile(GSS_PATTERN)
+_ENTITY = re.compile(ENTITY_TYPE_PATTERN)
+_COUNCIL = re.compile(COUNCIL_PATTERN)
 # A letter and two or more digits, perhaps with more letters or digits: meant as a code.
 _CODE_LIKE = re.compile(r"^[A-Z]{1,2}\d{2,}[A-Z0-9]*$")
 # Spaces people paste by accident: no-break, zero-width and the byte-order mark.

@@ -23,6 +23,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import IO, Any
 
+from geography.registers import AREAS
+
 from .bulk import Item, describe_all, resolve
 
 ADDED_COLUMNS = [
@@ -54,7 +56,7 @@ class Options:
     column: str
     date: dt.date
     date_column: str | None = None
-    register: str = "statistical-geography"
+    register: str = AREAS
     entity_types: list[str] | None = None
 
 

@@ -16,6 +16,7 @@ import django_filters
 from django.db.models import Q
 from rest_framework.filters import OrderingFilter
 
+from geography.hierarchies import MAX_DEPTH
 from registry.models import (
     EVENT_KIND,
     RELATION_KIND,
@@ -32,10 +33,6 @@ from registry.text import fold
 
 from . import params, reference
 from .problems import BadParameter
-
-# The deepest parent chain in the data is LSOA → MSOA → district → county → region → country
-# → union: six links.
-MAX_DEPTH = 6
 
 
 def descendants(parent: Entry, date: dt.date) -> Q:

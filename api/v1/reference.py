@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+from registry import profiles
 from registry.models import RELATION_KIND, Entry, Identifier, Register, Relation
 
 _TTL_SECONDS = 60.0
@@ -38,7 +39,7 @@ def entity_type_keys() -> frozenset[str]:
     return _cached(
         "entity_types",
         lambda: frozenset(
-            Entry.objects.in_register("statistical-entity").values_list("key", flat=True)
+            Entry.objects.in_register(profiles.entity_type_register()).values_list("key", flat=True)
         ),
     )
 

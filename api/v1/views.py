@@ -27,6 +27,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
+from geography.registers import AREAS, ENTITY_TYPES
 from registry import facts, queries, validtime
 from registry.documents import current_links, describe, describe_events, link_dict, summarise
 from registry.models import (
@@ -150,7 +151,7 @@ class ApiRootView(LookupView):
             {
                 "date": self.date.isoformat(),
                 "registers": url("register-list"),
-                "entries": url("entry-list", register="statistical-geography"),
+                "entries": url("entry-list", register=AREAS),
                 "entity_types": url("entity-type-list"),
                 "identifiers": url("scheme-list"),
                 "events": url("event-list"),
@@ -472,9 +473,7 @@ class EntityTypeListView(LookupView):
     )
     def get(self, request):
         entries = list(
-            Entry.objects.in_register("statistical-entity")
-            .select_related("register")
-            .order_by("key")
+            Entry.objects.in_register(ENTITY_TYPES).select_related("register").order_by("key")
         )
         return Response(_entity_types(entries, self.date))
 
@@ -488,7 +487,7 @@ class EntityTypeDetailView(LookupView):
         operation_id="entity_type_retrieve",
     )
     def get(self, request, key):
-        entry = self.get_entry("statistical-entity", key)
+        entry = self.get_entry(ENTITY_TYPES, key)
         return Response(_entity_types([entry], self.date)[0])
 
 
@@ -499,10 +498,8 @@ class EntityTypeEntriesView(EntryListMixin, LookupView):
         operation_id="entity_type_entries_list",
     )
     def get(self, request, key):
-        entry = self.get_entry("statistical-entity", key)
-        return self.list_entries(
-            Entry.objects.in_register("statistical-geography").of_type(entry.key)
-        )
+        entry = self.get_entry(ENTITY_TYPES, key)
+        return self.list_entries(Entry.objects.in_register(AREAS).of_type(entry.key))
 
 
 class SchemeListView(LookupView):
@@ -644,7 +641,7 @@ class BulkLookupView(LookupView):
         serializer.is_valid(raise_exception=True)
         body = serializer.validated_data
         date = body.get("date") or self.date
-        register = _check_register("register", body.get("register") or "statistical-geography")
+        register = _check_register("register", body.get("register") or AREAS)
         entity_types = _check_entity_types("entity_type", body.get("entity_type") or []) or None
         for index, item in enumerate(body["items"]):
             params.check_text(f"items[{index}]", item["value"], 300)
@@ -782,7 +779,7 @@ class CheckerView(LookupView):
             column=column,
             date=date,
             date_column=text("date_column") or None,
-            register=_check_register("register", text("register") or "statistical-geography"),
+            register=_check_register("register", text("register") or AREAS),
             entity_types=_check_entity_types("entity_type", entity_types) or None,
         )
         if is_csv:

@@ -17,10 +17,7 @@ from registry.services import lifetime_states
 from registry.validtime import iso
 
 from ..gss import is_gss
-
-AREAS = "statistical-geography"
-ENTITY_TYPES = "statistical-entity"
-COUNCILS = "local-authority"
+from ..registers import AREAS
 
 DAY = dt.timedelta(days=1)
 
@@ -64,7 +61,7 @@ class Row:
             return ""
         if not is_gss(value):
             raise self.error(f"{column} {value!r} is not a GSS code (a letter and eight digits)")
-        prefixes = tuple(prefixes)
+        prefixes = tuple(sorted(prefixes))
         if prefixes and not value.startswith(prefixes):
             raise self.error(
                 f"{column} {value!r} is not of the expected type ({', '.join(prefixes)})"

@@ -31,9 +31,10 @@ from pathlib import Path
 
 from registry.models import NAME_KIND
 
-from .base import AREAS, COUNCILS, DAY, Dataset, read_csv
+from ..registers import AREAS, COUNCIL_PATTERN, COUNCILS
+from .base import DAY, Dataset, read_csv
 
-COUNCIL_KEY = re.compile(r"^[A-Z][A-Z0-9-]{2,9}$")
+COUNCIL_KEY = re.compile(COUNCIL_PATTERN)
 EARLIEST = dt.date(2009, 1, 1)
 SOURCE = "local_authorities/mysociety_uk_local_authorities.csv"
 

@@ -36,14 +36,14 @@ from pathlib import Path
 
 from registry.models import EVENT_KIND, NAME_KIND
 
+from .. import entity_types as kinds
 from ..gss import country_of
-from .base import AREAS, DAY, Dataset, Row, read_csv
+from ..hierarchies import HIERARCHY_OF_PARENT
+from ..registers import AREAS
+from .base import DAY, Dataset, Row, read_csv
 
-DISTRICT_PREFIXES = ["E06", "E07", "E08", "E09", "W06", "S12", "N09"]
+DISTRICT_PREFIXES = kinds.DISTRICTS
 # The hierarchy in which a parent of each type sits (for PARENTCD in CHD files).
-PARENT_HIERARCHY = {"E12": "region", "E10": "county", "E11": "county", "E92": "country",
-                    "W92": "country", "S92": "country", "N92": "country",
-                    **dict.fromkeys(DISTRICT_PREFIXES, "district")}  # fmt: skip
 
 
 def district(code: str) -> str:
@@ -87,8 +87,8 @@ def chd_history(
             draft.name(row.text("GEOGNM"), start, end)
             draft.name(row.text("GEOGNMW", required=False), start, end, language="cy")
             parent = row.gss("PARENTCD", required=False) if row.values.get("PARENTCD") else ""
-            if parent and parent[:3] in PARENT_HIERARCHY:
-                draft.parent(district(parent), PARENT_HIERARCHY[parent[:3]], start, end)
+            if parent and parent[:3] in HIERARCHY_OF_PARENT:
+                draft.parent(district(parent), HIERARCHY_OF_PARENT[parent[:3]], start, end)
             entity = row.text("ENTITYCD", required=False)
             if entity and entity != code[:3]:
                 raise row.error(f"ENTITYCD {entity!r} does not match {code}")
@@ -281,7 +281,7 @@ def _load_parents(data: Dataset, root: Path) -> None:
             code = row.gss(lad_col, prefixes=DISTRICT_PREFIXES)
             county = row.text(county_col, required=False)
             draft = data.get(district(code))
-            if draft is not None and county[:3] in {"E10", "E11"}:
+            if draft is not None and county[:3] in kinds.COUNTIES:
                 draft.parent(district(row.gss(county_col)), "county")
     region_lookups = (
         ("local_authorities/ons_lad18_to_rgn18_dec2018.csv", "LAD18CD", "RGN18CD"),

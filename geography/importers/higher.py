@@ -27,11 +27,11 @@ import datetime as dt
 from collections import defaultdict
 from pathlib import Path
 
-from ..gss import country_of
-from .base import AREAS, DAY, ENTITY_TYPES, Dataset, read_csv, spans
+from .. import entity_types as kinds
+from ..gss import GSS_START, country_of
+from ..registers import AREAS, ENTITY_TYPES
+from .base import DAY, Dataset, read_csv, spans
 from .districts import chd_extract
-
-GSS_START = dt.date(2009, 1, 1)
 
 # File → the date its contents are taken to describe.
 VINTAGES = {
@@ -99,7 +99,7 @@ def load_entity_types(data: Dataset, root: Path) -> None:
 def load_countries_and_regions(data: Dataset, root: Path) -> None:
     path = "higher/ons_ctry18_names_codes_uk_dec2018.csv"
     for row in read_csv(root, path, ["CTRY18CD", "CTRY18NM", "CTRY18NMW"]):
-        code = row.gss("CTRY18CD", prefixes=["E92", "W92", "S92", "N92", "K0"])
+        code = row.gss("CTRY18CD", prefixes=kinds.COUNTRIES | kinds.UNIONS)
         draft = data.area(code, path)
         draft.operative = GSS_START
         draft.name(row.text("CTRY18NM"))
@@ -149,12 +149,12 @@ def finish_counties(data: Dataset) -> None:
     districts ended; a county's region is its districts' region."""
     children: dict[str, list] = defaultdict(list)
     for draft in data.entries.values():
-        if draft.key[:3] in {"E06", "E07", "E08", "E09"}:
+        if draft.key[:3] in kinds.ENGLISH_DISTRICTS:
             for _kind, _h, target, _s, _e in draft.relations:
-                if target[len(AREAS) + 1 :][:3] in {"E10", "E11"}:
+                if target[len(AREAS) + 1 :][:3] in kinds.COUNTIES:
                     children[target].append(draft)
     for ref, draft in data.entries.items():
-        if draft.register != AREAS or draft.key[:3] not in {"E10", "E11"}:
+        if draft.register != AREAS or draft.key[:3] not in kinds.COUNTIES:
             continue
         districts = children.get(ref, [])
         if (
@@ -201,7 +201,7 @@ def load_combined_authorities(data: Dataset, root: Path) -> None:
         date = VINTAGES[path]
         listed = set()
         for row in read_csv(root, path, (lad_col, ca_col, name_col)):
-            lad = row.gss(lad_col, prefixes=["E06", "E07", "E08", "E09"])
+            lad = row.gss(lad_col, prefixes=kinds.ENGLISH_DISTRICTS)
             ca = row.gss(ca_col, prefixes=["E47"])
             data.area(ca, path)
             names[ca].append((date, row.text(name_col)))
@@ -237,7 +237,7 @@ def add_combined_authority_membership(data: Dataset) -> None:
 def load_constituencies(data: Dataset, root: Path) -> None:
     path = "higher/mysociety_westminster_constituencies_2010_set.csv"
     for row in read_csv(root, path, ["name", "gss-code", "mapit-id", "parliament-id"]):
-        code = row.gss("gss-code", prefixes=["E14", "W07", "S14", "N06"])
+        code = row.gss("gss-code", prefixes=kinds.CONSTITUENCIES)
         draft = data.area(code, path)
         draft.operative = CONSTITUENCIES_2010
         draft.terminated = CONSTITUENCIES_2024 - DAY
@@ -249,7 +249,7 @@ def load_constituencies(data: Dataset, root: Path) -> None:
         draft.parent(f"{AREAS}/{country_of(code)}", "country")
     path = "higher/onsvisual_wpc24_names_codes.csv"
     for row in read_csv(root, path, ["areacd", "areanm"]):
-        code = row.gss("areacd", prefixes=["E14", "W07", "S14", "N05"])
+        code = row.gss("areacd", prefixes=kinds.CONSTITUENCIES)
         draft = data.area(code, path)
         if draft.operative == CONSTITUENCIES_2010:
             # Unchanged by the 2023 review (East Renfrewshire, Orkney and Shetland, …): the

@@ -27,11 +27,13 @@ from pathlib import Path
 
 from registry.models import EVENT_KIND, NAME_KIND
 
-from .base import AREAS, DAY, Dataset, LoadError, read_csv, spans
+from .. import entity_types as kinds
+from ..registers import AREAS
+from .base import DAY, Dataset, LoadError, read_csv, spans
 
 CENSUS_2011 = dt.date(2011, 3, 27)
 CENSUS_2021 = dt.date(2021, 3, 21)
-DISTRICT_PREFIXES = ["E06", "E07", "E08", "E09", "W06"]
+DISTRICT_PREFIXES = kinds.ENGLAND_AND_WALES_DISTRICTS
 LSOA21_NAMES = "lsoa_msoa/onsvisual_lsoa21_names_codes.csv"
 CHGIND_KIND = {"S": EVENT_KIND.SPLIT, "M": EVENT_KIND.MERGE, "X": EVENT_KIND.COMPLEX}
 
@@ -66,8 +68,8 @@ def _load_lsoas(data: Dataset, root: Path) -> None:
     names11, names21, links = {}, {}, []
     districts: dict[str, list[tuple[dt.date, str]]] = defaultdict(list)
     for row in read_csv(root, lookup, columns):
-        old = row.gss("lsoa11_code", prefixes=["E01", "W01"])
-        new = row.gss("lsoa21_code", prefixes=["E01", "W01"])
+        old = row.gss("lsoa11_code", prefixes=kinds.LSOAS)
+        new = row.gss("lsoa21_code", prefixes=kinds.LSOAS)
         change = row.text("change_code")
         if change not in {"U", "S", "M", "X"}:
             raise row.error(f"change_code {change!r} is not U, S, M or X")
@@ -81,7 +83,7 @@ def _load_lsoas(data: Dataset, root: Path) -> None:
             links.append((old, new, CHGIND_KIND[change]))
     official21 = LSOA21_NAMES
     for row in read_csv(root, official21, ["areacd", "areanm"]):
-        code = row.gss("areacd", prefixes=["E01", "W01"])
+        code = row.gss("areacd", prefixes=kinds.LSOAS)
         names21[code] = row.text("areanm")
     _add_sets(data, lookup, names11, official21, names21)
     for old, new, kind in links:
@@ -90,17 +92,17 @@ def _load_lsoas(data: Dataset, root: Path) -> None:
 
     path = "lsoa_msoa/ons_lsoa01_lsoa11_lad11_ew.csv"
     for row in read_csv(root, path, ["LSOA11CD", "LAD11CD"]):
-        code = row.gss("LSOA11CD", prefixes=["E01", "W01"])
+        code = row.gss("LSOA11CD", prefixes=kinds.LSOAS)
         districts[code].append((CENSUS_2011, row.gss("LAD11CD", prefixes=DISTRICT_PREFIXES)))
     path = "lsoa_msoa/ons_lsoa11_to_wd19_ew.csv"
     for row in read_csv(root, path, ["LSOA11CD", "LAD19CD"]):
-        code = row.gss("LSOA11CD", prefixes=["E01", "W01"])
+        code = row.gss("LSOA11CD", prefixes=kinds.LSOAS)
         districts[code].append(
             (dt.date(2019, 12, 1), row.gss("LAD19CD", prefixes=DISTRICT_PREFIXES))
         )
     path = "lsoa_msoa/geographr_lookup_lsoa21_ward24_ltla24.csv"
     for row in read_csv(root, path, ["lsoa21_code", "ltla24_code"]):
-        code = row.gss("lsoa21_code", prefixes=["E01", "W01"])
+        code = row.gss("lsoa21_code", prefixes=kinds.LSOAS)
         districts[code].append(
             (dt.date(2024, 5, 1), row.gss("ltla24_code", prefixes=DISTRICT_PREFIXES))
         )
@@ -117,11 +119,11 @@ def _load_lsoas(data: Dataset, root: Path) -> None:
     path = "lsoa_msoa/geographr_lookup_lsoa11_msoa11.csv"
     for row in read_csv(root, path, ["lsoa11_code", "msoa11_code"]):
         code = row.text("lsoa11_code")
-        if code[:3] not in {"E01", "W01"}:
+        if code[:3] not in kinds.LSOAS:
             continue  # Scottish data zones are not loaded
         draft = data.get(area(row.gss("lsoa11_code")))
         if draft is not None:
-            draft.parent(area(row.gss("msoa11_code", prefixes=["E02", "W02"])), "msoa",
+            draft.parent(area(row.gss("msoa11_code", prefixes=kinds.MSOAS)), "msoa",
                          CENSUS_2011, CENSUS_2021 - DAY)  # fmt: skip
     data.lsoa21_names = names21
 
@@ -131,13 +133,13 @@ def _load_msoas(data: Dataset, root: Path) -> None:
     columns = ["msoa11_code", "msoa11_name", "msoa21_code", "msoa21_name", "ltla22_code"]
     names11, names21, pairs = {}, {}, []
     for row in read_csv(root, lookup, columns):
-        old = row.gss("msoa11_code", prefixes=["E02", "W02"])
-        new = row.gss("msoa21_code", prefixes=["E02", "W02"])
+        old = row.gss("msoa11_code", prefixes=kinds.MSOAS)
+        new = row.gss("msoa21_code", prefixes=kinds.MSOAS)
         names11[old] = row.text("msoa11_name")
         pairs.append((old, new))
     official21 = "lsoa_msoa/onsvisual_msoa21_names_codes.csv"
     for row in read_csv(root, official21, ["areacd", "areanm"]):
-        names21[row.gss("areacd", prefixes=["E02", "W02"])] = row.text("areanm")
+        names21[row.gss("areacd", prefixes=kinds.MSOAS)] = row.text("areanm")
     _add_sets(data, lookup, names11, official21, names21)
     for old, new in pairs:
         if old != new and (old not in names21 or new not in names11):
@@ -148,7 +150,7 @@ def _load_msoas(data: Dataset, root: Path) -> None:
     columns = ["MSOACD", "MSOAHCLNM", "MSOAHCLNMW", "MSOA11CD", "MSOA21CD", "MSOA11HCLNM"]
     for row in read_csv(root, path, columns):
         code = row.text("MSOACD")
-        if code[:3] not in {"E02", "W02"}:
+        if code[:3] not in kinds.MSOAS:
             continue  # Scottish intermediate zones and Northern Irish areas are not loaded
         draft = data.get(area(row.gss("MSOACD")))
         if draft is None:
@@ -166,7 +168,7 @@ def _load_msoas(data: Dataset, root: Path) -> None:
     msoa_districts: dict[str, list[tuple[dt.date, str]]] = defaultdict(list)
     path = "lsoa_msoa/ons_msoa11_wd19_lad19_ew_dec2019.csv"
     for row in read_csv(root, path, ["MSOA11CD", "LAD19CD"]):
-        msoa_districts[row.gss("MSOA11CD", prefixes=["E02", "W02"])].append(
+        msoa_districts[row.gss("MSOA11CD", prefixes=kinds.MSOAS)].append(
             (CENSUS_2011, row.gss("LAD19CD", prefixes=DISTRICT_PREFIXES))
         )
     for row in read_csv(root, lookup, ["msoa21_code", "ltla22_code"]):

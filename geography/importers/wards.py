@@ -30,10 +30,12 @@ import datetime as dt
 from collections import defaultdict
 from pathlib import Path
 
-from .base import AREAS, DAY, Dataset, read_csv, spans
+from .. import entity_types as kinds
+from ..registers import AREAS
+from .base import DAY, Dataset, read_csv, spans
 
-WARD_PREFIXES = ["E05", "W05", "S13", "N08"]
-DISTRICT_PREFIXES = ["E06", "E07", "E08", "E09", "W06", "S12", "N09"]
+WARD_PREFIXES = kinds.WARDS
+DISTRICT_PREFIXES = kinds.DISTRICTS
 
 EW, SCOTLAND, NI = "EW", "S", "N"
 

@@ -1,5 +1,6 @@
 import pytest
 
+from geography.registers import ons_uri
 from registry import uris
 
 
@@ -56,6 +57,5 @@ def test_uris_do_not_depend_on_the_request_host(rf):
         == "https://registry.example.org/id/change-event/2020-04-01-E06000060"
     )
     assert (
-        uris.ons_uri("E06000001")
-        == "http://statistics.data.gov.uk/id/statistical-geography/E06000001"
+        ons_uri("E06000001") == "http://statistics.data.gov.uk/id/statistical-geography/E06000001"
     )

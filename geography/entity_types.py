@@ -1,0 +1,193 @@
+"""The kinds of UK area, named by the entity-type prefix of their GSS codes, and how they group.
+
+An entity type is the first three characters of a GSS code (``E06``: unitary authorities),
+an entry of the ``statistical-entity`` register. Readers often mean several at once: "a
+district" is a unitary authority, a shire district, a metropolitan district, a London borough,
+a Welsh principal area, a Scottish council area or a Northern Irish district. This module
+names those sets once (:data:`DISTRICTS`, :data:`WARDS`…), the :data:`GROUPS` that
+reconciliation offers as types, the short :data:`LABELS` that describe a candidate, and what
+a bare name most likely means (:func:`priority`, :data:`HINT_TYPES`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .names import COMBINED, COUNCIL, COUNTY, DISTRICT
+from .registers import AREAS, COUNCILS, ENTITY_TYPES
+
+LSOAS = frozenset({"E01", "W01"})
+MSOAS = frozenset({"E02", "W02"})
+WARDS = frozenset({"E05", "W05", "S13", "N08"})
+# Local authority districts of every kind.
+DISTRICTS = frozenset({"E06", "E07", "E08", "E09", "W06", "S12", "N09"})
+# The districts of England, and of England and Wales (which census small areas lie in).
+ENGLISH_DISTRICTS = frozenset({"E06", "E07", "E08", "E09"})
+ENGLAND_AND_WALES_DISTRICTS = ENGLISH_DISTRICTS | {"W06"}
+COUNTIES = frozenset({"E10", "E11"})
+REGIONS = frozenset({"E12"})
+CONSTITUENCIES = frozenset({"E14", "W07", "S14", "N05", "N06"})
+COMBINED_AUTHORITIES = frozenset({"E47"})
+COUNTRIES = frozenset({"E92", "W92", "S92", "N92"})
+# Great Britain, England and Wales, the United Kingdom.
+UNIONS = frozenset({"K02", "K03", "K04"})
+
+
+@dataclass(frozen=True)
+class Group:
+    """A set of entity types readers name as one kind of area."""
+
+    id: str
+    name: str
+    entity_types: frozenset[str]
+    broader: tuple[str, ...] = ()
+    description: str = ""
+
+
+LAD = "local-authority-district"
+LA_AREA = "local-authority-area"
+WARD = "ward"
+
+GROUPS: dict[str, Group] = {
+    group.id: group
+    for group in (
+        Group(
+            LAD,
+            "Local authority district (any kind)",
+            DISTRICTS,
+            (LA_AREA,),
+            "Unitary authorities, districts, London boroughs, Welsh principal areas, Scottish "
+            "council areas and Northern Irish districts (E06, E07, E08, E09, W06, S12, N09)",
+        ),
+        Group(
+            LA_AREA,
+            "Local authority area (any tier)",
+            DISTRICTS | COUNTIES | COMBINED_AUTHORITIES,
+            (AREAS,),
+            "Any area with a council or combined authority: districts of every kind, counties "
+            "and combined authorities",
+        ),
+        Group(
+            "county",
+            "County (any kind)",
+            COUNTIES,
+            (LA_AREA,),
+            "Non-metropolitan and metropolitan counties (E10, E11)",
+        ),
+        Group(
+            WARD,
+            "Electoral ward or division (any country)",
+            WARDS,
+            (AREAS,),
+            "Electoral wards and divisions of England, Wales, Scotland and Northern Ireland "
+            "(E05, W05, S13, N08)",
+        ),
+        Group(
+            "lsoa",
+            "Lower layer super output area",
+            LSOAS,
+            (AREAS,),
+            "Census lower layer super output areas of England and Wales (E01, W01)",
+        ),
+        Group(
+            "msoa",
+            "Middle layer super output area",
+            MSOAS,
+            (AREAS,),
+            "Census middle layer super output areas of England and Wales (E02, W02)",
+        ),
+        Group(
+            "westminster-constituency",
+            "Westminster parliamentary constituency (any country)",
+            CONSTITUENCIES,
+            (AREAS,),
+            "UK Parliament constituencies (E14, W07, S14, N05, N06)",
+        ),
+        Group(
+            "country",
+            "Country of the United Kingdom",
+            COUNTRIES,
+            (AREAS,),
+            "England, Wales, Scotland and Northern Ireland",
+        ),
+    )
+}
+
+# What each register is called when offered as a type.
+REGISTER_TYPES = {
+    AREAS: "Statistical geography (any area)",
+    COUNCILS: "Local authority (council)",
+    ENTITY_TYPES: "Entity type (ONS Register of Geographic Codes)",
+}
+
+# A short singular label per entity type, for candidate descriptions ("Ward in …").
+LABELS = {
+    **dict.fromkeys(LSOAS, "LSOA"),
+    **dict.fromkeys(MSOAS, "MSOA"),
+    **dict.fromkeys(WARDS, "Ward"),
+    "E06": "Unitary authority",
+    "E07": "Non-metropolitan district",
+    "E08": "Metropolitan district",
+    "E09": "London borough",
+    "W06": "Welsh principal area",
+    "S12": "Scottish council area",
+    "N09": "Northern Irish district",
+    "E10": "County",
+    "E11": "Metropolitan county",
+    "E12": "Region",
+    **dict.fromkeys(CONSTITUENCIES, "Constituency"),
+    "E47": "Combined authority",
+    **dict.fromkeys(COUNTRIES, "Country"),
+}
+
+# Without a type, which kinds of entry a bare name most likely means: districts first, then
+# the tiers above, councils, constituencies, wards and small areas. Lower is earlier.
+_PRIORITY = [
+    DISTRICTS,
+    COUNTIES,
+    COMBINED_AUTHORITIES,
+    REGIONS,
+    COUNTRIES | UNIONS,
+    frozenset([COUNCILS]),
+    CONSTITUENCIES,
+    WARDS,
+    MSOAS,
+    LSOAS,
+    frozenset([ENTITY_TYPES]),
+]
+LOWEST_PRIORITY = len(_PRIORITY)
+
+
+def priority(register: str, entity_type: str | None) -> int:
+    """How early an entry of this kind ranks when a query gives no type (0 first)."""
+    kind = entity_type if register == AREAS else register
+    for rank, kinds in enumerate(_PRIORITY):
+        if kind in kinds:
+            return rank
+    return LOWEST_PRIORITY
+
+
+def groups_of(entity_type: str) -> list[Group]:
+    return [group for group in GROUPS.values() if entity_type in group.entity_types]
+
+
+# Which entity types each authority-kind word in a name fits ("Kent County Council" is a
+# county or a unitary; ``geography.names`` finds the words).
+HINT_TYPES = {
+    DISTRICT: GROUPS[LAD].entity_types,
+    COUNTY: COUNTIES | {"E06", "W06"},
+    COMBINED: COMBINED_AUTHORITIES,
+    COUNCIL: GROUPS[LA_AREA].entity_types,
+}
+
+# Kinds of area whose names are unique in the UK at any one moment.
+NATIONALLY_UNIQUE = GROUPS[LA_AREA].entity_types | CONSTITUENCIES | COUNTRIES | REGIONS
+
+# The countries by the names people write.
+COUNTRY_NAMES = {
+    "england": "E92000001",
+    "wales": "W92000004",
+    "cymru": "W92000004",
+    "scotland": "S92000003",
+    "northern ireland": "N92000002",
+}
