@@ -62,7 +62,7 @@ def change_import_view(request):
             if upload.size > MAX_UPLOAD:
                 raise LoadError(name, 0, f"the file is larger than {MAX_UPLOAD // 1024 // 1024} MB")
             text = upload.read().decode("utf-8-sig")
-            plan = change_import.plan(text, name)
+            plan = change_import.preview(text, name, request.user)
         except UnicodeDecodeError:
             form.add_error("file", f"{name} is not UTF-8 text.")
         except LoadError as error:

@@ -9,8 +9,9 @@ A curator uploads a file in one of the Code History Database layouts:
 
 or the same two in the column names of ``fixtures/code_history/chd_dec2023_*.csv``.
 :func:`plan` reads it and works out, against the registry as it is, what would be created,
-changed and terminated, validating every entry by the registry's rules; :func:`apply` writes
-the plan in one transaction as one import run, every version attributed to the curator.
+changed and terminated; :func:`preview` runs it as a dry import run (``registry.imports``),
+so every entry is checked by the registry's rules and nothing is kept, and :func:`apply`
+writes it as one import run, in one transaction, every version attributed to the curator.
 A malformed row refuses the whole file with its line number, and nothing is written.
 """
 
@@ -23,20 +24,11 @@ import json
 from dataclasses import dataclass, field
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
-from django.utils import timezone
 
-from registry.models import STATUS, Entry, ImportRun, Register
-from registry.services import (
-    Actor,
-    ValidationFailed,
-    end_open_rows,
-    lifetime_states,
-    sync_entries,
-    sync_events,
-)
+from registry.imports import Import
+from registry.models import STATUS, Entry, Register
+from registry.services import ValidationFailed, end_open_rows, lifetime_states
 from registry.snapshots import Snapshot, canonical, entry_snapshots, event_snapshots
-from registry.validation import validate_many
 
 from .importers.base import Dataset, LoadError, Row, merge_adjacent, read_rows
 from .importers.districts import chd_history, kind_from_title
@@ -150,6 +142,7 @@ def _merge(data: Dataset, result: Plan) -> None:
     current = entry_snapshots([e.pk for e in existing.values()])
     new_snapshots = data.snapshots() if data.entries else {}
     for ref, snapshot in new_snapshots.items():
+        snapshot = canonical(snapshot)
         key = ref.partition("/")[2]
         entry = existing.get(key)
         if entry is None:
@@ -157,11 +150,14 @@ def _merge(data: Dataset, result: Plan) -> None:
             continue
         before = current.get(entry.pk) or canonical({})
         after = canonical(before)
-        after["names"] = _overlay(after["names"], snapshot["names"], lambda r: (r[0], r[1]), 3)
-        overlaid = _overlay(after["relations"], snapshot["relations"], lambda r: (r[0], r[1]), 3)
-        after["relations"] = [list(r) for r in merge_adjacent({tuple(r) for r in overlaid})]
+        after["names"] = _overlay(after["names"], snapshot["names"], lambda r: (r.language, r.kind))
+        overlaid = _overlay(
+            after["relations"], snapshot["relations"], lambda r: (r.kind, r.hierarchy)
+        )
+        after["relations"] = merge_adjacent({tuple(r) for r in overlaid})
         after["states"] = _lifetime_from(before, snapshot)
-        terminated = next((row[1] for row in after["states"] if row[2] == STATUS.LIVE), None)
+        after = canonical(after)
+        terminated = next((r.valid_to for r in after["states"] if r.status == STATUS.LIVE), None)
         if terminated:
             after = {**end_open_rows(after, terminated), "states": after["states"]}
         result.drafts[ref] = canonical(after)
@@ -178,34 +174,28 @@ def _merge(data: Dataset, result: Plan) -> None:
         key = predecessor.partition("/")[2]
         if predecessor != successor and predecessor not in result.drafts:
             before = current.get(existing[key].pk) or canonical({})
-            live = [row for row in before["states"] if row[2] == STATUS.LIVE]
+            live = [row for row in before["states"] if row.status == STATUS.LIVE]
             last_day = (date - dt.timedelta(days=1)).isoformat()
-            if live and live[-1][1] is None:
+            if live and live[-1].valid_to is None:
                 after = end_open_rows(before, last_day)
                 after["states"] = lifetime_states(
-                    dt.date.fromisoformat(live[0][0]), date - dt.timedelta(days=1), live[0][3]
+                    dt.date.fromisoformat(live[0].valid_from),
+                    date - dt.timedelta(days=1),
+                    live[0].entity_type,
                 )
                 result.drafts[predecessor] = canonical(after)
-    to_check = []
     for ref, snapshot in result.drafts.items():
         key = ref.partition("/")[2]
         entry = existing.get(key)
         before = current.get(entry.pk) if entry else None
-        if entry is not None and before == snapshot:
+        if entry is not None and before == canonical(snapshot):
             result.unchanged += 1
-            continue
-        to_check.append((key, snapshot, entry.pk if entry else None, before))
-        if entry is None:
+        elif entry is None:
             result.created.append(key)
         elif _ended(snapshot) and not _ended(before):
             result.terminated.append(key)
         else:
             result.changed.append(key)
-    broken = validate_many(register, to_check)
-    if broken:
-        raise ValidationFailed(
-            [f"{key}: {m}" for key, messages in sorted(broken.items()) for m in messages]
-        )
     result.drafts = {
         ref: s
         for ref, s in result.drafts.items()
@@ -238,52 +228,62 @@ def _lifetime_from(before: Snapshot, snapshot: Snapshot) -> list[list]:
     """States for an entry the registry has: a file often carries only a code's latest rows,
     so the entry keeps its earlier operative date; and a terminated code never comes back, so
     an older file that shows it live does not undo its end."""
-    live = [row for row in snapshot["states"] if row[2] == STATUS.LIVE]
-    known = [row for row in before["states"] if row[2] == STATUS.LIVE]
-    operative = min([live[0][0], *(row[0] for row in known)])
-    terminated = live[0][1] or (known[-1][1] if known else None)
+    live = [row for row in snapshot["states"] if row.status == STATUS.LIVE]
+    known = [row for row in before["states"] if row.status == STATUS.LIVE]
+    operative = min([live[0].valid_from, *(row.valid_from for row in known)])
+    terminated = live[0].valid_to or (known[-1].valid_to if known else None)
     return lifetime_states(
         dt.date.fromisoformat(operative),
         dt.date.fromisoformat(terminated) if terminated else None,
-        live[0][3],
+        live[0].entity_type,
     )
 
 
-def _overlay(old: list[list], new: list[list], group, start: int) -> list[list]:
+def _overlay(old: list, new: list, group) -> list:
     """``new`` rows laid over ``old`` ones: in each group (a name's language and kind, a
     relation's kind and hierarchy) the file describes time from its earliest row on, so older
     rows end the day before it and rows from then on are replaced."""
     firsts: dict = {}
     for row in new:
         key = group(row)
-        if row[start] and (key not in firsts or row[start] < firsts[key]):
-            firsts[key] = row[start]
+        if row.valid_from and (key not in firsts or row.valid_from < firsts[key]):
+            firsts[key] = row.valid_from
     result = []
     for row in old:
         first = firsts.get(group(row))
         if first is None:
             result.append(row)
-        elif row[start] and row[start] < first:
+        elif row.valid_from and row.valid_from < first:
             last_day = (dt.date.fromisoformat(first) - dt.timedelta(days=1)).isoformat()
-            end = row[start + 1]
-            end = last_day if end is None or end > last_day else end
-            result.append([*row[: start + 1], end, *row[start + 2 :]])
-    return result + [list(row) for row in new]
+            if row.valid_to is None or row.valid_to > last_day:
+                row = row._replace(valid_to=last_day)
+            result.append(row)
+    return result + list(new)
 
 
 def _ended(snapshot: Snapshot | None) -> bool:
-    return bool(snapshot) and any(row[2] == STATUS.TERMINATED for row in snapshot["states"])
+    return bool(snapshot) and any(row.status == STATUS.TERMINATED for row in snapshot["states"])
+
+
+def preview(text: str, name: str, user: AbstractBaseUser) -> Plan:
+    """What applying the file would do, checked by every rule of the registry: the plan,
+    run as a dry import run (written, then rolled back). Raises :class:`LoadError` for a
+    malformed row and :class:`ValidationFailed` for a change that breaks a rule."""
+    with Import(_command(user), [name], reason="Preview", user=user, dry_run=True) as run:
+        result = _write(plan(text, name), run)
+    return result
 
 
 def apply(
     text: str, name: str, user: AbstractBaseUser, note: str, previewed: str | None = None
 ) -> Plan:
-    """Apply a change file as one change set: all of it in one transaction, or none of it.
+    """Apply a change file as one change set: all of it in one import run, or none of it.
     ``previewed`` is the :meth:`Plan.fingerprint` the curator saw: if the registry changed
     since, so that the file would now do something else, nothing is applied."""
     if not note.strip():
         raise ValidationFailed(["Say why you are importing this file (a change note)."])
-    with transaction.atomic():
+    with Import(_command(user), [name], reason=note, user=user) as run:
+        # Planned inside the run's transaction, so what is compared is what is written.
         result = plan(text, name)
         if previewed is not None and result.fingerprint() != previewed:
             raise ValidationFailed(
@@ -292,17 +292,20 @@ def apply(
                     "something else: upload it again to see what."
                 ]
             )
-        run = ImportRun.objects.create(
-            command=f"change import by {user.get_username()}", sources=[name]
-        )
-        actor = Actor(user=user, import_run=run, reason=note)
-        sync_entries(result.drafts, actor, source_of=lambda ref: name)
-        sync_events(result.events, actor, source_of=lambda key: name)
-        run.counts = {
-            "created": len(result.created), "changed": len(result.changed),
-            "terminated": len(result.terminated), "events_created": len(result.events_created),
-            "events_changed": len(result.events_changed),
-        }  # fmt: skip
-        run.finished_at = timezone.now()
-        run.save(update_fields=["counts", "finished_at"])
+        _write(result, run)
+    return result
+
+
+def _command(user: AbstractBaseUser) -> str:
+    return f"change import by {user.get_username()}"
+
+
+def _write(result: Plan, run: Import) -> Plan:
+    run.entries(result.drafts, source_of=lambda ref: result.name)
+    run.events(result.events, source_of=lambda key: result.name)
+    run.counts = {
+        "created": len(result.created), "changed": len(result.changed),
+        "terminated": len(result.terminated), "events_created": len(result.events_created),
+        "events_changed": len(result.events_changed),
+    }  # fmt: skip
     return result

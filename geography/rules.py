@@ -19,7 +19,7 @@ def gss_code_matches_entity_type(c: Context) -> list[str]:
     if not is_gss(c.key):
         return [f"“{c.key}” is not a GSS code: a letter (E, W, S, N, K, L or M) and eight digits."]
     messages = []
-    for entity_type in sorted({row[3] for row in c.snapshot["states"] if row[3]}):
+    for entity_type in sorted({row.entity_type for row in c.snapshot["states"] if row.entity_type}):
         if c.key[:3] != entity_type:
             messages.append(
                 f"The code {c.key} does not match its entity type {entity_type}: "
@@ -30,25 +30,40 @@ def gss_code_matches_entity_type(c: Context) -> list[str]:
 
 @register_rule
 def parents_are_of_allowed_types(c: Context) -> list[str]:
-    messages = []
+    messages: list[str] = []
     if c.register.slug != AREAS:
         return []
-    for kind, hierarchy, ref, _start, _end in c.new["relations"]:
-        if kind != "parent":
+    for row in c.new["relations"]:
+        if row.kind != "parent":
             continue
-        allowed = ALLOWED_PARENTS.get(hierarchy)
-        register, key = split_ref(ref)
+        allowed = ALLOWED_PARENTS.get(row.hierarchy)
+        register, key = split_ref(row.target)
         if allowed is None:
             messages.append(
-                f"“{hierarchy}” is not a hierarchy; use one of {', '.join(sorted(ALLOWED_PARENTS))}."
+                c.problem(
+                    f"“{row.hierarchy}” is not a hierarchy; use one of "
+                    f"{', '.join(sorted(ALLOWED_PARENTS))}.",
+                    "relations",
+                    row,
+                )
             )
             continue
         if register != AREAS:
-            messages.append(f"A {hierarchy} parent must be an area; {ref} is not.")
+            messages.append(
+                c.problem(
+                    f"A {row.hierarchy} parent must be an area; {row.target} is not.",
+                    "relations",
+                    row,
+                )
+            )
             continue
         if key[:3] not in allowed:
             messages.append(
-                f"A {hierarchy} parent must be of type {', '.join(sorted(allowed))}; "
-                f"{key} is of type {key[:3]}."
+                c.problem(
+                    f"A {row.hierarchy} parent must be of type {', '.join(sorted(allowed))}; "
+                    f"{key} is of type {key[:3]}.",
+                    "relations",
+                    row,
+                )
             )
     return messages

@@ -47,6 +47,14 @@ from .services import (
     save_entry,
     terminate_with_successors,
 )
+from .snapshots import (
+    RECORDS,
+    IdentifierRecord,
+    NameRecord,
+    RelationRecord,
+    StateRecord,
+    record,
+)
 from .validation import validate_entry
 from .validtime import iso
 
@@ -106,47 +114,31 @@ def snapshot_from_formsets(formsets, attributes: dict) -> dict:
             if not data or data.get("DELETE"):
                 continue
             model = formset.model
+            start, end = iso(data["valid_from"]), iso(data["valid_to"])
             if model is Name:
                 snapshot["names"].append(
-                    [
-                        data["language"],
-                        data["kind"],
-                        data["text"],
-                        iso(data["valid_from"]),
-                        iso(data["valid_to"]),
-                    ]
+                    NameRecord(data["language"], data["kind"], data["text"], start, end)
                 )
             elif model is Identifier:
                 snapshot["identifiers"].append(
-                    [
-                        data["scheme"],
-                        data["value"],
-                        iso(data["valid_from"]),
-                        iso(data["valid_to"]),
-                    ]
+                    IdentifierRecord(data["scheme"], data["value"], start, end)
                 )
             elif model is State:
                 entity_type = data.get("entity_type")
-                snapshot["states"].append(
-                    [
-                        iso(data["valid_from"]),
-                        iso(data["valid_to"]),
-                        data["status"],
-                        entity_type.key if entity_type else None,
-                    ]
-                )
+                key = entity_type.key if entity_type else None
+                snapshot["states"].append(StateRecord(start, end, data["status"], key))
             elif model is Relation:
                 target = data["object"]
                 snapshot["relations"].append(
-                    [
+                    RelationRecord(
                         data["kind"],
                         data.get("hierarchy", ""),
                         f"{target.register.slug}/{target.key}",
-                        iso(data["valid_from"]),
-                        iso(data["valid_to"]),
-                    ]
+                        start,
+                        end,
+                    )
                 )
-    return snapshot  # fmt: skip
+    return snapshot
 
 
 # -- Entries --------------------------------------------------------------------------------
@@ -518,15 +510,19 @@ FIELD_LABELS = {"names": "Names", "identifiers": "Identifiers", "states": "State
 
 
 def _row(field: str, row: list) -> str:
+    if field not in RECORDS:
+        return str(row)
+    r = record(field, row)
+    if not hasattr(r, "valid_from"):
+        return str(row)  # not of the shape of its list (an old or hand-made version)
+    period = _period(r.valid_from, r.valid_to)
     if field == "names":
-        return f"“{row[2]}” ({row[0]}, {row[1]}) {_period(row[3], row[4])}"
+        return f"“{r.text}” ({r.language}, {r.kind}) {period}"
     if field == "identifiers":
-        return f"{row[0]} {row[1]} {_period(row[2], row[3])}"
+        return f"{r.scheme} {r.value} {period}"
     if field == "states":
-        return f"{row[2]} ({row[3] or 'no type'}) {_period(row[0], row[1])}"
-    if field == "relations":
-        return f"{row[0]} {row[1]} {row[2]} {_period(row[3], row[4])}".replace("  ", " ")
-    return str(row)
+        return f"{r.status} ({r.entity_type or 'no type'}) {period}"
+    return f"{r.kind} {r.hierarchy} {r.target} {period}".replace("  ", " ")
 
 
 def _period(start, end) -> str:

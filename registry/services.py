@@ -86,26 +86,33 @@ def sync_entries(
     """Make the entries named by ``drafts`` (``"register/key"`` → snapshot) hold exactly
     those snapshots, creating missing entries and writing a version for each one that differs.
 
-    Entries not in ``drafts`` are left alone: nothing is ever deleted. Counts are reported per
-    group (``group_of``, by default the register). Runs in one transaction.
-    """
+    Every entry that would change is first checked by the rules in ``registry.validation``,
+    all of them together (so the entries of one batch may name each other); if any breaks a
+    rule, :class:`ValidationFailed` lists every problem and nothing is written. Entries not
+    in ``drafts`` are left alone: nothing is ever deleted. Counts are reported per group
+    (``group_of``, by default the register). Runs in one transaction."""
+    from .validation import Item, validate_batch
+
     result = SyncResult()
     with transaction.atomic():
         registers = {r.slug: r for r in Register.objects.all()}
         wanted = {ref: canonical(snap) for ref, snap in drafts.items()}
-        ids = _ensure_entries(wanted, registers, progress)
+        unknown = sorted({split_ref(ref)[0] for ref in wanted} - set(registers))
+        if unknown:
+            raise ServiceError(f"There is no register called {unknown[0]!r}.")
+        existing = _existing(wanted)
         progress(f"comparing {len(wanted):,} entries with the database")
         # A handful of entries (a curator's edit) are compared on their own; a whole load
         # reads every snapshot in a few bulk queries instead of thousands of small ones.
-        scope = None if len(wanted) > SMALL else [ids[ref] for ref in wanted]
-        current = entry_snapshots(scope)
+        scope = None if len(wanted) > SMALL else [existing[r] for r in wanted if r in existing]
+        current = entry_snapshots(scope) if scope is None or scope else {}
         versions = Entry.objects.all() if scope is None else Entry.objects.filter(id__in=scope)
         versions_now = dict(versions.values_list("id", "version"))
 
-        to_write: list[tuple[str, int, Snapshot, Snapshot | None]] = []
+        to_write: list[tuple[str, int | None, Snapshot, Snapshot | None]] = []
         for ref, snap in wanted.items():
-            entry_id = ids[ref]
-            before = current.get(entry_id) if versions_now[entry_id] else None
+            entry_id = existing.get(ref)
+            before = current.get(entry_id) if entry_id and versions_now[entry_id] else None
             group = group_of(ref, snap)
             if before == snap:
                 result.unchanged[group] += 1
@@ -114,55 +121,80 @@ def sync_entries(
             to_write.append((ref, entry_id, snap, before))
 
         if to_write:
+            progress(f"checking {len(to_write):,} new or changed entries against the rules")
+            items = []
+            for ref, entry_id, snap, before in to_write:
+                slug, key = split_ref(ref)
+                items.append(Item(registers[slug], key, snap, entry_id, before))
+            problems = validate_batch(items)
+            if problems:
+                raise ValidationFailed.of(problems)
+            ids = _ensure_entries(wanted, registers, existing, progress)
             progress(f"writing {len(to_write):,} new or changed entries")
             _write_entries(to_write, ids, versions_now, actor, source_of)
     return result
 
 
+def _existing(wanted: Mapping[str, Snapshot]) -> dict[str, int]:
+    """The ids of the entries that ``wanted`` names or refers to and that already exist."""
+    refs = set(wanted)
+    for snap in wanted.values():
+        refs.update(row.target for row in snap["relations"])
+        refs.update(
+            profiles.entity_type_ref(row.entity_type) for row in snap["states"] if row.entity_type
+        )
+    entries = Entry.objects.all()
+    if len(refs) <= SMALL:
+        entries = entries.filter(key__in={split_ref(ref)[1] for ref in refs})
+    found = {
+        f"{slug}/{key}": pk for pk, slug, key in entries.values_list("id", "register__slug", "key")
+    }
+    return {ref: pk for ref, pk in found.items() if ref in refs}
+
+
 def _ensure_entries(
-    wanted: Mapping[str, Snapshot], registers: Mapping[str, Register], progress
+    wanted: Mapping[str, Snapshot],
+    registers: Mapping[str, Register],
+    existing: dict[str, int],
+    progress,
 ) -> dict[str, int]:
     """Create the entries that do not exist yet (without content) and return every ref's id,
     including the entries that snapshots refer to."""
     refs = set(wanted)
     for snap in wanted.values():
-        refs.update(row[2] for row in snap["relations"])
-        refs.update(profiles.entity_type_ref(row[3]) for row in snap["states"] if row[3])
-    entries = Entry.objects.all()
-    if len(refs) <= SMALL:
-        entries = entries.filter(key__in={split_ref(ref)[1] for ref in refs})
-    existing = {
-        f"{slug}/{key}": pk for pk, slug, key in entries.values_list("id", "register__slug", "key")
-    }
+        refs.update(row.target for row in snap["relations"])
+        refs.update(
+            profiles.entity_type_ref(row.entity_type) for row in snap["states"] if row.entity_type
+        )
     missing = sorted(refs - set(existing))
     unknown = [ref for ref in missing if ref not in wanted]
     if unknown:
         raise ServiceError(
             f"{len(unknown)} referenced entries do not exist, for example {unknown[:5]}"
         )
+    ids = dict(existing)
     if missing:
         progress(f"creating {len(missing):,} entries")
         new = []
         for ref in missing:
             slug, key = split_ref(ref)
-            if slug not in registers:
-                raise ServiceError(f"There is no register called {slug!r}.")
             new.append(Entry(register=registers[slug], key=key, version=0))
         Entry.objects.bulk_create(new, batch_size=BATCH)
         created = Entry.objects.filter(version=0)
         if len(missing) <= SMALL:
             created = created.filter(key__in={split_ref(ref)[1] for ref in missing})
-        existing.update(
+        ids.update(
             {
                 f"{slug}/{key}": pk
                 for pk, slug, key in created.values_list("id", "register__slug", "key")
             }
         )
-    return existing
+    return ids
 
 
 def _write_entries(to_write, ids, versions_now, actor: Actor, source_of) -> None:
-    changed_ids = [entry_id for _, entry_id, _, _ in to_write]
+    to_write = [(ref, ids[ref], snap, before) for ref, _, snap, before in to_write]
+    changed_ids = [entry_id for _, entry_id, _, _ in to_write if entry_id in versions_now]
     for chunk in _chunks(changed_ids, DELETE_CHUNK):
         Name.objects.filter(entry_id__in=chunk).delete()
         Identifier.objects.filter(entry_id__in=chunk).delete()
@@ -216,7 +248,7 @@ def _write_entries(to_write, ids, versions_now, actor: Actor, source_of) -> None
                     valid_to=day(end),
                 )
             )
-        number = versions_now[entry_id] + 1
+        number = versions_now.get(entry_id, 0) + 1
         versions.append(
             Version(
                 entry_id=entry_id,
@@ -344,11 +376,27 @@ def lifetime_states(
 
 
 class ValidationFailed(ServiceError):
-    """The change breaks one or more rules; ``messages`` lists each, for the curator."""
+    """The change breaks one or more rules; ``messages`` lists each, for the curator, and
+    ``problems`` holds them by ``register/key`` (:class:`registry.validation.Problem`, with
+    the rule and row that broke it) when several entries were checked together."""
 
-    def __init__(self, messages: list[str]) -> None:
+    def __init__(self, messages: list[str], problems: Mapping[str, list] | None = None) -> None:
         super().__init__(" ".join(messages))
         self.messages = messages
+        self.problems = dict(problems or {})
+
+    @classmethod
+    def of(cls, problems: Mapping[str, list]) -> ValidationFailed:
+        """The problems of one entry as they are; of several, each after its key."""
+        if len(problems) == 1:
+            [found] = problems.values()
+            return cls(list(found), problems)
+        messages = [
+            f"{split_ref(ref)[1]}: {message}"
+            for ref, found in sorted(problems.items())
+            for message in found
+        ]
+        return cls(messages, problems)
 
 
 class ConcurrentEdit(ServiceError):
@@ -372,8 +420,6 @@ def save_entry(
     someone else saved in between, nothing is written and :class:`ConcurrentEdit` says so.
     Writes one version (none if nothing changed). The key of an existing entry never changes:
     a different key is a different entry."""
-    from .validation import validate_entry
-
     if not actor.reason.strip() and actor.import_run is None:
         raise ValidationFailed(["Say why you are making this change (a change note)."])
     snapshot = canonical(snapshot)
@@ -391,9 +437,7 @@ def save_entry(
                 f"(version {expected_version}). Reload the entry to see that change, then make "
                 "yours again."
             )
-        messages = validate_entry(register, key, snapshot, entry.pk if entry else None)
-        if messages:
-            raise ValidationFailed(messages)
+        # Checked by every rule on the way (sync_entries), or refused whole.
         sync_entries({f"{register.slug}/{key}": snapshot}, actor)
         return Entry.objects.select_related("register").get(register=register, key=key)
 
@@ -407,7 +451,8 @@ def restore_version(entry: Entry, number: int, actor: Actor) -> Entry:
     version = entry.versions.filter(number=number).first()
     if version is None:
         raise ServiceError(f"{entry.key} has no version {number}.")
-    revived = any(row[2] == STATUS.LIVE and row[1] is None for row in version.snapshot["states"])
+    states = canonical(version.snapshot)["states"]
+    revived = any(row.status == STATUS.LIVE and row.valid_to is None for row in states)
     replaced = ChangeLink.objects.filter(predecessor=entry, successor__isnull=False).exclude(
         successor=entry
     )
@@ -432,14 +477,13 @@ def restore_version(entry: Entry, number: int, actor: Actor) -> Entry:
 def end_open_rows(snapshot: Snapshot, last_day: str) -> Snapshot:
     """Close every open-ended name, identifier and relation on ``last_day``."""
     result = canonical(snapshot)
-    for field_name, end_index in (("names", 4), ("identifiers", 3), ("relations", 4)):
+    for field_name in ("names", "identifiers", "relations"):
         rows = []
         for row in result[field_name]:
-            start_index = end_index - 1
-            if row[start_index] and row[start_index] > last_day:
+            if row.valid_from and row.valid_from > last_day:
                 continue  # began after the end: no longer true
-            if row[end_index] is None or row[end_index] > last_day:
-                row = [*row[:end_index], last_day, *row[end_index + 1 :]]
+            if row.valid_to is None or row.valid_to > last_day:
+                row = row._replace(valid_to=last_day)
             rows.append(row)
         result[field_name] = rows
     return result
@@ -496,7 +540,8 @@ def terminate_with_successors(
                 messages.append(
                     f"{key} already exists: choose it as an existing successor instead."
                 )
-            starts = [row[0] for row in snapshot.get("states", []) if row[2] == STATUS.LIVE]
+            states = canonical(snapshot)["states"]
+            starts = [row.valid_from for row in states if row.status == STATUS.LIVE]
             if starts and min(starts) < date.isoformat():
                 messages.append(
                     f"The new successor {key} cannot start ({min(starts)}) before the change "
@@ -506,7 +551,7 @@ def terminate_with_successors(
             raise ValidationFailed(messages)
 
         before = current_snapshot(entry)
-        entity_type = next((row[3] for row in before["states"] if row[3]), None)
+        entity_type = next((row.entity_type for row in before["states"] if row.entity_type), None)
         ended = end_open_rows(before, last_day)
         ended["states"] = lifetime_states(life.operative, date - dt.timedelta(days=1), entity_type)
         save_entry(entry.register, entry.key, ended, actor, expected_version=expected_version)
@@ -548,18 +593,20 @@ def _move_children(entry: Entry, date: dt.date, successor: str | None, actor: Ac
     drafts = {}
     for child_id, snapshot in entry_snapshots(set(children)).items():
         relations = []
-        for kind, hierarchy, target, start, end in snapshot["relations"]:
-            if target == ref and (end is None or end >= date.isoformat()):
-                if start < date.isoformat():
-                    relations.append([kind, hierarchy, target, start, last_day])
+        for row in snapshot["relations"]:
+            if row.target == ref and (row.valid_to is None or row.valid_to >= date.isoformat()):
+                if row.valid_from < date.isoformat():
+                    relations.append(row._replace(valid_to=last_day))
                 # Children move to a single successor; a council's governing of the ended
                 # area simply ends with it.
-                if successor and kind == "parent":
+                if successor and row.kind == "parent":
                     relations.append(
-                        [kind, hierarchy, successor, max(start, date.isoformat()), end]
+                        row._replace(
+                            target=successor, valid_from=max(row.valid_from, date.isoformat())
+                        )
                     )
             else:
-                relations.append([kind, hierarchy, target, start, end])
+                relations.append(row)
         snapshot["relations"] = relations
         child = Entry.objects.select_related("register").get(pk=child_id)
         drafts[_ref(child)] = snapshot

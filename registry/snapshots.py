@@ -7,15 +7,57 @@ decide whether anything changed, and what a restore writes back. Entries are ref
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, NamedTuple
 
-from .models import ChangeEvent, ChangeLink, Entry, Identifier, Name, Relation, State
+from . import facts
+from .models import ChangeEvent, ChangeLink
 from .validtime import iso
 
 Snapshot = dict[str, Any]
-LIST_FIELDS = ("names", "identifiers", "states", "relations")
+
+
+class NameRecord(NamedTuple):
+    language: str
+    kind: str
+    text: str
+    valid_from: str | None
+    valid_to: str | None
+
+
+class IdentifierRecord(NamedTuple):
+    scheme: str
+    value: str
+    valid_from: str
+    valid_to: str | None
+
+
+class StateRecord(NamedTuple):
+    valid_from: str
+    valid_to: str | None
+    status: str
+    entity_type: str | None
+
+
+class RelationRecord(NamedTuple):
+    """``kind`` ``hierarchy`` ``target`` (``"register/key"``) over a range."""
+
+    kind: str
+    hierarchy: str
+    target: str
+    valid_from: str
+    valid_to: str | None
+
+
+# The rows of each list in a snapshot, with their fields named. In JSON (a Version's
+# snapshot) a row is an array of these fields in this order.
+RECORDS: dict[str, type] = {
+    "names": NameRecord,
+    "identifiers": IdentifierRecord,
+    "states": StateRecord,
+    "relations": RelationRecord,
+}
+LIST_FIELDS = tuple(RECORDS)
 
 
 def ref(register: str, key: str) -> str:
@@ -27,12 +69,24 @@ def split_ref(value: str) -> tuple[str, str]:
     return register, key
 
 
+def record(field: str, row: Any) -> Any:
+    """A row as its named record; a row of the wrong shape is kept as it is, for validation
+    to report (``registry.validation``)."""
+    kind = RECORDS[field]
+    if isinstance(row, list | tuple) and len(row) == len(kind._fields):
+        return kind(*row)
+    return tuple(row) if isinstance(row, list) else row
+
+
+def _order(row: Any) -> list[str]:
+    return [str(x) for x in row] if isinstance(row, list | tuple) else [str(row)]
+
+
 def canonical(snapshot: Snapshot) -> Snapshot:
-    """Sort every list so two snapshots of the same content compare equal."""
+    """Every row as its named record and every list sorted, so two snapshots of the same
+    content compare equal."""
     result: Snapshot = {
-        field: sorted(
-            (list(row) for row in snapshot.get(field, [])), key=lambda r: [str(x) for x in r]
-        )
+        field: sorted((record(field, row) for row in snapshot.get(field) or []), key=_order)
         for field in LIST_FIELDS
     }
     result["attributes"] = dict(sorted((snapshot.get("attributes") or {}).items()))
@@ -40,46 +94,36 @@ def canonical(snapshot: Snapshot) -> Snapshot:
 
 
 def entry_snapshots(entries: Iterable[int] | None = None) -> dict[int, Snapshot]:
-    """Snapshots of the given entry ids (or of every entry), built from the tables in bulk.
+    """Snapshots of the given entry ids (or of every entry), built from the rows
+    ``registry.facts`` reads: a few queries per thousands of entries, so the loader can
+    compare the whole registry in seconds."""
+    return {pk: snapshot_of(rows) for pk, rows in facts.read(entries).items()}
 
-    Four queries whatever the number of entries, so the loader can compare the whole registry
-    in seconds.
-    """
-    ids = None if entries is None else list(entries)
-    snaps: dict[int, Snapshot] = defaultdict(
-        lambda: {"names": [], "identifiers": [], "states": [], "relations": [], "attributes": {}}
+
+def snapshot_of(rows: facts.Rows) -> Snapshot:
+    """The snapshot of an entry's rows in valid time."""
+    return canonical(
+        {
+            "names": [
+                NameRecord(n.language, n.kind, n.text, iso(n.start), iso(n.end)) for n in rows.names
+            ],
+            "identifiers": [
+                IdentifierRecord(i.scheme, i.value, iso(i.start), iso(i.end))
+                for i in rows.identifiers
+            ],
+            "states": [
+                StateRecord(
+                    iso(s.start), iso(s.end), s.status, s.entity_type.key if s.entity_type else None
+                )
+                for s in rows.states
+            ],
+            "relations": [
+                RelationRecord(r.kind, r.hierarchy, r.target.ref, iso(r.start), iso(r.end))
+                for r in rows.relations
+            ],
+            "attributes": rows.attributes,
+        }
     )
-
-    def scoped(qs, field="entry_id"):
-        return qs if ids is None else qs.filter(**{f"{field}__in": ids})
-
-    for entry_id, attributes in scoped(Entry.objects.all(), "id").values_list("id", "attributes"):
-        snaps[entry_id]["attributes"] = attributes or {}
-    for entry_id, *row in scoped(Name.objects.all()).values_list(
-        "entry_id", "language", "kind", "text", "valid_from", "valid_to"
-    ):
-        snaps[entry_id]["names"].append([row[0], row[1], row[2], iso(row[3]), iso(row[4])])
-    for entry_id, *row in scoped(Identifier.objects.all()).values_list(
-        "entry_id", "scheme", "value", "valid_from", "valid_to"
-    ):
-        snaps[entry_id]["identifiers"].append([row[0], row[1], iso(row[2]), iso(row[3])])
-    for entry_id, *row in scoped(State.objects.all()).values_list(
-        "entry_id", "valid_from", "valid_to", "status", "entity_type__key"
-    ):
-        snaps[entry_id]["states"].append([iso(row[0]), iso(row[1]), row[2], row[3]])
-    for entry_id, *row in scoped(Relation.objects.all(), "subject_id").values_list(
-        "subject_id",
-        "kind",
-        "hierarchy",
-        "object__register__slug",
-        "object__key",
-        "valid_from",
-        "valid_to",
-    ):
-        snaps[entry_id]["relations"].append(
-            [row[0], row[1], ref(row[2], row[3]), iso(row[4]), iso(row[5])]
-        )
-    return {entry_id: canonical(snap) for entry_id, snap in snaps.items()}
 
 
 def event_snapshots(keys: Iterable[str] | None = None) -> dict[str, Snapshot]:

@@ -1,16 +1,27 @@
 """The rules every change to an entry must keep, with messages a curator understands.
 
-``validate_entry`` checks a whole snapshot before ``registry.services`` writes it. The rules
-here are generic; a domain adds its own through :func:`register_rule` (``geography`` adds the
-GSS code format and the entity types a parent may have in each hierarchy).
+Every writer (a curator in the admin, the write API, the loader, the ONS change import) has
+its snapshots checked here, by the same rules, before ``registry.services`` writes them:
+:func:`validate_entry` for one entry, :func:`validate_batch` for many at once with shared
+look-ups (a whole load is a batch of sixty thousand entries; the entries of a batch may name
+each other, and are checked against what the batch will make them, not what the registry held
+before). The rules here are generic; a domain adds its own through :func:`register_rule`
+(``geography`` adds the GSS code format and the entity types a parent may have in each
+hierarchy).
+
+A broken rule is a :class:`Problem`: the message, which is what a curator reads, plus the name
+of the rule and, where one row broke it, that row, so a loader can say which line of which
+source file it came from.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 from . import facts, validtime
 from .models import (
@@ -23,44 +34,67 @@ from .models import (
     Register,
     Relation,
 )
-from .snapshots import Snapshot, split_ref
-from .validtime import iso
+from .snapshots import LIST_FIELDS, Snapshot, canonical, entry_snapshots, split_ref
+from .validtime import Lifetime, iso
 
 
-@dataclass
-class Context:
-    """What a rule sees: the register, the key, the snapshot to be written, the id of the
-    entry if it exists already, the rows that are new in this change (rules about a row need
-    not re-check rows the registry already holds), and lookups shared across a batch."""
+class Problem(str):
+    """A broken rule: its message (the string itself), the rule's name and, where a single
+    row broke it, the list it is in (``names``…) and the row."""
+
+    rule: str
+    field: str | None
+    row: Any
+
+    def __new__(cls, message: str, rule: str = "", field: str | None = None, row: Any = None):
+        problem = super().__new__(cls, message)
+        problem.rule, problem.field, problem.row = rule, field, row
+        return problem
+
+
+@dataclass(frozen=True)
+class Item:
+    """One entry to validate: the snapshot to be written (canonical), the entry's id if it
+    exists already, and its current snapshot (rules about single rows check only the rows a
+    change adds)."""
 
     register: Register
     key: str
     snapshot: Snapshot
-    entry_id: int | None
-    new: Snapshot
-    lookups: Lookups
+    entry_id: int | None = None
+    before: Snapshot | None = None
 
-    def new_rows(self, field: str) -> list[list]:
-        return self.new[field]
+    @property
+    def ref(self) -> str:
+        return f"{self.register.slug}/{self.key}"
 
 
 class Lookups:
-    """Entries and lifetimes fetched once for a batch of validations."""
+    """What rules need to know of other entries, fetched once for a batch: whether an entry
+    exists, its lifetime and parents, and who else claims an identifier. An entry in the
+    batch is known by the snapshot it is about to get; any other by what the registry holds.
+    """
 
-    def __init__(self) -> None:
+    def __init__(self, pending: Mapping[str, Snapshot] | None = None) -> None:
+        self.pending: Mapping[str, Snapshot] = pending or {}
         self.entries: dict[str, Entry | None] = {}
-        self.spans: dict[int, tuple[dt.date | None, dt.date | None]] = {}
-        # Entries being created in the same batch (ref → lifetime), which a relation may name.
-        self.pending: dict[str, tuple[dt.date | None, dt.date | None]] = {}
+        self.lifetimes: dict[int, Lifetime] = {}
+        self._pending_lifetimes: dict[str, Lifetime] = {}
+        self._parents: dict[str, set[str]] = {}
+        self._claims: dict[tuple[str, str], list[tuple[str, str | None, str | None]]] | None = None
+        self._claimed: set[str] = set()
 
-    def prefetch(self, refs: set[str]) -> None:
-        missing = {ref for ref in refs if ref not in self.entries}
+    # -- entries and lifetimes ------------------------------------------------------------
+
+    def prefetch(self, refs: Iterable[str]) -> None:
+        """Read the entries (and their lifetimes) of these refs, in a query per register."""
+        missing = {ref for ref in refs if ref not in self.entries and ref not in self.pending}
         if not missing:
             return
-        by_register: dict[str, set[str]] = {}
+        by_register: dict[str, set[str]] = defaultdict(set)
         for ref in missing:
             slug, key = split_ref(ref)
-            by_register.setdefault(slug, set()).add(key)
+            by_register[slug].add(key)
             self.entries[ref] = None
         found = []
         for slug, keys in by_register.items():
@@ -69,14 +103,132 @@ class Lookups:
             ):
                 self.entries[f"{slug}/{entry.key}"] = entry
                 found.append(entry.pk)
-        self.spans.update(facts.lifetimes(found))
+        self.lifetimes.update(facts.lifetimes(found))
 
-    def entry(self, ref: str) -> Entry | None:
-        self.prefetch({ref})
-        return self.entries[ref]
+    def exists(self, ref: str) -> bool:
+        if ref in self.pending:
+            return True
+        self.prefetch([ref])
+        return self.entries[ref] is not None
 
-    def span(self, entry: Entry) -> tuple[dt.date | None, dt.date | None]:
-        return self.spans.get(entry.pk, (None, None))
+    def lifetime(self, ref: str) -> Lifetime:
+        pending = self.pending.get(ref)
+        if pending is not None:
+            found = self._pending_lifetimes.get(ref)
+            if found is None:
+                found = self._pending_lifetimes[ref] = lifetime_of(pending)
+            return found
+        self.prefetch([ref])
+        entry = self.entries[ref]
+        return self.lifetimes.get(entry.pk, validtime.NEVER) if entry else validtime.NEVER
+
+    # -- parents ---------------------------------------------------------------------------
+
+    def parents(self, refs: Iterable[str]) -> dict[str, set[str]]:
+        """The refs each entry lies (or lay) within at any time, a level at a time."""
+        wanted = [ref for ref in refs if ref not in self._parents]
+        stored = []
+        for ref in wanted:
+            pending = self.pending.get(ref)
+            if pending is not None:
+                self._parents[ref] = {
+                    row.target for row in pending["relations"] if row.kind == RELATION_KIND.PARENT
+                }
+            else:
+                stored.append(ref)
+        if stored:
+            self.prefetch(stored)
+            by_pk = {self.entries[ref].pk: ref for ref in stored if self.entries.get(ref)}
+            for ref in stored:
+                self._parents[ref] = set()
+            rows = facts.fetch(
+                Relation.objects.filter(subject_id__in=list(by_pk), kind=RELATION_KIND.PARENT),
+                "subject_id",
+                "object__register__slug",
+                "object__key",
+            )
+            for subject, register, key in rows:
+                self._parents[by_pk[subject]].add(f"{register}/{key}")
+        return {ref: self._parents[ref] for ref in refs}
+
+    # -- identifiers -----------------------------------------------------------------------
+
+    def claims(self, scheme: str, value: str) -> list[tuple[str, str | None, str | None]]:
+        """Who else holds this identifier: (ref, valid_from, valid_to) for every claim in the
+        batch and in the registry (an entry of the batch by its new snapshot only)."""
+        if self._claims is None:
+            self._claims = defaultdict(list)
+            for ref, snapshot in self.pending.items():
+                for row in snapshot["identifiers"]:
+                    self._claims[(row.scheme, row.value)].append(
+                        (ref, row.valid_from, row.valid_to)
+                    )
+        if value not in self._claimed:
+            self._load_claims({value})
+        return self._claims[(scheme, value)]
+
+    def prefetch_claims(self, values: Iterable[str]) -> None:
+        self.claims("", "")  # build the batch's own claims
+        self._load_claims(set(values) - self._claimed)
+
+    def _load_claims(self, values: set[str]) -> None:
+        assert self._claims is not None  # noqa: S101 - built by claims() first
+        self._claimed |= values
+        if not values:
+            return
+        chunk = sorted(values)
+        for start in range(0, len(chunk), facts.CHUNK):
+            rows = facts.fetch(
+                Identifier.objects.filter(value__in=chunk[start : start + facts.CHUNK]),
+                "scheme",
+                "value",
+                "entry__register__slug",
+                "entry__key",
+                "valid_from",
+                "valid_to",
+            )
+            for scheme, value, register, key, start_day, end_day in rows:
+                ref = f"{register}/{key}"
+                if ref not in self.pending:
+                    day_from, day_to = validtime.day(start_day), validtime.day(end_day)
+                    self._claims[(scheme, value)].append((ref, iso(day_from), iso(day_to)))
+
+
+def lifetime_of(snapshot: Snapshot) -> Lifetime:
+    """The lifetime a snapshot's states give."""
+    return validtime.lifetime(
+        validtime.StateRow(_d(row.valid_from), _d(row.valid_to), row.status)
+        for row in snapshot["states"]
+        if isinstance(row, tuple) and len(row) == 4 and row.valid_from
+    )
+
+
+@dataclass
+class Context:
+    """What a rule sees: the register, the key, the snapshot to be written (canonical: every
+    row a named record), the id of the entry if it exists already, the rows that are new in
+    this change (rules about a row need not re-check rows the registry already holds), and
+    look-ups shared across a batch."""
+
+    register: Register
+    key: str
+    snapshot: Snapshot
+    entry_id: int | None
+    new: Snapshot
+    lookups: Lookups
+    rule: str = ""
+    found: list[Problem] = field(default_factory=list)
+
+    @property
+    def ref(self) -> str:
+        return f"{self.register.slug}/{self.key}"
+
+    def new_rows(self, field_name: str) -> list:
+        return self.new[field_name]
+
+    def problem(self, message: str, field_name: str | None = None, row: Any = None) -> Problem:
+        """A problem found by the rule now running (rules may also return plain strings)."""
+        return Problem(message, self.rule, field_name, row)
 
 
 Rule = Callable[[Context], list[str]]
@@ -84,7 +236,8 @@ _RULES: list[Rule] = []
 
 
 def register_rule(rule: Rule) -> Rule:
-    """Add a domain rule (usable as a decorator). Rules return a list of messages."""
+    """Add a domain rule (usable as a decorator). Rules return a list of messages: plain
+    strings, or :meth:`Context.problem` to name the row that broke the rule."""
     if rule not in _RULES:
         _RULES.append(rule)
     return rule
@@ -113,67 +266,78 @@ def validate_entry(
     entry_id: int | None = None,
     *,
     before: Snapshot | None = None,
-    lookups: Lookups | None = None,
-) -> list[str]:
-    """Every broken rule's message; an empty list when the snapshot may be written.
-
-    ``before`` is the entry's current snapshot (read here if not given): rules about single
-    rows check only the rows this change adds. ``lookups`` shares fetched entries across a
-    batch (see :func:`validate_many`)."""
-    shape_problems = _shapes(snapshot)
-    if shape_problems:
-        return shape_problems  # the other rules read rows of the right shape
+) -> list[Problem]:
+    """Every broken rule of one entry; an empty list when the snapshot may be written.
+    ``before`` is the entry's current snapshot (read here if not given)."""
+    snapshot = canonical(snapshot)
     if before is None and entry_id is not None:
-        from .snapshots import entry_snapshots
-
         before = entry_snapshots([entry_id]).get(entry_id)
-    old = before or {}
-    new = {
-        field: [row for row in snapshot.get(field, []) if row not in old.get(field, [])]
-        for field in ("names", "identifiers", "states", "relations")
-    }
-    lookups = lookups or Lookups()
-    lookups.prefetch({row[2] for row in new["relations"]})
-    context = Context(register, key, snapshot, entry_id, new, lookups)
-    messages: list[str] = []
-    for rule in (
-        _key_format,
-        _coherent_dates,
-        _states,
-        _parents,
-        _no_cycles,
-        _identifiers,
-        *_RULES,
-    ):
-        messages.extend(rule(context))
-    return messages
+    item = Item(register, key, snapshot, entry_id, before)
+    return validate_batch([item]).get(item.ref, [])
 
 
-def validate_many(
-    register: Register, items: list[tuple[str, Snapshot, int | None, Snapshot | None]]
-) -> dict[str, list[str]]:
-    """Validate many entries (key, snapshot, entry id, current snapshot) with shared lookups,
-    fetching every entry their new relations name in a few queries. Returns the messages of
-    each key that breaks a rule."""
-    lookups = Lookups()
-    for key, snapshot, entry_id, _before in items:
-        if entry_id is None:  # created in this batch: others may name it as their parent
-            live = [row for row in snapshot["states"] if row[2] == STATUS.LIVE]
-            if live:
-                lookups.pending[f"{register.slug}/{key}"] = (_d(live[0][0]), _d(live[-1][1]))
-    refs = set()
-    for _key, snapshot, _entry_id, before in items:
-        old = (before or {}).get("relations", [])
-        refs |= {row[2] for row in snapshot["relations"] if row not in old}
-    lookups.prefetch(refs)
-    result = {}
-    for key, snapshot, entry_id, before in items:
-        messages = validate_entry(
-            register, key, snapshot, entry_id, before=before or {}, lookups=lookups
-        )
-        if messages:
-            result[key] = messages
+def validate_batch(items: Iterable[Item]) -> dict[str, list[Problem]]:
+    """Validate many entries with shared look-ups: the entries their new rows name are read
+    in a few queries for the whole batch, and an entry of the batch is judged by the snapshot
+    it is about to get. Returns the problems of each ``register/key`` that breaks a rule."""
+    items = [
+        item if _is_canonical(item.snapshot) else _with(item, canonical(item.snapshot))
+        for item in items
+    ]
+    lookups = Lookups({item.ref: item.snapshot for item in items})
+    news = {item.ref: _new_rows(item) for item in items}
+    targets = {row.target for new in news.values() for row in new["relations"] if _has(row, 5)}
+    lookups.prefetch(targets)
+    lookups.prefetch_claims(
+        row.value for new in news.values() for row in new["identifiers"] if _has(row, 4)
+    )
+    result: dict[str, list[Problem]] = {}
+    for item in items:
+        problems = _shapes(item.snapshot)
+        if not problems:  # the other rules read rows of the right shape
+            context = Context(
+                item.register, item.key, item.snapshot, item.entry_id, news[item.ref], lookups
+            )
+            for rule in (
+                _key_format,
+                _coherent_dates,
+                _states,
+                _parents,
+                _no_cycles,
+                _identifiers,
+                *_RULES,
+            ):
+                context.rule = rule.__name__.lstrip("_")
+                for message in rule(context):
+                    problems.append(
+                        message if isinstance(message, Problem) else Problem(message, context.rule)
+                    )
+        if problems:
+            result[item.ref] = problems
     return result
+
+
+def _is_canonical(snapshot: Snapshot) -> bool:
+    return all(isinstance(snapshot.get(f), list) for f in LIST_FIELDS) and all(
+        not isinstance(row, list) for f in LIST_FIELDS for row in snapshot[f]
+    )
+
+
+def _with(item: Item, snapshot: Snapshot) -> Item:
+    return Item(item.register, item.key, snapshot, item.entry_id, item.before)
+
+
+def _has(row: Any, size: int) -> bool:
+    return isinstance(row, tuple) and len(row) == size
+
+
+def _new_rows(item: Item) -> Snapshot:
+    old = canonical(item.before) if item.before else {}
+    known = {name: {r for r in old.get(name, ()) if isinstance(r, tuple)} for name in LIST_FIELDS}
+    return {
+        name: [r for r in item.snapshot[name] if not (isinstance(r, tuple) and r in known[name])]
+        for name in LIST_FIELDS
+    }
 
 
 # Each row's fields: (name, allowed values or a type check, required).
@@ -189,43 +353,51 @@ _ROWS = {
 }  # fmt: skip
 
 
-def _shapes(snapshot: Snapshot) -> list[str]:
+def _shapes(snapshot: Snapshot) -> list[Problem]:
     """Every row has its fields, of the right kind: dates as YYYY-MM-DD, choices from their
     lists, no row twice."""
-    messages = []
-    for field, spec in _ROWS.items():
-        rows = snapshot.get(field, [])
+    problems = []
+
+    def found(message: str, field_name: str, row: Any = None) -> None:
+        problems.append(Problem(message, "shapes", field_name, row))
+
+    for field_name, spec in _ROWS.items():
+        rows = snapshot.get(field_name, [])
         if not isinstance(rows, list):
-            messages.append(f"{field} must be a list of rows.")
+            found(f"{field_name} must be a list of rows.", field_name)
             continue
         seen = set()
         for number, row in enumerate(rows, start=1):
-            where = f"{field} row {number}"
+            where = f"{field_name} row {number}"
             if not isinstance(row, list | tuple) or len(row) != len(spec):
                 names = ", ".join(name for name, _, _ in spec)
-                messages.append(f"{where} must have {len(spec)} values: {names}.")
+                found(f"{where} must have {len(spec)} values: {names}.", field_name, row)
                 continue
             for value, (name, check, required) in zip(row, spec, strict=True):
                 if value is None or value == "":
                     if required:
-                        messages.append(f"{where}: {name} is required.")
+                        found(f"{where}: {name} is required.", field_name, row)
                     continue
                 if not isinstance(value, str):
-                    messages.append(f"{where}: {name} must be text.")
+                    found(f"{where}: {name} must be text.", field_name, row)
                 elif check == "date":
                     try:
                         dt.date.fromisoformat(value)
                     except ValueError:
-                        messages.append(f"{where}: {name} {value!r} is not a date (YYYY-MM-DD).")
+                        found(
+                            f"{where}: {name} {value!r} is not a date (YYYY-MM-DD).",
+                            field_name,
+                            row,
+                        )
                 elif check == "ref" and "/" not in value:
-                    messages.append(f"{where}: {name} {value!r} is not register/key.")
+                    found(f"{where}: {name} {value!r} is not register/key.", field_name, row)
                 elif isinstance(check, list) and value not in check:
-                    messages.append(f"{where}: {name} {value!r} is not one of {', '.join(check)}.")
+                    found(f"{where}: {name} {value!r} is not one of {', '.join(check)}.", field_name, row)  # fmt: skip
             key = tuple(str(v) for v in row)
             if key in seen:
-                messages.append(f"{where} repeats an earlier row.")
+                found(f"{where} repeats an earlier row.", field_name, row)
             seen.add(key)
-    return messages
+    return problems
 
 
 def _key_format(c: Context) -> list[str]:
@@ -234,95 +406,102 @@ def _key_format(c: Context) -> list[str]:
     return []
 
 
-def _coherent_dates(c: Context) -> list[str]:
-    messages = []
-    rows = [("name", f"“{r[2]}”", r[3], r[4]) for r in c.new["names"]]
-    rows += [("identifier", f"{r[0]} {r[1]}", r[2], r[3]) for r in c.new["identifiers"]]
-    rows += [("state", r[2], r[0], r[1]) for r in c.new["states"]]
-    rows += [("parent link", r[2], r[3], r[4]) for r in c.new["relations"]]
-    for what, label, start, end in rows:
-        if start and end and end < start:
-            messages.append(f"The {what} {label} cannot end ({end}) before it starts ({start}).")
-    return messages
+def _coherent_dates(c: Context) -> list[Problem]:
+    labelled = [("names", r, "name", f"“{r.text}”") for r in c.new["names"]]
+    labelled += [("identifiers", r, "identifier", f"{r.scheme} {r.value}") for r in c.new["identifiers"]]  # fmt: skip
+    labelled += [("states", r, "state", r.status) for r in c.new["states"]]
+    labelled += [("relations", r, "parent link", r.target) for r in c.new["relations"]]
+    return [
+        c.problem(
+            f"The {what} {label} cannot end ({r.valid_to}) before it starts ({r.valid_from}).",
+            name,
+            r,
+        )
+        for name, r, what, label in labelled
+        if r.valid_from and r.valid_to and r.valid_to < r.valid_from
+    ]
 
 
 def _states(c: Context) -> list[str]:
-    states = sorted(c.snapshot["states"], key=lambda r: r[0] or "")
+    states = sorted(c.snapshot["states"], key=lambda r: r.valid_from or "")
     if not states:
         return ["An entry needs at least one state (when it became live)."]
-    messages = []
+    messages: list[str] = []
     for before, after in zip(states, states[1:], strict=False):
-        if _overlap((before[0], before[1]), (after[0], after[1])):
+        if _overlap((before.valid_from, before.valid_to), (after.valid_from, after.valid_to)):
             messages.append(
-                f"Two states overlap: {before[2]} {_period(before[0], before[1])} and "
-                f"{after[2]} {_period(after[0], after[1])}."
+                c.problem(
+                    f"Two states overlap: {before.status} "
+                    f"{_period(before.valid_from, before.valid_to)} and "
+                    f"{after.status} {_period(after.valid_from, after.valid_to)}.",
+                    "states",
+                    after,
+                )
             )
-    if states[0][2] != STATUS.LIVE:
-        messages.append("An entry's first state must be live.")
+    if states[0].status != STATUS.LIVE:
+        messages.append(c.problem("An entry's first state must be live.", "states", states[0]))
     return messages
 
 
-def _parents(c: Context) -> list[str]:
-    messages = []
-    for kind, hierarchy, ref, start, end in c.new["relations"]:
-        target = c.lookups.entry(ref)
-        if target is None and ref not in c.lookups.pending:
-            messages.append(f"There is no entry {ref} to link to.")
+def _parents(c: Context) -> list[Problem]:
+    problems = []
+    for row in c.new["relations"]:
+        if not c.lookups.exists(row.target):
+            problems.append(
+                c.problem(f"There is no entry {row.target} to link to.", "relations", row)
+            )
             continue
-        if kind != RELATION_KIND.PARENT:
+        if row.kind != RELATION_KIND.PARENT:
             continue
-        key = target.key if target else split_ref(ref)[1]
-        operative, terminated = c.lookups.span(target) if target else c.lookups.pending[ref]
+        key = split_ref(row.target)[1]
+        operative, terminated = c.lookups.lifetime(row.target)
         if operative is None:
-            messages.append(f"The parent {key} has no live period.")
+            problems.append(c.problem(f"The parent {key} has no live period.", "relations", row))
             continue
-        s, e = _d(start) or dt.date.min, _d(end) or dt.date.max
-        if s < operative or (terminated is not None and e > terminated):
-            messages.append(
-                f"The parent {key} ({hierarchy}) was not live for the whole period "
-                f"{_period(start, end)}: it was live {_period(iso(operative), iso(terminated))}."
+        start, end = _d(row.valid_from) or dt.date.min, _d(row.valid_to) or dt.date.max
+        if start < operative or (terminated is not None and end > terminated):
+            problems.append(
+                c.problem(
+                    f"The parent {key} ({row.hierarchy}) was not live for the whole period "
+                    f"{_period(row.valid_from, row.valid_to)}: it was live "
+                    f"{_period(iso(operative), iso(terminated))}.",
+                    "relations",
+                    row,
+                )
             )
-    return messages
+    return problems
 
 
-def _no_cycles(c: Context) -> list[str]:
+def _no_cycles(c: Context) -> list[Problem]:
     """An entry cannot be within itself, directly or through its parents. Only a new parent
     link can make a cycle."""
-    if c.entry_id is None:
-        return []
-    frontier = [
-        target.pk
-        for kind, _h, ref, _s, _e in c.new["relations"]
-        if kind == RELATION_KIND.PARENT and (target := c.lookups.entry(ref)) is not None
-    ]
-    seen = set(frontier)
-    while frontier:
-        if c.entry_id in frontier:
-            return [f"{c.key} cannot be within itself (through its parents)."]
-        frontier = [
-            pk
-            for pk in Relation.objects.filter(
-                subject_id__in=frontier, kind=RELATION_KIND.PARENT
-            ).values_list("object_id", flat=True)
-            if pk not in seen
-        ]
-        seen.update(frontier)
+    new_parents = [row for row in c.new["relations"] if row.kind == RELATION_KIND.PARENT]
+    for row in new_parents:
+        frontier, seen = {row.target}, {row.target}
+        while frontier:
+            if c.ref in frontier:
+                return [
+                    c.problem(
+                        f"{c.key} cannot be within itself (through its parents).", "relations", row
+                    )
+                ]
+            above = c.lookups.parents(frontier)
+            frontier = {p for parents in above.values() for p in parents} - seen
+            seen |= frontier
     return []
 
 
-def _identifiers(c: Context) -> list[str]:
-    messages = []
-    for scheme, value, start, end in c.new["identifiers"]:
-        others = Identifier.objects.filter(scheme=scheme, value=value).select_related(
-            "entry__register"
-        )
-        if c.entry_id is not None:
-            others = others.exclude(entry_id=c.entry_id)
-        for other in others:
-            if _overlap((start, end), (iso(other.valid_from), iso(other.valid_to))):
-                messages.append(
-                    f"The identifier {scheme} {value} is already used by "
-                    f"{other.entry.register.slug}/{other.entry.key} "
-                    f"{_period(iso(other.valid_from), iso(other.valid_to))}."
+def _identifiers(c: Context) -> list[Problem]:
+    problems = []
+    for row in c.new["identifiers"]:
+        for other, start, end in c.lookups.claims(row.scheme, row.value):
+            if other != c.ref and _overlap((row.valid_from, row.valid_to), (start, end)):
+                problems.append(
+                    c.problem(
+                        f"The identifier {row.scheme} {row.value} is already used by {other} "
+                        f"{_period(start, end)}.",
+                        "identifiers",
+                        row,
+                    )
                 )
-    return messages
+    return problems

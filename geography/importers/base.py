@@ -49,6 +49,11 @@ class Row:
     def error(self, problem: str) -> LoadError:
         return LoadError(self.path, self.line, problem)
 
+    @property
+    def where(self) -> str:
+        """ "path, line N", for messages about what this row said."""
+        return f"{self.path}, line {self.line}"
+
     def text(self, column: str, required: bool = True) -> str:
         value = (self.values.get(column) or "").strip()
         if required and not value:
@@ -142,6 +147,12 @@ class Draft:
     relations: set[tuple] = field(default_factory=set)
     attributes: dict[str, Any] = field(default_factory=dict)
     sources: set[str] = field(default_factory=set)
+    # Where the entry, and each name or relation, was first read ("path, line N"), so a row
+    # that breaks a rule can be traced to its source: keyed by (list, what the row says,
+    # whatever its dates): ("names", (language, kind, text)), ("relations", (kind,
+    # hierarchy, target)).
+    first_seen: str = ""
+    origins: dict[tuple[str, tuple], str] = field(default_factory=dict)
 
     @property
     def ref(self) -> str:
@@ -154,14 +165,36 @@ class Draft:
         end: dt.date | None = None,
         language: str = "en",
         kind: str = NAME_KIND.OFFICIAL,
+        origin: Row | None = None,
     ) -> None:
         if text:
             self.names.add((language, kind, text, start, end))
+            if origin is not None:
+                self.origins.setdefault(("names", (language, kind, text)), origin.where)
 
     def parent(
-        self, target: str, hierarchy: str, start: dt.date | None = None, end: dt.date | None = None
+        self,
+        target: str,
+        hierarchy: str,
+        start: dt.date | None = None,
+        end: dt.date | None = None,
+        origin: Row | None = None,
     ) -> None:
         self.relations.add((RELATION_KIND.PARENT, hierarchy, target, start, end))
+        if origin is not None:
+            self.origins.setdefault(
+                ("relations", (RELATION_KIND.PARENT, hierarchy, target)), origin.where
+            )
+
+    def origin(self, field_name: str | None, row: Any) -> str:
+        """Where a snapshot row of this entry came from, as well as the sources say: the
+        line that stated it, else the line that first named the entry, else the file."""
+        heads = {"names": 3, "identifiers": 2, "relations": 3}
+        if field_name in heads and isinstance(row, tuple):
+            found = self.origins.get((field_name, tuple(row[: heads[field_name]])))
+            if found:
+                return found
+        return self.first_seen or ", ".join(sorted(self.sources))
 
     def live_on(self, date: dt.date) -> bool:
         return (
@@ -187,16 +220,18 @@ class Dataset:
     )
     lsoa21_names: dict[str, str] = field(default_factory=dict)
 
-    def entry(self, register: str, key: str, source: str) -> Draft:
+    def entry(self, register: str, key: str, source: str, row: Row | None = None) -> Draft:
         ref = f"{register}/{key}"
         draft = self.entries.get(ref)
         if draft is None:
             draft = self.entries[ref] = Draft(register, key)
         draft.sources.add(source)
+        if row is not None and not draft.first_seen:
+            draft.first_seen = row.where
         return draft
 
-    def area(self, code: str, source: str) -> Draft:
-        draft = self.entry(AREAS, code, source)
+    def area(self, code: str, source: str, row: Row | None = None) -> Draft:
+        draft = self.entry(AREAS, code, source, row)
         draft.entity_type = draft.entity_type or code[:3]
         return draft
 
@@ -256,6 +291,11 @@ class Dataset:
             start = max(start, obj.terminated + DAY)
             target = nexts.pop()
         return result
+
+    def origin(self, ref: str, field_name: str | None, row: Any) -> str | None:
+        """Where a row of ``ref``'s snapshot came from (see :meth:`Draft.origin`)."""
+        draft = self.entries.get(ref)
+        return draft.origin(field_name, row) if draft else None
 
     def snapshots(self) -> dict[str, dict[str, Any]]:
         """The snapshot of every entry: states from its lifetime, and names, identifiers and

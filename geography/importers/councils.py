@@ -62,7 +62,7 @@ def load_councils(data: Dataset, root: Path) -> None:
         key = row.text("local-authority-code")
         if not COUNCIL_KEY.match(key):
             raise row.error(f"local-authority-code {key!r} is not a council code")
-        draft = data.entry(COUNCILS, key, SOURCE)
+        draft = data.entry(COUNCILS, key, SOURCE, row)
         draft.name(row.text("official-name"))
         draft.name(row.text("nice-name"), kind=NAME_KIND.DISPLAY)
         if key in welsh:

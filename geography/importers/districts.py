@@ -76,7 +76,7 @@ def chd_history(
             instruments[title.strip()] = si.strip()
     for code, rows in spans.items():
         rows.sort(key=lambda r: r.date("OPER_DATE"))
-        draft = data.area(code, path)
+        draft = data.area(code, path, rows[0])
         draft.operative = rows[0].date("OPER_DATE")
         draft.terminated = rows[-1].date("TERM_DATE")
         for index, row in enumerate(rows):
@@ -84,11 +84,12 @@ def chd_history(
             end = row.date("TERM_DATE")
             if end is None and index + 1 < len(rows):
                 end = rows[index + 1].date("OPER_DATE") - DAY  # type: ignore[operator]
-            draft.name(row.text("GEOGNM"), start, end)
-            draft.name(row.text("GEOGNMW", required=False), start, end, language="cy")
+            draft.name(row.text("GEOGNM"), start, end, origin=row)
+            draft.name(row.text("GEOGNMW", required=False), start, end, language="cy", origin=row)
             parent = row.gss("PARENTCD", required=False) if row.values.get("PARENTCD") else ""
             if parent and parent[:3] in HIERARCHY_OF_PARENT:
-                draft.parent(district(parent), HIERARCHY_OF_PARENT[parent[:3]], start, end)
+                hierarchy = HIERARCHY_OF_PARENT[parent[:3]]
+                draft.parent(district(parent), hierarchy, start, end, origin=row)
             entity = row.text("ENTITYCD", required=False)
             if entity and entity != code[:3]:
                 raise row.error(f"ENTITYCD {entity!r} does not match {code}")
@@ -124,7 +125,7 @@ def load_districts(data: Dataset, root: Path) -> None:
         rows_by_code[code].append(row)
     for code, rows in rows_by_code.items():
         rows.sort(key=lambda r: r.date("start_date"))
-        draft = data.area(code, path)
+        draft = data.area(code, path, rows[0])
         draft.operative = rows[0].date("start_date")
         open_rows = [r for r in rows if r.date("end_date") is None]
         draft.terminated = None if open_rows else max(r.date("end_date") for r in rows)

@@ -123,8 +123,9 @@ def _load_lsoas(data: Dataset, root: Path) -> None:
             continue  # Scottish data zones are not loaded
         draft = data.get(area(row.gss("lsoa11_code")))
         if draft is not None:
-            draft.parent(area(row.gss("msoa11_code", prefixes=kinds.MSOAS)), "msoa",
-                         CENSUS_2011, CENSUS_2021 - DAY)  # fmt: skip
+            # Whether the parent is an MSOA is the hierarchy rule's to say (geography.rules).
+            draft.parent(area(row.gss("msoa11_code")), "msoa", CENSUS_2011, CENSUS_2021 - DAY,
+                         origin=row)  # fmt: skip
     data.lsoa21_names = names21
 
 
