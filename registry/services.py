@@ -10,15 +10,16 @@ differs, rewrites only what differs and records the difference.
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
+from django.utils import timezone
 
-from . import profiles
+from . import bulk, profiles
 from .models import (
     STATUS,
     ChangeEvent,
@@ -33,6 +34,7 @@ from .models import (
     Version,
 )
 from .snapshots import Snapshot, canonical, diff, entry_snapshots, event_snapshots, split_ref
+from .text import fold
 from .validtime import day, iso
 
 BATCH = 2000
@@ -158,8 +160,9 @@ def _ensure_entries(
     existing: dict[str, int],
     progress,
 ) -> dict[str, int]:
-    """Create the entries that do not exist yet (without content) and return every ref's id,
-    including the entries that snapshots refer to."""
+    """Create the entries that do not exist yet and return every ref's id, including the
+    entries that snapshots refer to. A new entry is created as its first version will leave
+    it (version 1, with its attributes), since nothing else can have written it."""
     refs = set(wanted)
     for snap in wanted.values():
         refs.update(row.target for row in snap["relations"])
@@ -175,24 +178,29 @@ def _ensure_entries(
     ids = dict(existing)
     if missing:
         progress(f"creating {len(missing):,} entries")
-        new = []
+        rows = []
         for ref in missing:
             slug, key = split_ref(ref)
-            new.append(Entry(register=registers[slug], key=key, version=0))
-        Entry.objects.bulk_create(new, batch_size=BATCH)
-        created = Entry.objects.filter(version=0)
-        if len(missing) <= SMALL:
-            created = created.filter(key__in={split_ref(ref)[1] for ref in missing})
-        ids.update(
-            {
-                f"{slug}/{key}": pk
-                for pk, slug, key in created.values_list("id", "register__slug", "key")
-            }
-        )
+            attributes = bulk.prepare(Entry, "attributes", wanted[ref]["attributes"])
+            rows.append((registers[slug].pk, key, 1, attributes))
+        bulk.insert(Entry, ["register", "key", "version", "attributes"], rows)
+        by_register: dict[str, set[str]] = defaultdict(set)
+        for ref in missing:
+            slug, key = split_ref(ref)
+            by_register[slug].add(key)
+        for slug, keys in by_register.items():
+            found = Entry.objects.filter(register=registers[slug])
+            if len(keys) <= SMALL:
+                found = found.filter(key__in=keys)
+            ids.update(
+                {f"{slug}/{key}": pk for pk, key in found.values_list("id", "key") if key in keys}
+            )
     return ids
 
 
 def _write_entries(to_write, ids, versions_now, actor: Actor, source_of) -> None:
+    """Replace the rows of each entry in ``to_write`` by its snapshot's, and write its
+    version; the entries themselves exist (:func:`_ensure_entries`)."""
     to_write = [(ref, ids[ref], snap, before) for ref, _, snap, before in to_write]
     changed_ids = [entry_id for _, entry_id, _, _ in to_write if entry_id in versions_now]
     for chunk in _chunks(changed_ids, DELETE_CHUNK):
@@ -201,73 +209,54 @@ def _write_entries(to_write, ids, versions_now, actor: Actor, source_of) -> None
         State.objects.filter(entry_id__in=chunk).delete()
         Relation.objects.filter(subject_id__in=chunk).delete()
 
-    names, identifiers, states, relations, versions = [], [], [], [], []
-    entries = []
-    for ref, entry_id, snap, before in to_write:
-        for language, kind, text, start, end in snap["names"]:
-            names.append(
-                Name(
-                    entry_id=entry_id,
-                    language=language,
-                    kind=kind,
-                    text=text,
-                    valid_from=day(start),
-                    valid_to=day(end),
-                )
-            )
-        for scheme, value, start, end in snap["identifiers"]:
-            identifiers.append(
-                Identifier(
-                    entry_id=entry_id,
-                    scheme=scheme,
-                    value=value,
-                    valid_from=day(start),
-                    valid_to=day(end),
-                )
-            )
-        for start, end, status, entity_type in snap["states"]:
-            states.append(
-                State(
-                    entry_id=entry_id,
-                    valid_from=day(start),
-                    valid_to=day(end),
-                    status=status,
-                    entity_type_id=ids[profiles.entity_type_ref(entity_type)]
-                    if entity_type
-                    else None,
-                )
-            )
-        for kind, hierarchy, target, start, end in snap["relations"]:
-            relations.append(
-                Relation(
-                    subject_id=entry_id,
-                    kind=kind,
-                    hierarchy=hierarchy,
-                    object_id=ids[target],
-                    valid_from=day(start),
-                    valid_to=day(end),
-                )
-            )
-        number = versions_now.get(entry_id, 0) + 1
-        versions.append(
-            Version(
-                entry_id=entry_id,
-                number=number,
-                user=actor.user,
-                import_run=actor.import_run,
-                source=source_of(ref),
-                reason=actor.reason,
-                snapshot=snap,
-                changes=diff(before, snap),
-            )
-        )
-        entries.append(Entry(id=entry_id, version=number, attributes=snap["attributes"]))
-    Name.objects.bulk_create(names, batch_size=BATCH)
-    Identifier.objects.bulk_create(identifiers, batch_size=BATCH)
-    State.objects.bulk_create(states, batch_size=BATCH)
-    Relation.objects.bulk_create(relations, batch_size=BATCH)
-    Version.objects.bulk_create(versions, batch_size=BATCH)
-    Entry.objects.bulk_update(entries, ["version", "attributes"], batch_size=BATCH)
+    def types(snap):
+        return [ids[profiles.entity_type_ref(r.entity_type)] if r.entity_type else None
+                for r in snap["states"]]  # fmt: skip
+
+    written = [(entry_id, snap) for _, entry_id, snap, _ in to_write]
+    bulk.insert(
+        Name,
+        ["entry", "language", "kind", "text", "folded", "valid_from", "valid_to"],
+        ((entry_id, r.language, r.kind, r.text, fold(r.text), r.valid_from, r.valid_to)
+         for entry_id, snap in written for r in snap["names"]),
+    )  # fmt: skip
+    bulk.insert(
+        Identifier,
+        ["entry", "scheme", "value", "valid_from", "valid_to"],
+        ((entry_id, r.scheme, r.value, r.valid_from, r.valid_to)
+         for entry_id, snap in written for r in snap["identifiers"]),
+    )  # fmt: skip
+    bulk.insert(
+        State,
+        ["entry", "valid_from", "valid_to", "status", "entity_type"],
+        ((entry_id, r.valid_from, r.valid_to, r.status, type_id)
+         for entry_id, snap in written for r, type_id in zip(snap["states"], types(snap), strict=True)),
+    )  # fmt: skip
+    bulk.insert(
+        Relation,
+        ["subject", "kind", "hierarchy", "object", "valid_from", "valid_to"],
+        ((entry_id, r.kind, r.hierarchy, ids[r.target], r.valid_from, r.valid_to)
+         for entry_id, snap in written for r in snap["relations"]),
+    )  # fmt: skip
+    now = bulk.prepare(Version, "recorded_at", timezone.now())
+    user = actor.user.pk if actor.user else None
+    run = actor.import_run.pk if actor.import_run else None
+    bulk.insert(
+        Version,
+        ["entry", "number", "recorded_at", "user", "import_run", "source", "reason",
+         "snapshot", "changes"],
+        ((entry_id, versions_now.get(entry_id, 0) + 1, now, user, run, source_of(ref),
+          actor.reason, bulk.prepare(Version, "snapshot", snap),
+          bulk.prepare(Version, "changes", diff(before, snap)))
+         for ref, entry_id, snap, before in to_write),
+    )  # fmt: skip
+    # New entries were created at their first version; the others move on by one.
+    bulk.update(
+        Entry,
+        ["version", "attributes"],
+        ((versions_now[entry_id] + 1, bulk.prepare(Entry, "attributes", snap["attributes"]),
+          entry_id) for _, entry_id, snap, _ in to_write if entry_id in versions_now),
+    )  # fmt: skip
 
 
 def sync_events(
