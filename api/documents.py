@@ -18,7 +18,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
-import time
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -29,7 +28,6 @@ from urllib.parse import urlencode
 from django.core.cache import cache
 from django.db import connection
 from django.db.models import Count
-from django.db.models.functions import ExtractYear
 from django.http import Http404, HttpResponse, HttpResponseBase, StreamingHttpResponse
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -59,6 +57,7 @@ from registry.models import (
     Version,
     covering,
 )
+from registry.statistics import register_summaries, registers
 from registry.uris import EVENTS, base
 from registry.validtime import today
 
@@ -155,21 +154,6 @@ def entry_ref(register: Register, key: str) -> EntryRef | None:
     if row is None:
         return None
     return EntryRef(row[0], register, key, row[1], (row[2] or 0, _moment(row[3])))
-
-
-_registers: tuple[float, dict[str, Register]] = (0.0, {})
-
-
-def registers() -> dict[str, Register]:
-    """The registers by slug, kept in this process for a minute (there are three, they
-    hardly change, and every request needs them: a module-level dict saves the pickling a
-    cache would cost)."""
-    global _registers
-    loaded_at, found = _registers
-    if time.monotonic() - loaded_at > 60 or not found:
-        found = {register.slug: register for register in Register.objects.all()}
-        _registers = (time.monotonic(), found)
-    return found
 
 
 def _etag(*parts: Any) -> str:
@@ -1002,34 +986,6 @@ class VocabularyView(DocumentView):
         return VocabularyRepresentation(request)
 
 
-def register_summaries() -> list[dict[str, Any]]:
-    counts = dict(
-        Entry.objects.values("register__slug")
-        .annotate(n=Count("id"))
-        .values_list("register__slug", "n")
-    )
-    result = []
-    for slug, register in sorted(registers().items()):
-        first = (
-            Entry.objects.filter(register=register)
-            .order_by("key")
-            .values_list("key", flat=True)
-            .first()
-        )
-        result.append(
-            {
-                "slug": slug,
-                "name": register.name,
-                "description": register.description,
-                "licence": register.licence,
-                "attribution": register.attribution,
-                "entries": counts.get(slug, 0),
-                "example": first,
-            }
-        )
-    return result
-
-
 class VoidRepresentation(Representation):
     def __init__(self, request):
         self.request = request
@@ -1124,13 +1080,3 @@ def download(request, register: str, extension: str):
     response["ETag"] = etag
     response["Last-Modified"] = http_date(last_modified)
     return public_headers(response, machine=True)
-
-
-def change_counts() -> list[dict[str, Any]]:
-    """Change events per year and kind, for the front page's chart."""
-    return list(
-        ChangeEvent.objects.annotate(year=ExtractYear("date"))
-        .values("year", "kind")
-        .annotate(n=Count("id"))
-        .order_by("year", "kind")
-    )

@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from django.db.models import Count
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -32,15 +31,13 @@ from registry import facts, queries, validtime
 from registry.documents import current_links, describe, describe_events, link_dict, summarise
 from registry.models import (
     RELATION_KIND,
-    STATUS,
     ChangeEvent,
     Entry,
     Identifier,
     Register,
-    State,
     Version,
-    covering,
 )
+from registry.statistics import entity_type_counts, entry_counts, live_counts, scheme_counts
 from registry.uris import entry_uri, register_uri
 
 from . import caching, params, problems, reference
@@ -163,19 +160,6 @@ class ApiRootView(LookupView):
         )
 
 
-def _register_counts(date) -> tuple[dict[int, int], dict[int, int]]:
-    total = dict(
-        Entry.objects.values("register_id").annotate(n=Count("id")).values_list("register_id", "n")
-    )
-    live = dict(
-        Entry.objects.valid_on(date)
-        .values("register_id")
-        .annotate(n=Count("id"))
-        .values_list("register_id", "n")
-    )
-    return total, live
-
-
 def _register_dict(register: Register, total: dict, live: dict, date) -> dict[str, Any]:
     return {
         "slug": register.slug,
@@ -200,7 +184,7 @@ class RegisterListView(LookupView):
         operation_id="registers_list",
     )
     def get(self, request):
-        total, live = _register_counts(self.date)
+        total, live = entry_counts(), live_counts(self.date)
         return Response(
             [_register_dict(r, total, live, self.date) for r in Register.objects.order_by("slug")]
         )
@@ -216,7 +200,7 @@ class RegisterDetailView(LookupView):
     )
     def get(self, request, register):
         found = self.get_register(register)
-        total, live = _register_counts(self.date)
+        total, live = entry_counts(), live_counts(self.date)
         return Response(_register_dict(found, total, live, self.date))
 
 
@@ -427,27 +411,9 @@ class VersionDetailView(LookupView):
         return Response(_version_dict(version, snapshot=True))
 
 
-def _entity_type_counts(date, ids=None) -> tuple[dict[int, int], dict[int, int]]:
-    states = State.objects.filter(entity_type__isnull=False)
-    if ids is not None:
-        states = states.filter(entity_type_id__in=ids)
-    total = dict(
-        states.values("entity_type_id")
-        .annotate(n=Count("entry_id", distinct=True))
-        .values_list("entity_type_id", "n")
-    )
-    live = dict(
-        states.filter(covering(date), status=STATUS.LIVE)
-        .values("entity_type_id")
-        .annotate(n=Count("entry_id", distinct=True))
-        .values_list("entity_type_id", "n")
-    )
-    return total, live
-
-
 def _entity_types(entries: list[Entry], date) -> list[dict[str, Any]]:
     summaries = summarise(entries, date, parents=False)
-    total, live = _entity_type_counts(date, [entry.pk for entry in entries])
+    total, live = entity_type_counts(date, [entry.pk for entry in entries])
     return [
         {
             "key": entry.key,
@@ -511,13 +477,7 @@ class SchemeListView(LookupView):
         operation_id="identifier_schemes_list",
     )
     def get(self, request):
-        rows = (
-            Identifier.objects.values("scheme")
-            .annotate(n=Count("id"))
-            .order_by("scheme")
-            .values_list("scheme", "n")
-        )
-        return Response([{"scheme": scheme, "identifiers": n} for scheme, n in rows])
+        return Response([{"scheme": name, "identifiers": n} for name, n in scheme_counts()])
 
 
 class IdentifierView(LookupView):
