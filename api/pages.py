@@ -32,7 +32,7 @@ from registry.text import INVERTED_HEADS, fold, prefixes
 from registry.uris import dataset_description_uri, download_uri, entry_uri
 from registry.validtime import today
 
-from .documents import DocumentView
+from .documents.base import DocumentView
 from .renderers import HTMLRenderer, JSONRenderer, Representation
 
 # Colours from the GOV.UK Design System palette, one per kind of change (all reach 3:1

@@ -1,0 +1,150 @@
+"""Change events: one event's document, and the listing of events by year and kind."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import exceptions
+
+from registry import rdf
+from registry.documents import EventSummary, describe_events
+from registry.models import EVENT_KIND, ChangeEvent
+from registry.statistics import registers
+from registry.uris import EVENTS
+
+from ..renderers import HTMLRenderer, Representation
+from .base import DocumentView, format_links
+from .errors import error_response
+from .listings import ListingRepresentation, one_page
+
+
+def describe_event(event: ChangeEvent) -> EventSummary:
+    """A change event with its predecessors and successors, named as on its date."""
+    return describe_events(ChangeEvent.objects.filter(pk=event.pk))[event.pk]
+
+
+EVENT_CSV_HEADER = ["key", "uri", "date", "kind", "instrument_id", "instrument_title",
+                    "predecessors", "successors"]  # fmt: skip
+
+
+def _event_row(event: EventSummary) -> list[Any]:
+    return [
+        event.key,
+        event.uri,
+        event.date.isoformat(),
+        event.kind,
+        event.instrument_id,
+        event.instrument_title,
+        " ".join(link.key for link in event.predecessors),
+        " ".join(link.key for link in event.successors),
+    ]
+
+
+class EventRepresentation(Representation):
+    template_name = "api/event.html"
+
+    def __init__(self, request, event: ChangeEvent):
+        self.request = request
+        self.summary = describe_event(event)
+        self.note = event.note
+
+    def as_json(self):
+        return {**self.summary.as_dict(), "note": self.note}
+
+    def as_graph(self):
+        licence = "; ".join({r.licence for r in registers().values()})
+        return rdf.event_graph(self.summary, licence)
+
+    def as_rows(self):
+        return EVENT_CSV_HEADER, [_event_row(self.summary)]
+
+    def context(self):
+        path = f"/doc/{EVENTS}/{self.summary.key}"
+        return {
+            "event": self.summary,
+            "note": self.note,
+            "kind_label": EVENT_KIND(self.summary.kind).label,
+            "formats": format_links(path, self.request),
+            "path": path,
+        }
+
+
+class EventView(DocumentView):
+    """``/doc/change-event/{key}[.fmt]``: one change event."""
+
+    def target(self, request, date, key=None):
+        event = ChangeEvent.objects.filter(key=key).first()
+        if event is None:
+            return error_response(
+                request,
+                404,
+                f"There is no change event {key[:100]!r}.",
+                html=isinstance(request.accepted_renderer, HTMLRenderer),
+            )
+        return event
+
+    def version_of(self, event):
+        return event.version
+
+    def thing_uri(self, event):
+        return rdf.event_uri(event.key)
+
+    def represent(self, request, event, date, explicit):
+        return EventRepresentation(request, event)
+
+
+class EventListView(DocumentView):
+    """``/doc/change-event[.fmt]``: change events, filtered by year and kind."""
+
+    def target(self, request, date):
+        return EVENTS
+
+    def represent(self, request, _target, date, explicit):
+        params = request.GET
+        events = ChangeEvent.objects.all()
+        filters: dict[str, str] = {}
+        if params.get("year"):
+            year = params["year"]
+            if not (year.isdigit() and len(year) == 4):
+                raise exceptions.ParseError(
+                    f"year must be four digits, such as 2020; got {year[:20]!r}."
+                )
+            events = events.filter(date__year=int(year))
+            filters["year"] = year
+        if params.get("kind"):
+            kind = params["kind"]
+            if kind not in EVENT_KIND.values:
+                raise exceptions.ParseError(
+                    f"kind must be one of {', '.join(EVENT_KIND.values)}; got {kind[:30]!r}."
+                )
+            events = events.filter(kind=kind)
+            filters["kind"] = kind
+        members, total, page, pages = one_page(events.order_by("date", "key"), params.get("page"))
+        summaries = describe_events(ChangeEvent.objects.filter(pk__in=[e.pk for e in members]))
+        items = []
+        for event in members:
+            summary = summaries[event.pk]
+            items.append({**summary.as_dict(), "summary": summary})
+        return _EventListing(
+            request,
+            title="Change events",
+            register=EVENTS,
+            items=items,
+            total=total,
+            page=page,
+            pages=pages,
+            filters=filters,
+            date=date,
+            path=f"/doc/{EVENTS}",
+            csv_header=EVENT_CSV_HEADER,
+            csv_row=lambda item: _event_row(item["summary"]),
+            template_name="api/events.html",
+            extra={"kinds": EVENT_KIND.choices},
+        )
+
+
+class _EventListing(ListingRepresentation):
+    def as_json(self):
+        data = super().as_json()
+        data["items"] = [{k: v for k, v in item.items() if k != "summary"} for item in self.items]
+        return data
