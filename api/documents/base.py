@@ -12,27 +12,19 @@ validator, so a repeated request is a few indexed queries and a cache read.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
 from django.core.cache import cache
-from django.db import connection
 from django.http import HttpResponse, HttpResponseBase
-from django.utils import timezone
-from django.utils.cache import get_conditional_response
-from django.utils.dateparse import parse_datetime
-from django.utils.http import http_date
 from rest_framework import exceptions
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from registry.models import Entry, Register, Version
 from registry.uris import base
-from registry.validtime import today
 
+from .. import http
 from ..negotiation import RegistryContentNegotiation
 from ..renderers import (
     DOCUMENT_RENDERERS,
@@ -41,6 +33,7 @@ from ..renderers import (
     JSONRenderer,
     Representation,
 )
+from .errors import exception_handler
 
 # Bump when templates or representations change, so validators and cached bodies renew.
 RENDER_VERSION = "2"
@@ -60,85 +53,14 @@ FORMATS = [
 
 def requested_date(request) -> tuple[dt.date, bool]:
     """The as-at date of a request and whether it was asked for; a malformed one is a 400."""
-    value = request.GET.get("date")
-    if value is None or value == "":
-        return today(), False
     try:
-        return dt.date.fromisoformat(value), True
-    except ValueError:
-        raise exceptions.ParseError(
-            f"date must be a calendar date written YYYY-MM-DD, such as 2024-01-01; "
-            f"got {value[:40]!r}."
+        return http.as_at(request.GET)
+    except http.BadDate as error:
+        raise http.BadParameter(
+            error.name,
+            f"must be a calendar date written YYYY-MM-DD, such as 2024-01-01; "
+            f"got {error.value[:40]!r}.",
         ) from None
-
-
-def _moment(value: Any) -> dt.datetime | None:
-    # A raw cursor gives SQLite's text (UTC, as Django stores it) and PostgreSQL's datetime.
-    if isinstance(value, str):
-        value = parse_datetime(value)
-    if value is not None and timezone.is_naive(value):
-        value = timezone.make_aware(value, dt.UTC)
-    return value
-
-
-def data_version() -> tuple[int, dt.datetime | None]:
-    """The newest version's number and time: it changes whenever anything in the registry
-    changes, so it is part of every validator. (Raw SQL: this runs on every request, and
-    the ORM would cost more than the query.)"""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT id, recorded_at FROM {Version._meta.db_table} ORDER BY id DESC LIMIT 1"  # noqa: S608 (a table name, no input)
-        )
-        row = cursor.fetchone()
-    return (row[0], _moment(row[1])) if row else (0, None)
-
-
-@dataclass
-class EntryRef:
-    """What validating a request needs to know of an entry, read in one indexed query with
-    the data version; the entry itself is loaded only when its document has to be built."""
-
-    pk: int
-    register: Register
-    key: str
-    version: int
-    data_version: tuple[int, dt.datetime | None]
-
-    def load(self) -> Entry:
-        return Entry.objects.select_related("register").get(pk=self.pk)
-
-
-def entry_ref(register: Register, key: str) -> EntryRef | None:
-    entries, versions = Entry._meta.db_table, Version._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT e.id, e.version, v.id, v.recorded_at FROM {entries} e "  # noqa: S608 (table names; values are parameters)
-            f"LEFT JOIN {versions} v ON v.id = (SELECT MAX(id) FROM {versions}) "
-            "WHERE e.register_id = %s AND e.key = %s",
-            [register.pk, key],
-        )
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    return EntryRef(row[0], register, key, row[1], (row[2] or 0, _moment(row[3])))
-
-
-def _etag(*parts: Any) -> str:
-    digest = hashlib.blake2b(repr(parts).encode(), digest_size=12).hexdigest()
-    return f'"{digest}"'
-
-
-def _last_modified(changed: dt.datetime | None, date: dt.date, explicit: bool) -> int | None:
-    """When a representation last changed: the last change to the registry or, for the
-    default "today" view, the start of today (it moves on at midnight)."""
-    moments = [changed] if changed else []
-    if not explicit:
-        moments.append(
-            timezone.make_aware(
-                dt.datetime.combine(date, dt.time.min), timezone.get_default_timezone()
-            )
-        )
-    return int(max(moments).timestamp()) if moments else None
 
 
 def content_type(renderer) -> str:
@@ -150,10 +72,9 @@ def content_type(renderer) -> str:
 
 
 def public_headers(response: HttpResponseBase, machine: bool) -> HttpResponseBase:
-    response["Cache-Control"] = f"public, max-age={CACHE_SECONDS}"
-    if machine:
-        response["Access-Control-Allow-Origin"] = "*"
-    return response
+    """Documents may be cached by anyone for an hour; scripts on any origin may read the
+    machine formats (a page is for people, and its forms post nowhere)."""
+    return http.publish(response, max_age=CACHE_SECONDS, cors=http.ANY_ORIGIN if machine else None)
 
 
 class DocumentView(APIView):
@@ -171,6 +92,9 @@ class DocumentView(APIView):
     throttle_classes: list = []
     # Not part of the lookup API's OpenAPI description.
     schema = None
+
+    def get_exception_handler(self):
+        return exception_handler
 
     def perform_content_negotiation(self, request, force=False):
         try:
@@ -199,9 +123,9 @@ class DocumentView(APIView):
         if isinstance(target, HttpResponseBase):
             return target
         renderer = request.accepted_renderer
-        version, changed = getattr(target, "data_version", None) or data_version()
+        version, changed = getattr(target, "data_version", None) or http.data_version()
         query = sorted((k, v) for k, v in request.GET.items() if k != "format")
-        etag = _etag(
+        etag = http.etag(
             RENDER_VERSION,
             base(),
             type(self).__name__,
@@ -210,14 +134,12 @@ class DocumentView(APIView):
             renderer.format,
             date.isoformat(),
             explicit,
-            # The newest version's time as well as its number: a number can come round again
-            # after a rolled-back write (SQLite, and tests), a microsecond timestamp cannot.
             version,
             changed,
             self.version_of(target),
         )
-        last_modified = _last_modified(changed, date, explicit)
-        response = get_conditional_response(request, etag=etag, last_modified=last_modified)
+        last_modified = http.last_modified(changed, date, explicit)
+        response = http.conditional_response(request, etag, last_modified)
         if response is None:
             body = cache.get(f"document:{etag}")
             if body is None:
@@ -225,9 +147,8 @@ class DocumentView(APIView):
                 body = renderer.render(representation, renderer.media_type, {"request": request})
                 cache.set(f"document:{etag}", body, CACHE_SECONDS)
             response = HttpResponse(body, content_type=content_type(renderer))
-        response["ETag"] = etag
-        if last_modified is not None:
-            response["Last-Modified"] = http_date(last_modified)
+        for header, value in http.validator_headers(etag, last_modified).items():
+            response[header] = value
         uri = self.thing_uri(target)
         if uri:
             response["Link"] = f'<{uri}>; rel="describes"'

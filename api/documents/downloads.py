@@ -8,8 +8,6 @@ import zlib
 from collections.abc import Iterator
 
 from django.http import StreamingHttpResponse
-from django.utils.cache import get_conditional_response
-from django.utils.http import http_date
 
 from geography.registers import AREAS
 from registry import exports, rdf
@@ -17,7 +15,8 @@ from registry.statistics import registers
 from registry.uris import base
 from registry.validtime import today
 
-from .base import RENDER_VERSION, _etag, _last_modified, data_version, public_headers
+from .. import http
+from .base import RENDER_VERSION, public_headers
 from .errors import error_response
 
 
@@ -75,12 +74,12 @@ def download(request, register: str, extension: str):
     if register not in registers() or extension not in DOWNLOADS:
         return error_response(request, 404, f"There is no download called {register}.{extension}.")
     date = today()
-    version, changed = data_version()
-    etag = _etag(
+    version, changed = http.data_version()
+    etag = http.etag(
         RENDER_VERSION, base(), "download", register, extension, date.isoformat(), version, changed
     )
-    last_modified = _last_modified(changed, date, explicit=False)
-    response = get_conditional_response(request, etag=etag, last_modified=last_modified)
+    last_modified = http.last_modified(changed, date, explicit=False)
+    response = http.conditional_response(request, etag, last_modified)
     if response is None:
         chunks = DOWNLOADS[extension](register, date)
         # The body is a gzip file to be saved (application/gzip), not a Content-Encoding that
@@ -88,6 +87,6 @@ def download(request, register: str, extension: str):
         response = StreamingHttpResponse(_gzip_stream(chunks), content_type="application/gzip")
         name = f"{register}-{date.isoformat()}.{extension}"
         response["Content-Disposition"] = f'attachment; filename="{name}"'
-    response["ETag"] = etag
-    response["Last-Modified"] = http_date(last_modified)
+    for header, value in http.validator_headers(etag, last_modified).items():
+        response[header] = value
     return public_headers(response, machine=True)

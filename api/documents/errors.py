@@ -3,11 +3,14 @@ the request is best answered in."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.http import Http404, HttpResponse
 from django.template.loader import render_to_string
-from rest_framework import exceptions
+from rest_framework import exceptions, views
 from rest_framework.request import Request
 
+from .. import http
 from ..negotiation import RegistryContentNegotiation
 from ..renderers import HTMLRenderer, JSONRenderer
 
@@ -38,5 +41,17 @@ def error_response(request, status: int, detail: str, *, html: bool | None = Non
     response = HttpResponse(
         JSONRenderer().render(data), status=status, content_type="application/json"
     )
-    response["Access-Control-Allow-Origin"] = "*"
-    return response
+    return http.publish(response, cors=http.ANY_ORIGIN)
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]):
+    """DRF's exception handler, with a bad parameter told in one sentence that names it
+    (``status must be one of live, terminated; got 'dead'.``), as the rest of a document's
+    errors are."""
+    if isinstance(exc, http.BadParameter):
+        exc = exceptions.ParseError(f"{exc.name} {exc.reason}")
+    elif isinstance(exc, exceptions.ValidationError) and isinstance(exc.detail, dict):
+        # A form's error (a FilterSet's), in the form's own words.
+        name, messages = next(iter(exc.detail.items()))
+        exc = exceptions.ParseError(f"{name}: {messages[0]}")
+    return views.exception_handler(exc, context)

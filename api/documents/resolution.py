@@ -9,7 +9,6 @@ with close matches.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
@@ -22,7 +21,9 @@ from registry.statistics import registers
 from registry.uris import EVENTS
 from registry.validtime import today
 
-from .base import EntryRef, entry_ref, public_headers
+from .. import http
+from ..http import EntryRef
+from .base import public_headers
 from .errors import error_response
 
 
@@ -50,8 +51,9 @@ def find_entry(request, register_slug: str, key: str, suffix: str = "", kind: st
     """The entry ``register_slug/key``, or the response to give instead: 404 for an unknown
     register or key (with close matches), 400 for a key the register could never hold, and
     a redirect to the upper-case key when only the case was wrong."""
-    register = registers().get(register_slug)
-    if register is None:
+    try:
+        return Lookup(entry=http.find_entry(http.find_register(register_slug), key))
+    except http.NoSuchRegister:
         return Lookup(
             response=error_response(
                 request,
@@ -60,37 +62,36 @@ def find_entry(request, register_slug: str, key: str, suffix: str = "", kind: st
                 registers=sorted(registers()),
             )  # fmt: skip
         )
-    if not re.match(register.key_pattern, key):
-        if re.match(register.key_pattern, key.upper()):
-            target = f"/{kind}/{register.slug}/{key.upper()}{suffix}"
+    except http.MalformedKey as error:
+        if error.canonical:
+            target = f"/{kind}/{register_slug}/{error.canonical}{suffix}"
             query = request.META.get("QUERY_STRING")
             response = HttpResponse(status=301)
             response["Location"] = f"{target}?{query}" if query else target
             return Lookup(response=response)
+        pattern = error.register.key_pattern
         return Lookup(
             response=error_response(
                 request,
                 400,
-                f"{key[:40]!r} is not a well-formed key in the {register.slug} register: keys "
-                f"match the pattern {register.key_pattern}.",
+                f"{key[:40]!r} is not a well-formed key in the {register_slug} register: keys "
+                f"match the pattern {pattern}.",
             )
         )
-    entry = entry_ref(register, key)
-    if entry is None:
-        matches = close_matches(register, key)
+    except http.NoSuchEntry as error:
+        matches = close_matches(error.register, key)
         return Lookup(
             response=error_response(
                 request,
                 404,
-                f"{key} is a well-formed {register.slug} key, but the registry holds no entry "
+                f"{key} is a well-formed {register_slug} key, but the registry holds no entry "
                 f"with it.",
-                register=register.slug,
+                register=register_slug,
                 key=key,
                 close_matches=[link.as_dict() for link in matches],
                 search=f"/search?{urlencode({'q': key})}",
             )
         )
-    return Lookup(entry=entry)
 
 
 def _see_other(location: str, request) -> HttpResponse:

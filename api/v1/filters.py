@@ -31,7 +31,8 @@ from registry.models import (
 )
 from registry.text import fold
 
-from . import params, reference
+from .. import http
+from . import reference
 from .problems import BadParameter
 
 
@@ -102,12 +103,12 @@ class EntryFilter(django_filters.FilterSet):
 
     @property
     def date(self) -> dt.date:
-        return params.as_at(self.request.query_params)[0]
+        return http.as_at(self.request.query_params)[0]
 
     def filter_queryset(self, queryset):
         for name, value in self.data.items():
             if isinstance(value, str):
-                params.check_text(name, value)
+                http.check_text(name, value)
         queryset = super().filter_queryset(queryset)
         after = self.form.cleaned_data.get("changed_after")
         before = self.form.cleaned_data.get("changed_before")
@@ -197,7 +198,7 @@ class ChangeEventFilter(django_filters.FilterSet):
         fields: list[str] = []
 
     def filter_code(self, queryset, name, value):
-        params.check_text(name, value)
+        http.check_text(name, value)
         links = ChangeLink.objects.filter(
             Q(predecessor__key=value.strip()) | Q(successor__key=value.strip())
         )

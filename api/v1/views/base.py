@@ -5,8 +5,7 @@ entries that several endpoints page through; the API's root, and its 404 for any
 
 from __future__ import annotations
 
-import re
-
+from django.conf import settings
 from django.urls import reverse
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
@@ -20,21 +19,21 @@ from rest_framework.response import Response
 from geography.registers import AREAS
 from registry.documents import summarise
 from registry.models import Entry, Register
+from registry.uris import base
 
-from .. import caching, params, problems, reference
+from ... import http
+from .. import problems
 from .. import serializers as s
 from ..filters import EntryFilter, StrictOrderingFilter
 from ..pagination import KeyCursorPagination
 from ..schema import LookupSchema, responses
 from ..throttling import LookupThrottle
 
-CORS_HEADERS = {
-    "Access-Control-Allow-Origin": "*",
-    "Access-Control-Allow-Methods": "GET, HEAD, POST, OPTIONS",
-    "Access-Control-Allow-Headers": "Content-Type, If-None-Match, If-Modified-Since",
-    "Access-Control-Expose-Headers": "ETag, Last-Modified, Link, Retry-After, Location",
-    "Access-Control-Max-Age": "86400",
-}
+CORS_HEADERS = http.cors_headers(
+    "GET, HEAD, POST, OPTIONS",
+    "Content-Type, If-None-Match, If-Modified-Since",
+    "ETag, Last-Modified, Link, Retry-After, Location",
+)
 
 
 class LookupView(GenericAPIView):
@@ -55,43 +54,57 @@ class LookupView(GenericAPIView):
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
         for name, value in kwargs.items():
-            params.check_text(name, str(value))
-        self.date, self.date_given = params.as_at(request.query_params)
+            http.check_text(name, str(value))
+        self.date, self.date_given = http.as_at(request.query_params)
         self.validators = None
         if self.cacheable and request.method in ("GET", "HEAD"):
-            self.validators = caching.validators(request, self.date, self.date_given)
-            if caching.not_modified(request, *self.validators):
-                raise problems.NotModified(caching.headers(*self.validators))
+            self.validators = self.answer_validators(request)
+            settled = http.conditional_response(request, *self.validators)
+            if settled is not None and settled.status_code == 304:
+                raise problems.NotModified(http.validator_headers(*self.validators))
+            if settled is not None:
+                raise problems.PreconditionFailed()
+
+    def answer_validators(self, request) -> tuple[str, int | None]:
+        """The ETag and Last-Modified of the answer to ``request``: what was asked for (path
+        and query), as at the date, in the registry's present state."""
+        version, changed = http.data_version()
+        tag = http.etag(
+            "api/v1", base(), request.get_full_path(), self.date.isoformat(), version, changed
+        )
+        return tag, http.last_modified(changed, self.date, self.date_given)
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
-        for header, value in CORS_HEADERS.items():
-            response.headers.setdefault(header, value)
         validators = getattr(self, "validators", None)
-        if validators and response.status_code < 400:
-            for header, value in caching.headers(*validators).items():
+        cacheable = validators is not None and response.status_code < 400
+        if cacheable:
+            for header, value in http.validator_headers(*validators).items():
                 response.headers.setdefault(header, value)
         elif response.status_code >= 400:
+            # An error answers this request, not the data: no cache is to keep it.
             response.headers.setdefault("Cache-Control", "no-store")
-        return response
+        max_age = settings.REGISTRY_API_CACHE_SECONDS if cacheable else None
+        return http.publish(response, max_age=max_age, cors=CORS_HEADERS)
 
     # Entries are named in the URL by register and key.
     def get_register(self, slug: str) -> Register:
-        if slug not in reference.register_slugs():
-            raise NotFound(f"There is no register {slug[:64]!r}.")
-        return Register.objects.get(slug=slug)
+        try:
+            return http.find_register(slug)
+        except http.NoSuchRegister:
+            raise NotFound(f"There is no register {slug[:64]!r}.") from None
 
     def get_entry(self, register_slug: str, key: str) -> Entry:
         register = self.get_register(register_slug)
-        if not re.match(register.key_pattern, key):
+        try:
+            return http.find_entry(register, key).load()
+        except http.MalformedKey:
             raise problems.BadParameter(
                 "key",
                 f"{key[:40]!r} is not a key of {register.slug} (keys match {register.key_pattern}).",
-            )
-        entry = Entry.objects.filter(register=register, key=key).select_related("register").first()
-        if entry is None:
-            raise NotFound(f"There is no entry {key!r} in {register.slug}.")
-        return entry
+            ) from None
+        except http.NoSuchEntry:
+            raise NotFound(f"There is no entry {key!r} in {register.slug}.") from None
 
 
 class EntryListMixin:

@@ -15,7 +15,8 @@ from rest_framework.response import Response
 
 from geography.registers import AREAS
 
-from .. import params, problems, reference
+from ... import http
+from .. import problems, reference
 from .. import serializers as s
 from ..bulk import Item, describe_all, resolve
 from ..checker import ADDED_COLUMNS, Checker, CheckerError, Options, open_text
@@ -68,7 +69,7 @@ class BulkLookupView(LookupView):
         register = _check_register("register", body.get("register") or AREAS)
         entity_types = _check_entity_types("entity_type", body.get("entity_type") or []) or None
         for index, item in enumerate(body["items"]):
-            params.check_text(f"items[{index}]", item["value"], 300)
+            http.check_text(f"items[{index}]", item["value"], 300)
             if item.get("register"):
                 _check_register(f"items[{index}].register", item["register"])
         results = describe_all(
@@ -190,14 +191,14 @@ class CheckerView(LookupView):
 
         def text(name: str) -> str:
             value = source.get(name) or request.query_params.get(name) or ""
-            return params.check_text(name, str(value)).strip()
+            return http.check_text(name, str(value)).strip()
 
         column = text("column")
         if not column:
             raise problems.BadParameter("column", "name the column that holds the codes or names.")
         date = self.date
         if not is_csv and text("date"):
-            date = params.parse_date(text("date"))
+            date = http.parse_date(text("date"))
         entity_types = [key.strip() for key in text("entity_type").split(",") if key.strip()]
         options = Options(
             column=column,
