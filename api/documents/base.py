@@ -17,7 +17,6 @@ from urllib.parse import urlencode
 
 from django.core.cache import cache
 from django.http import HttpResponse, HttpResponseBase
-from rest_framework import exceptions
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -38,8 +37,6 @@ from .errors import exception_handler
 # Bump when templates or representations change, so validators and cached bodies renew.
 RENDER_VERSION = "2"
 CACHE_SECONDS = 3600
-
-
 FORMATS = [
     ("html", "HTML"),
     ("json", "JSON"),
@@ -172,8 +169,9 @@ def format_links(path: str, request) -> list[dict[str, str]]:
 
 
 def page_number(value: str | None) -> int:
+    """The page a ``page`` parameter asks for (default the first)."""
     if value is None or value == "":
         return 1
     if not value.isdigit() or int(value) < 1:
-        raise exceptions.ParseError(f"page must be a whole number from 1; got {value[:20]!r}.")
+        raise http.BadParameter("page", f"must be a whole number from 1; got {value[:20]!r}.")
     return int(value)

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from rest_framework import exceptions
-
 from registry import rdf
 from registry.documents import EventSummary, describe_events
 from registry.models import EVENT_KIND, ChangeEvent
 from registry.statistics import registers
 from registry.uris import EVENTS
 
+from ..filters import EventListingFilter, filtered
 from ..renderers import HTMLRenderer, Representation
 from .base import DocumentView, format_links
 from .errors import error_response
@@ -100,29 +99,16 @@ class EventListView(DocumentView):
         return EVENTS
 
     def represent(self, request, _target, date, explicit):
-        params = request.GET
-        events = ChangeEvent.objects.all()
-        filters: dict[str, str] = {}
-        if params.get("year"):
-            year = params["year"]
-            if not (year.isdigit() and len(year) == 4):
-                raise exceptions.ParseError(
-                    f"year must be four digits, such as 2020; got {year[:20]!r}."
-                )
-            events = events.filter(date__year=int(year))
-            filters["year"] = year
-        if params.get("kind"):
-            kind = params["kind"]
-            if kind not in EVENT_KIND.values:
-                raise exceptions.ParseError(
-                    f"kind must be one of {', '.join(EVENT_KIND.values)}; got {kind[:30]!r}."
-                )
-            events = events.filter(kind=kind)
-            filters["kind"] = kind
-        members, total, page, pages = one_page(events.order_by("date", "key"), params.get("page"))
-        summaries = describe_events(ChangeEvent.objects.filter(pk__in=[e.pk for e in members]))
+        chosen = EventListingFilter(
+            request.GET, queryset=ChangeEvent.objects.all(), request=request
+        )
+        events = filtered(chosen).order_by("date", "key")
+        paged = one_page(events, request.GET.get("page"))
+        summaries = describe_events(
+            ChangeEvent.objects.filter(pk__in=[e.pk for e in paged.members])
+        )
         items = []
-        for event in members:
+        for event in paged.members:
             summary = summaries[event.pk]
             items.append({**summary.as_dict(), "summary": summary})
         return _EventListing(
@@ -130,10 +116,8 @@ class EventListView(DocumentView):
             title="Change events",
             register=EVENTS,
             items=items,
-            total=total,
-            page=page,
-            pages=pages,
-            filters=filters,
+            paged=paged,
+            filters=chosen.applied,
             date=date,
             path=f"/doc/{EVENTS}",
             csv_header=EVENT_CSV_HEADER,

@@ -3,16 +3,18 @@ representation shares."""
 
 from __future__ import annotations
 
+from typing import NamedTuple
 from urllib.parse import urlencode
 
 from rest_framework import exceptions
 
 from geography.registers import AREAS, ENTITY_TYPES
 from registry import facts, rdf
-from registry.models import STATUS, Entry, State, covering
+from registry.models import Entry, State, covering
 from registry.statistics import registers
 from registry.uris import EVENTS, base
 
+from ..filters import RegisterListingFilter, filtered
 from ..renderers import HTMLRenderer, Representation
 from .base import DocumentView, format_links, page_number
 from .errors import error_response
@@ -20,30 +22,38 @@ from .errors import error_response
 LISTING_PAGE = 100
 
 
-def one_page(queryset, value: str | None) -> tuple[list, int, int, int]:
-    """The listing page ``value`` asks for of an ordered ``queryset``: (members, total, page,
-    pages); 404 past the last page."""
+class Paged(NamedTuple):
+    """One page of an ordered listing: its members, how many there are in all, which page
+    this is and how many pages there are."""
+
+    members: list
+    total: int
+    page: int
+    pages: int
+
+
+def one_page(queryset, value: str | None) -> Paged:
+    """The listing page ``value`` asks for of an ordered ``queryset``; 404 past the last
+    page."""
     page = page_number(value)
     total = queryset.count()
     pages = max(1, -(-total // LISTING_PAGE))
     if page > pages:
         raise exceptions.NotFound(f"There are only {pages} pages.")
     members = list(queryset[(page - 1) * LISTING_PAGE : page * LISTING_PAGE])
-    return members, total, page, pages
+    return Paged(members, total, page, pages)
 
 
 class ListingRepresentation(Representation):
     """A page of a listing: items (dicts with at least key and name), paging and filters."""
 
-    def __init__(self, request, *, title, register, items, total, page, pages, filters, date,
-                 path, csv_header, csv_row, template_name, extra=None):  # fmt: skip
+    def __init__(self, request, *, title, register, items, paged: Paged, filters, date, path,
+                 csv_header, csv_row, template_name, extra=None):  # fmt: skip
         self.request = request
         self.title = title
         self.register = register
         self.items = items
-        self.total = total
-        self.page = page
-        self.pages = pages
+        self.total, self.page, self.pages = paged.total, paged.page, paged.pages
         self.filters = filters
         self.date = date
         self.path = path
@@ -131,37 +141,12 @@ class RegisterView(DocumentView):
         return found
 
     def represent(self, request, register, date, explicit):
-        params = request.GET
-        entries = Entry.objects.filter(register=register)
-        filters: dict[str, str] = {}
-        if params.get("type"):
-            entity_type = params["type"].upper()
-            if not Entry.objects.filter(register__slug=ENTITY_TYPES, key=entity_type).exists():
-                raise exceptions.ParseError(
-                    f"type must be an entity type code such as E06; {params['type'][:20]!r} is not one."
-                )
-            entries = entries.of_type(entity_type, date)
-            filters["type"] = entity_type
-        if params.get("status"):
-            status = params["status"]
-            if status not in STATUS.values:
-                raise exceptions.ParseError(
-                    f"status must be one of {', '.join(STATUS.values)}; got {status[:20]!r}."
-                )
-            entries = entries.filter(
-                pk__in=State.objects.filter(covering(date), status=status).values("entry_id")
-            )
-            filters["status"] = status
-        if params.get("parent"):
-            # Parents are in the listing's register; (register, key) is the unique index.
-            parent = Entry.objects.filter(register=register, key=params["parent"].upper()).first()
-            if parent is None:
-                raise exceptions.ParseError(
-                    f"parent must be the key of an entry; there is none called {params['parent'][:20]!r}."
-                )
-            entries = entries.children_of(parent, date)
-            filters["parent"] = parent.key
-        members, total, page, pages = one_page(entries.order_by("key"), params.get("page"))
+        chosen = RegisterListingFilter(
+            request.GET, queryset=Entry.objects.filter(register=register), request=request
+        )
+        entries = filtered(chosen)
+        paged = one_page(entries.order_by("key"), request.GET.get("page"))
+        members = paged.members
         labels = facts.labels([e.pk for e in members], date)
         states = {
             entry_id: (status, entity_type)
@@ -187,10 +172,8 @@ class RegisterView(DocumentView):
             title=register.name,
             register=register.slug,
             items=items,
-            total=total,
-            page=page,
-            pages=pages,
-            filters=filters,
+            paged=paged,
+            filters=chosen.applied,
             date=date,
             path=f"/doc/{register.slug}",
             csv_header=LISTING_CSV_HEADER,

@@ -22,9 +22,9 @@ from registry.models import Entry, Register
 from registry.uris import base
 
 from ... import http
+from ...filters import EntryFilter, StrictOrderingFilter
 from .. import problems
 from .. import serializers as s
-from ..filters import EntryFilter, StrictOrderingFilter
 from ..pagination import KeyCursorPagination
 from ..schema import LookupSchema, responses
 from ..throttling import LookupThrottle

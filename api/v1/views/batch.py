@@ -15,8 +15,8 @@ from rest_framework.response import Response
 
 from geography.registers import AREAS
 
-from ... import http
-from .. import problems, reference
+from ... import http, reference
+from .. import problems
 from .. import serializers as s
 from ..bulk import Item, describe_all, resolve
 from ..checker import ADDED_COLUMNS, Checker, CheckerError, Options, open_text

@@ -14,7 +14,8 @@ from registry.documents import current_links, describe, link_dict
 from registry.models import RELATION_KIND, Entry, Version
 from registry.uris import entry_uri
 
-from .. import problems, reference
+from ... import reference
+from .. import problems
 from .. import serializers as s
 from ..pagination import VersionCursorPagination
 from ..schema import responses

@@ -12,8 +12,8 @@ from rest_framework.response import Response
 from registry.documents import describe_events
 from registry.models import ChangeEvent
 
+from ...filters import ChangeEventFilter
 from .. import serializers as s
-from ..filters import ChangeEventFilter
 from ..pagination import EventCursorPagination
 from ..schema import responses
 from .base import LookupView

@@ -17,7 +17,7 @@ from registry.models import Entry, Identifier, Register
 from registry.statistics import entity_type_counts, entry_counts, live_counts, scheme_counts
 from registry.uris import register_uri
 
-from .. import reference
+from ... import reference
 from .. import serializers as s
 from ..schema import responses
 from .base import EntryListMixin, LookupView
