@@ -11,7 +11,7 @@ from registry.statistics import registers
 from registry.uris import EVENTS
 
 from ..filters import EventListingFilter, filtered
-from ..renderers import HTMLRenderer, Representation
+from ..renderers import Representation
 from .base import DocumentView, format_links
 from .errors import error_response
 from .listings import ListingRepresentation, one_page
@@ -78,7 +78,6 @@ class EventView(DocumentView):
                 request,
                 404,
                 f"There is no change event {key[:100]!r}.",
-                html=isinstance(request.accepted_renderer, HTMLRenderer),
             )
         return event
 

@@ -15,7 +15,7 @@ from registry.statistics import registers
 from registry.uris import EVENTS, base
 
 from ..filters import RegisterListingFilter, filtered
-from ..renderers import HTMLRenderer, Representation
+from ..renderers import Representation
 from .base import DocumentView, format_links, page_number
 from .errors import error_response
 
@@ -136,7 +136,6 @@ class RegisterView(DocumentView):
                 request,
                 404,
                 f"There is no register called {register!r}.",
-                html=isinstance(request.accepted_renderer, HTMLRenderer),
             )
         return found
 

@@ -72,6 +72,16 @@ class ChildrenView(EntryListMixin, LookupView):
         return self.list_entries(Entry.objects.children_of(entry, self.date, hierarchy))
 
 
+def _named(entry: Entry, date) -> dict[str, Any]:
+    """What an answer about one entry opens with: which entry, and as at which date."""
+    return {
+        "register": entry.register.slug,
+        "key": entry.key,
+        "uri": entry_uri(entry.register.slug, entry.key),
+        "date": date.isoformat(),
+    }
+
+
 class AncestorsView(LookupView):
     serializer_class = s.AncestorsSerializer
 
@@ -86,10 +96,7 @@ class AncestorsView(LookupView):
         labels = facts.labels([ancestor for _, ancestor in found], self.date)
         return Response(
             {
-                "register": entry.register.slug,
-                "key": entry.key,
-                "uri": entry_uri(entry.register.slug, entry.key),
-                "date": self.date.isoformat(),
+                **_named(entry, self.date),
                 "ancestors": [
                     {"hierarchy": hierarchy, **link_dict(ancestor, labels)}
                     for hierarchy, ancestor in found
@@ -119,10 +126,7 @@ class CurrentView(LookupView):
         states = facts.read([entry], parts=frozenset())[entry.pk].states
         return Response(
             {
-                "register": entry.register.slug,
-                "key": entry.key,
-                "uri": entry_uri(entry.register.slug, entry.key),
-                "date": self.date.isoformat(),
+                **_named(entry, self.date),
                 "status": validtime.status_on(states, self.date),
                 "current": current_codes(entry, self.date, validtime.lifetime(states)),
             }
