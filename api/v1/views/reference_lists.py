@@ -12,6 +12,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from geography.registers import AREAS, ENTITY_TYPES
+from registry import validtime
 from registry.documents import summarise
 from registry.models import Entry, Identifier, Register
 from registry.statistics import entity_type_counts, entry_counts, live_counts, scheme_counts
@@ -154,11 +155,7 @@ class IdentifierView(LookupView):
         rows = list(
             Identifier.objects.filter(scheme=scheme, value=value).select_related("entry__register")
         )
-        on_date = [
-            row
-            for row in rows
-            if row.valid_from <= self.date and (row.valid_to is None or row.valid_to >= self.date)
-        ]
+        on_date = [row for row in rows if validtime.covers(row.valid_from, row.valid_to, self.date)]
         chosen = on_date or sorted(rows, key=lambda row: row.valid_from)[-1:]
         if not chosen:
             raise NotFound(f"No entry has the identifier {value[:64]!r} in {scheme}.")
