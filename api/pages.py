@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db.models import Count
 from django.http import HttpResponse
 from rest_framework import exceptions
 
@@ -19,20 +18,21 @@ from registry.models import (
     Entry,
     Identifier,
     Name,
-    Register,
     State,
     covering,
+)
+from registry.statistics import (
+    change_counts,
+    entry_counts,
+    live_by_entity_type,
+    register_summaries,
+    registers,
 )
 from registry.text import INVERTED_HEADS, fold, prefixes
 from registry.uris import dataset_description_uri, download_uri, entry_uri
 from registry.validtime import today
 
-from .documents import (
-    DocumentView,
-    change_counts,
-    register_summaries,
-    registers,
-)
+from .documents.base import DocumentView
 from .renderers import HTMLRenderer, JSONRenderer, Representation
 
 # Colours from the GOV.UK Design System palette, one per kind of change (all reach 3:1
@@ -150,15 +150,12 @@ class HomeView(PageView):
     """``/``: what the registry holds, at a glance."""
 
     def represent(self, request, target, date, explicit):
-        register_rows = list(
-            Register.objects.annotate(entry_count=Count("entries")).order_by("slug")
-        )
-        live = list(
-            State.objects.filter(covering(date), status=STATUS.LIVE, entry__register__slug=AREAS)
-            .values("entity_type_id", "entity_type__key")
-            .annotate(n=Count("id"))
-            .order_by("entity_type__key")
-        )
+        counts = entry_counts()
+        register_rows = [
+            {"slug": slug, "name": r.name, "entry_count": counts.get(r.pk, 0)}
+            for slug, r in sorted(registers().items())
+        ]
+        live = live_by_entity_type(date, AREAS)
         names = facts.labels([r["entity_type_id"] for r in live], date)
         for row in live:
             row["name"] = names.get(row["entity_type_id"], "")
@@ -174,7 +171,8 @@ class HomeView(PageView):
         json = {
             "date": date.isoformat(),
             "registers": [
-                {"slug": r.slug, "name": r.name, "entries": r.entry_count} for r in register_rows
+                {"slug": r["slug"], "name": r["name"], "entries": r["entry_count"]}
+                for r in register_rows
             ],
             "live_by_entity_type": [
                 {"entity_type": r["entity_type__key"], "name": r["name"], "live": r["n"]}

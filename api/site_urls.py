@@ -8,7 +8,8 @@ unknown one is a 404 (``api.negotiation``).
 
 from django.urls import path, re_path
 
-from . import documents, pages
+from . import pages
+from .documents import downloads, entries, events, listings, resolution, vocabulary
 
 KEY = r"(?P<key>[A-Za-z0-9][A-Za-z0-9_-]*)"
 REGISTER = r"(?P<register>[a-z0-9][a-z0-9-]*)"
@@ -17,23 +18,23 @@ FORMAT = r"(?:\.(?P<format>[A-Za-z0-9]+))?"
 urlpatterns = [
     path("", pages.HomeView.as_view(), name="home"),
     re_path(
-        rf"^id/change-event/{KEY}{FORMAT}$", documents.resolve_entry, {"register": "change-event"}
+        rf"^id/change-event/{KEY}{FORMAT}$", resolution.resolve_entry, {"register": "change-event"}
     ),
-    re_path(rf"^id/{REGISTER}/{KEY}{FORMAT}$", documents.resolve_entry, name="id-entry"),
-    re_path(rf"^id/{REGISTER}{FORMAT}/?$", documents.resolve_register, name="id-register"),
-    re_path(rf"^doc/change-event/{KEY}{FORMAT}$", documents.EventView.as_view(), name="event"),
-    re_path(rf"^doc/change-event{FORMAT}/?$", documents.EventListView.as_view(), name="events"),
-    re_path(rf"^doc/{REGISTER}/{KEY}{FORMAT}$", documents.EntryView.as_view(), name="entry"),
-    re_path(rf"^doc/{REGISTER}{FORMAT}/?$", documents.RegisterView.as_view(), name="register"),
-    re_path(rf"^def(?:/|{FORMAT})$", documents.VocabularyView.as_view(), name="vocabulary"),
-    re_path(r"^def/(?P<term>[A-Za-z0-9][A-Za-z0-9/_-]*)$", documents.resolve_term, name="term"),
-    re_path(rf"^\.well-known/void{FORMAT}$", documents.VoidView.as_view(), name="void"),
+    re_path(rf"^id/{REGISTER}/{KEY}{FORMAT}$", resolution.resolve_entry, name="id-entry"),
+    re_path(rf"^id/{REGISTER}{FORMAT}/?$", resolution.resolve_register, name="id-register"),
+    re_path(rf"^doc/change-event/{KEY}{FORMAT}$", events.EventView.as_view(), name="event"),
+    re_path(rf"^doc/change-event{FORMAT}/?$", events.EventListView.as_view(), name="events"),
+    re_path(rf"^doc/{REGISTER}/{KEY}{FORMAT}$", entries.EntryView.as_view(), name="entry"),
+    re_path(rf"^doc/{REGISTER}{FORMAT}/?$", listings.RegisterView.as_view(), name="register"),
+    re_path(rf"^def(?:/|{FORMAT})$", vocabulary.VocabularyView.as_view(), name="vocabulary"),
+    re_path(r"^def/(?P<term>[A-Za-z0-9][A-Za-z0-9/_-]*)$", resolution.resolve_term, name="term"),
+    re_path(rf"^\.well-known/void{FORMAT}$", vocabulary.VoidView.as_view(), name="void"),
     re_path(rf"^search{FORMAT}$", pages.SearchView.as_view(), name="search"),
     re_path(rf"^about{FORMAT}$", pages.AboutView.as_view(), name="about"),
     re_path(rf"^downloads{FORMAT}/?$", pages.DownloadsView.as_view(), name="downloads"),
     re_path(
         rf"^downloads/{REGISTER}\.(?P<extension>csv\.gz|nt\.gz)$",
-        documents.download,
+        downloads.download,
         name="download",
     ),
 ]

@@ -22,7 +22,7 @@ from registry.models import Entry
 
 from . import types
 from .index import Index
-from .matching import parse_date
+from .properties import parse_date
 from .responses import BadRequest
 
 MAX_IDS = 500

@@ -19,8 +19,8 @@ How a query is answered
 3. **Type, date and properties** then filter, confirm or veto: the query's ``type``
    restricts candidates; the ``date`` property says which day the data describes (default
    today); ``parent`` (name or code of any ancestor), ``type``, ``code``, ``status`` and
-   ``country`` properties add a confirmation or a veto each. A property can never create a
-   candidate, so it can never create a match on its own.
+   ``country`` properties add a confirmation or a veto each (:mod:`~api.reconcile.properties`).
+   A property can never create a candidate, so it can never create a match on its own.
 4. **Match** only the first candidate, and only when nothing else could be meant: no other
    candidate in as good a tier, as well confirmed, that could be the same name at the same
    time. Without a date, another authority, region or constituency that bore the name at
@@ -43,15 +43,16 @@ from typing import Any
 
 from rapidfuzz import fuzz, process
 
-from geography.entity_types import COUNTRY_NAMES, HINT_TYPES, NATIONALLY_UNIQUE
-from geography.gss import COUNTRY_OF_LETTER, GSS_REORGANISATION, is_gss
+from geography.entity_types import HINT_TYPES, NATIONALLY_UNIQUE
+from geography.gss import GSS_REORGANISATION, is_gss
 from geography.names import COMBINED, Forms, forms
 from geography.registers import ENTITY_TYPE_PATTERN
 from registry import uris
 from registry.models import LANGUAGE, NAME_KIND
 
-from . import types
+from . import properties, types
 from .index import Index, IndexName, Record
+from .properties import DATE_PIDS, Property, parse_date
 
 IDENTIFIER, NAME, CORE, FUZZY = 0, 1, 2, 3
 TIER_NAMES = {IDENTIFIER: "identifier", NAME: "name", CORE: "core name", FUZZY: "similar name"}
@@ -65,12 +66,6 @@ _STOPWORDS = frozenset(["and", "of", "the", "upon", "on", "in", "a", "with", "un
 
 _ENTITY_CODE = re.compile(ENTITY_TYPE_PATTERN)
 # --------------------------------------------------------------------------- queries
-
-
-@dataclass
-class Property:
-    pid: str
-    values: list[Any]
 
 
 @dataclass
@@ -122,29 +117,6 @@ class Result:
 
 
 # --------------------------------------------------------------------------- pure parts
-
-
-def parse_date(value: Any) -> dt.date | None:
-    """A date from a property value: ``2019-05-01``, ``2019-05-01T00:00:00Z``, ``01/05/2019``
-    (day first), a year (``2019`` or 2019, read as 1 May, when new wards usually begin), or
-    ``{"date": …}``. None if it is not a date."""
-    if isinstance(value, dict):
-        value = value.get("date") or value.get("str") or value.get("name")
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, int | float):
-        value = str(int(value))
-    value = str(value).strip()
-    try:
-        if re.fullmatch(r"\d{4}", value):
-            year = int(value)
-            return dt.date(year, 5, 1) if 1000 <= year <= 9999 else None
-        if re.fullmatch(r"\d{1,2}/\d{1,2}/\d{4}", value):
-            day, month, year = (int(part) for part in value.split("/"))
-            return dt.date(year, month, day)
-        return dt.date.fromisoformat(value[:10])
-    except ValueError:
-        return None
 
 
 def code_in(text: str) -> tuple[str, bool]:
@@ -227,7 +199,7 @@ class Matcher:
 
     # -- candidates -----------------------------------------------------------------
 
-    def _by_code(self, text: str, date: dt.date | None) -> list[Candidate]:
+    def by_code(self, text: str, date: dt.date | None) -> list[Candidate]:
         code, strong_form = code_in(text)
         if not code or len(code) > 64:
             return []
@@ -246,7 +218,7 @@ class Matcher:
                 )
         return list(found.values())
 
-    def _by_name(self, query: Forms) -> dict[int, Candidate]:
+    def by_name(self, query: Forms) -> dict[int, Candidate]:
         found: dict[int, Candidate] = {}
         pks = set(self.index.get("form", query.full))
         pks.update(self.index.get("form", query.plain))
@@ -323,100 +295,6 @@ class Matcher:
                 )
         return result
 
-    # -- properties -----------------------------------------------------------------
-
-    def resolve_places(self, value: Any) -> set[int]:
-        """The entries a parent or country value may name: by code, identifier or name (a
-        council stands for the areas it governs)."""
-        texts = []
-        if isinstance(value, dict):
-            texts = [str(value[k]) for k in ("id", "name") if value.get(k)]
-        elif isinstance(value, str | int | float) and not isinstance(value, bool):
-            texts = [str(value)]
-        result: set[int] = set()
-        for text in texts:
-            text = text.strip()
-            if not text:
-                continue
-            letter = text.upper()
-            if letter in COUNTRY_OF_LETTER:
-                result.update(r.pk for r in self.index.by_key(COUNTRY_OF_LETTER[letter]))
-                continue
-            found = self._by_code(text, None)
-            f = forms(text)
-            country = COUNTRY_NAMES.get(f.core)
-            if country:
-                found += [Candidate(r, NAME, 100.0, text) for r in self.index.by_key(country)]
-            named = list(self._by_name(f).values())
-            # Only the closest names: "City of London" is the district, not London the region.
-            best = min((c.tier for c in named), default=None)
-            found += [c for c in named if c.tier == best]
-            for candidate in found:
-                if candidate.record.register == types.COUNCILS:
-                    result.update(span.target for span in candidate.record.governs)
-                else:
-                    result.add(candidate.pk)
-            if result:
-                break
-        return result
-
-    def _apply_properties(
-        self, candidates: list[Candidate], properties: list[Property], date: dt.date
-    ) -> None:
-        for prop in properties:
-            pid = prop.pid.strip().lower().replace("_", "-")
-            values = [v for v in prop.values if v is not None and v != ""]
-            if not values or pid in DATE_PIDS:
-                continue
-            if pid in PARENT_PIDS or pid == "country":
-                places: set[int] = set()
-                for value in values:
-                    places |= self.resolve_places(value)
-                for candidate in candidates:
-                    if not places:
-                        candidate.unverified.append(pid)
-                    elif self.index.ancestors(candidate.pk) & places:
-                        candidate.confirmations += 1
-                    else:
-                        candidate.vetoes.append(pid)
-            elif pid in TYPE_PIDS:
-                wanted: set[str] = set()
-                for value in values:
-                    text = (
-                        value.get("id") or value.get("name") if isinstance(value, dict) else value
-                    )
-                    wanted |= _type_codes(str(text), self.index)
-                for candidate in candidates:
-                    kinds = set(candidate.record.entity_types) | {candidate.record.register}
-                    if not wanted:
-                        candidate.unverified.append(pid)
-                    elif kinds & wanted:
-                        candidate.confirmations += 1
-                    else:
-                        candidate.vetoes.append(pid)
-            elif pid in CODE_PIDS:
-                codes = {
-                    str(v.get("id") if isinstance(v, dict) else v).strip().upper() for v in values
-                }
-                for candidate in candidates:
-                    own = {candidate.record.key.upper()} | {
-                        str(s.value).upper() for s in candidate.record.identifiers
-                    }
-                    if own & codes:
-                        candidate.confirmations += 1
-                    else:
-                        candidate.vetoes.append(pid)
-            elif pid == "status":
-                wanted_live = {_as_live(v) for v in values} - {None}
-                for candidate in candidates:
-                    if not wanted_live:
-                        candidate.unverified.append(pid)
-                    elif candidate.record.live_on(date) in wanted_live:
-                        candidate.confirmations += 1
-                    else:
-                        candidate.vetoes.append(pid)
-            # Any other property is not one this service can check: ignored.
-
     # -- the query --------------------------------------------------------------------
 
     def reconcile(self, query: Query) -> Result:
@@ -443,9 +321,9 @@ class Matcher:
             if old is None or _goodness(candidate) < _goodness(old):
                 found[candidate.pk] = candidate
 
-        by_code = self._by_code(text, explicit)
+        by_code = self.by_code(text, explicit)
         q = forms(text)
-        by_name = self._by_name(q)
+        by_name = self.by_name(q)
         # A word-like code ("RYE") that is also a name is only as good as a name.
         for candidate in by_code:
             if by_name and not candidate.strong:
@@ -481,7 +359,7 @@ class Matcher:
                     candidate.tier, candidate.similarity = FUZZY, 85.0
             if unreadable_date:
                 candidate.unverified.append("date")
-        self._apply_properties(candidates, query.properties, date)
+        properties.apply(candidates, query.properties, date, self)
         for candidate in candidates:
             candidate.score = adjusted_score(candidate, typed, explicit is not None)
         candidates.sort(key=lambda c: _rank(c, date))
@@ -594,40 +472,6 @@ def _via(name: IndexName) -> str:
     return "name"
 
 
-def _as_live(value: Any) -> bool | None:
-    if isinstance(value, bool):
-        return value
-    text = str(value.get("id") or value.get("name") if isinstance(value, dict) else value)
-    text = text.strip().lower()
-    if text in {"live", "current", "active", "true", "yes"}:
-        return True
-    if text in {"terminated", "ended", "abolished", "former", "false", "no"}:
-        return False
-    return None
-
-
-def _type_codes(text: str, index: Index) -> set[str]:
-    """Entity type codes (or a register slug) a type property value names: a code, a group
-    id, a register, or an entity type's name."""
-    value = types.normalise_type_id(text)
-    if value in types.GROUPS:
-        return set(types.GROUPS[value].entity_types)
-    if value in types.REGISTER_TYPES:
-        return {value}
-    if value.upper() in index.entity_type_keys:
-        return {value.upper()}
-    f = forms(value)
-    result = set()
-    for group in types.GROUPS.values():
-        if forms(group.name).core == f.core:
-            result |= group.entity_types
-    for pk in index.get("form", f.full):
-        record = index.records[pk]
-        if record.register == types.ENTITY_TYPES:
-            result.add(record.key)
-    return result
-
-
 def _query_date(properties: list[Property]) -> dt.date | None:
     for prop in properties:
         if prop.pid.strip().lower() in DATE_PIDS:
@@ -636,60 +480,3 @@ def _query_date(properties: list[Property]) -> dt.date | None:
                 if date is not None:
                     return date
     return None
-
-
-# Property ids a query may use (suggest/property lists them).
-PARENT_PIDS = {
-    "parent",
-    "district",
-    "county",
-    "region",
-    "combined-authority",
-    "msoa",
-    "parent-district",
-    "parent-county",
-    "parent-region",
-    "parent-country",
-    "parent-combined-authority",
-    "parent-msoa",
-    "la",
-    "lad",
-    "local-authority",
-}
-DATE_PIDS = {"date", "as-at", "as_at", "year"}
-TYPE_PIDS = {"type", "entity-type", "entity_type"}
-CODE_PIDS = {"code", "gss", "identifier"}
-
-QUERY_PROPERTIES = [
-    {
-        "id": "parent",
-        "name": "Within (any parent)",
-        "description": "Name or code of any area this one lies within: its district, county, "
-        "region, country or combined authority (or the council that governs one)",
-    },
-    {
-        "id": "district",
-        "name": "Local authority district",
-        "description": "Name or code of the district (or its council) a ward, LSOA or MSOA is in",
-    },
-    {"id": "county", "name": "County", "description": "Name or code of the county"},
-    {"id": "region", "name": "Region", "description": "Name or code of the English region"},
-    {
-        "id": "country",
-        "name": "Country",
-        "description": "England, Wales, Scotland or Northern Ireland (name, letter or code)",
-    },
-    {
-        "id": "date",
-        "name": "As at date",
-        "description": "The day the data describes (YYYY-MM-DD, DD/MM/YYYY or a year): the "
-        "entry valid then wins",
-    },
-    {
-        "id": "type",
-        "name": "Entity type",
-        "description": "Entity type code (E05), type id (ward) or name the entry must have",
-    },
-    {"id": "code", "name": "Code", "description": "A code or identifier the entry must carry"},
-    {"id": "status", "name": "Status", "description": "live or terminated on the date"},
-]

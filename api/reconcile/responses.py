@@ -26,12 +26,11 @@ from django.views.decorators.csrf import csrf_exempt
 
 from registry.auth import client_address
 
-CORS_HEADERS = {
-    "Access-Control-Allow-Origin": "*",
-    "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
-    "Access-Control-Allow-Headers": "Content-Type, Accept, Accept-Language, Authorization",
-    "Access-Control-Max-Age": "86400",
-}
+from .. import http
+
+CORS_HEADERS = http.cors_headers(
+    "GET, POST, OPTIONS", "Content-Type, Accept, Accept-Language, Authorization"
+)
 
 # A JavaScript identifier path (jQuery's "jQuery3710123_1732780000000", "ns.cb"), no more.
 _CALLBACK = re.compile(r"^[A-Za-z_$][\w$]{0,99}(?:\.[A-Za-z_$][\w$]{0,99}){0,4}$")
@@ -45,10 +44,9 @@ class BadRequest(Exception):
         self.message, self.status = message, status
 
 
-def with_cors(response: HttpResponse) -> HttpResponse:
-    for header, value in CORS_HEADERS.items():
-        response[header] = value
-    return response
+def with_cors(response: HttpResponse, max_age: int | None = None) -> HttpResponse:
+    """``response`` open to every origin (and cacheable by anyone for ``max_age`` seconds)."""
+    return http.publish(response, max_age=max_age, cors=CORS_HEADERS)
 
 
 def answer(
@@ -65,9 +63,7 @@ def answer(
         )
     else:
         response = HttpResponse(body, status=status, content_type="application/json")
-    if cache_seconds:
-        response["Cache-Control"] = f"public, max-age={cache_seconds}"
-    return with_cors(response)
+    return with_cors(response, cache_seconds or None)
 
 
 def error(message: str, status: int = 400, **headers: str) -> HttpResponse:

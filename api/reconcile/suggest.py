@@ -13,7 +13,7 @@ from registry.text import fold
 
 from . import extend, present, types
 from .index import Index, Record
-from .matching import QUERY_PROPERTIES
+from .properties import QUERY_PROPERTIES
 
 DEFAULT_LIMIT = 10
 MAX_LIMIT = 100

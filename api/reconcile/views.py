@@ -224,8 +224,7 @@ def preview(request: HttpRequest, ident: str | None = None) -> HttpResponse:
         "view": f"{origin(request)}/doc/{doc['register']}/{doc['key']}",
     }
     response = render(request, "api/reconcile/preview.html", context)
-    response["Cache-Control"] = "public, max-age=3600"
-    return with_cors(response)
+    return with_cors(response, max_age=3600)
 
 
 @endpoint

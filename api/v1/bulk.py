@@ -48,7 +48,7 @@ from registry.documents import current_links, summarise
 from registry.models import STATUS, Entry, Identifier, Name, State
 from registry.text import fold
 
-from . import reference
+from .. import reference
 
 KINDS = ("auto", "code", "identifier", "name")
 GEOGRAPHY, ENTITY, COUNCIL = AREAS, ENTITY_TYPES, COUNCILS

@@ -20,19 +20,15 @@ from rest_framework.views import set_rollback
 
 from registry.uris import vocabulary_uri
 
+# Raised across the API (and by the shared request parsing) as problems.BadParameter.
+from ..http import BadParameter  # noqa: F401
+
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 
 
 def problem_type(slug: str) -> str:
     """The URI naming a kind of problem (``{base}/def/problems/bad-parameter``)."""
     return vocabulary_uri(f"problems/{slug}")
-
-
-class BadParameter(exceptions.ValidationError):
-    """A query, path or body parameter whose value is malformed or unknown (400)."""
-
-    def __init__(self, name: str, reason: str):
-        super().__init__({name: [reason]})
 
 
 class PayloadTooLarge(exceptions.APIException):
@@ -53,6 +49,14 @@ class NotModified(exceptions.APIException):
         self.headers = headers
 
 
+class PreconditionFailed(exceptions.APIException):
+    """A conditional request (``If-Match``, ``If-Unmodified-Since``) that the answer fails."""
+
+    status_code = status.HTTP_412_PRECONDITION_FAILED
+    default_detail = "The answer no longer meets the request's preconditions."
+    default_code = "precondition-failed"
+
+
 _SLUGS = {
     400: "bad-parameter",
     401: "not-authenticated",
@@ -60,6 +64,7 @@ _SLUGS = {
     404: "not-found",
     405: "method-not-allowed",
     406: "not-acceptable",
+    412: "precondition-failed",
     413: "payload-too-large",
     415: "unsupported-media-type",
     429: "too-many-requests",
@@ -72,6 +77,7 @@ _TITLES = {
     404: "Not found",
     405: "Method not allowed",
     406: "Not acceptable",
+    412: "Precondition failed",
     413: "Request too large",
     415: "Unsupported media type",
     429: "Too many requests",

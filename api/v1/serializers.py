@@ -1,10 +1,10 @@
 """The shapes of the lookup API's answers and requests.
 
 Answers are built as plain dicts from ``registry.documents.describe(entry, date).as_dict()``
-(one entry) and ``api.v1.summaries`` (many), so every representation says the same thing;
-these serializers *describe* those shapes for the OpenAPI document (and validate request
-bodies). The tests check live answers against the generated schema, and Schemathesis does the
-same over the running server in CI, so a description cannot drift from the answers.
+(one entry) and ``registry.documents.summarise`` (many), so every representation says the
+same thing; these serializers *describe* those shapes for the OpenAPI document (and validate
+request bodies). The tests check live answers against the generated schema, and Schemathesis
+does the same over the running server in CI, so a description cannot drift from the answers.
 """
 
 from drf_spectacular.utils import extend_schema_field

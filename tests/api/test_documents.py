@@ -4,7 +4,7 @@ HTTP caching, for a live, a terminated, a renamed and an unknown code."""
 import pytest
 from django.core.cache import cache
 
-from api import documents
+from api.documents import entries
 
 LIVE = "E06000060"  # Buckinghamshire, live since 2020-04-01
 TERMINATED = "E07000004"  # Aylesbury Vale, terminated 2020-03-31, merged into E06000060
@@ -271,7 +271,7 @@ def test_conditional_requests_are_answered_304_without_rendering(client, monkeyp
     def refuse(*args, **kwargs):
         raise AssertionError("a conditional request must not build the document")
 
-    monkeypatch.setattr(documents, "describe", refuse)
+    monkeypatch.setattr(entries, "describe", refuse)
     cache.clear()
     again = client.get(doc(TERMINATED, ".ttl", "?date=2024-01-01"), HTTP_IF_NONE_MATCH=etag)
     assert again.status_code == 304

@@ -1,8 +1,19 @@
-"""FilterSets for the lookup API's listings: query parameters in, plain queryset calls out.
+"""FilterSets for the listings of the lookup API (``/api/v1/entries/…``, ``/api/v1/events/``)
+and of the documents (``/doc/{register}``, ``/doc/change-event``): query parameters in, plain
+queryset calls out.
 
 Invalid input is a 400 naming the parameter, never an empty list: django-filter's form errors
-become a ValidationError in its DRF backend, and the values the form cannot check (an entity
-type or parent that does not exist) raise :class:`~api.v1.problems.BadParameter` here.
+become a ValidationError (in its DRF backend, or :func:`filtered`), and the values the form
+cannot check (an entity type or parent that does not exist) raise
+:class:`~api.http.BadParameter` here. Each interface words the error its own way: the lookup
+API as a problem listing the parameter, a document as one sentence ("status must be one of
+live, terminated; got 'dead'."), so the documents' filters refuse values in that wording.
+
+What the two kinds of listing mean alike they share (:class:`AsAtFilterSet`: the as-at date,
+text no registry value could be, status on the date); where they differ they are separate
+filters: a document's ``parent`` is a direct parent in the same register and its ``type`` the
+entity type on the date, the lookup API's ``parent`` any ancestor and ``entity_type`` any type
+the entry has had.
 
 Names are matched on their folded form (``registry.text.fold``: case, accents and punctuation
 do not matter) against every name an entry has had, so an old name still finds it.
@@ -11,9 +22,11 @@ do not matter) against every name an entry has had, so an old name still finds i
 from __future__ import annotations
 
 import datetime as dt
+from functools import cached_property
 
 import django_filters
-from django.db.models import Q
+from django.db.models import Q, QuerySet
+from django_filters.utils import translate_validation
 from rest_framework.filters import OrderingFilter
 
 from geography.hierarchies import MAX_DEPTH
@@ -31,8 +44,8 @@ from registry.models import (
 )
 from registry.text import fold
 
-from . import params, reference
-from .problems import BadParameter
+from . import http, reference
+from .http import BadParameter
 
 
 def descendants(parent: Entry, date: dt.date) -> Q:
@@ -57,7 +70,41 @@ def _keys(name: str, value: str, known: frozenset[str], what: str) -> list[str]:
     return keys
 
 
-class EntryFilter(django_filters.FilterSet):
+def filtered(filterset: django_filters.FilterSet) -> QuerySet:
+    """The queryset ``filterset`` gives, or the 400 (a ValidationError by parameter) its
+    invalid input is, as django-filter's DRF backend has it."""
+    if not filterset.is_valid():
+        raise translate_validation(filterset.errors)
+    return filterset.qs
+
+
+def _one_of(name: str, value: str, choices: list[str], shown: int = 20) -> str:
+    if value not in choices:
+        raise BadParameter(name, f"must be one of {', '.join(choices)}; got {value[:shown]!r}.")
+    return value
+
+
+class AsAtFilterSet(django_filters.FilterSet):
+    """What every listing of entries shares: the as-at date (``date``, already checked by the
+    view), text no registry value could be refused before any query, and status on the date."""
+
+    @cached_property
+    def date(self) -> dt.date:
+        return http.as_at(self.data)[0]
+
+    def filter_queryset(self, queryset):
+        for name, value in self.data.items():
+            if isinstance(value, str):
+                http.check_text(name, value)
+        return super().filter_queryset(queryset)
+
+    def filter_status(self, queryset, name, value):
+        return queryset.filter(
+            pk__in=State.objects.filter(covering(self.date), status=value).values("entry_id")
+        )
+
+
+class EntryFilter(AsAtFilterSet):
     name = django_filters.CharFilter(
         method="filter_name",
         help_text="Entries that have (or had) this name, ignoring case, accents and punctuation.",
@@ -100,14 +147,7 @@ class EntryFilter(django_filters.FilterSet):
         model = Entry
         fields: list[str] = []
 
-    @property
-    def date(self) -> dt.date:
-        return params.as_at(self.request.query_params)[0]
-
     def filter_queryset(self, queryset):
-        for name, value in self.data.items():
-            if isinstance(value, str):
-                params.check_text(name, value)
         queryset = super().filter_queryset(queryset)
         after = self.form.cleaned_data.get("changed_after")
         before = self.form.cleaned_data.get("changed_before")
@@ -139,11 +179,6 @@ class EntryFilter(django_filters.FilterSet):
         keys = _keys(name, value, reference.entity_type_keys(), "entity type")
         return queryset.filter(
             pk__in=State.objects.filter(entity_type__key__in=keys).values("entry_id")
-        )
-
-    def filter_status(self, queryset, name, value):
-        return queryset.filter(
-            pk__in=State.objects.filter(covering(self.date), status=value).values("entry_id")
         )
 
     def filter_parent(self, queryset, name, value):
@@ -197,11 +232,77 @@ class ChangeEventFilter(django_filters.FilterSet):
         fields: list[str] = []
 
     def filter_code(self, queryset, name, value):
-        params.check_text(name, value)
+        http.check_text(name, value)
         links = ChangeLink.objects.filter(
             Q(predecessor__key=value.strip()) | Q(successor__key=value.strip())
         )
         return queryset.filter(pk__in=links.values("event_id"))
+
+
+class ListingFilterSet(django_filters.FilterSet):
+    """A document listing's filters; ``applied`` is what each filter given came to (keys in
+    upper case), for the listing to show."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.applied: dict[str, str] = {}
+
+
+class RegisterListingFilter(ListingFilterSet, AsAtFilterSet):
+    """``/doc/{register}?type=E06&status=live&parent=E12000008``."""
+
+    type = django_filters.CharFilter(method="filter_type")
+    status = django_filters.CharFilter(method="filter_one_status")
+    parent = django_filters.CharFilter(method="filter_parent")
+
+    class Meta:
+        model = Entry
+        fields: list[str] = []
+
+    def filter_type(self, queryset, name, value):
+        key = value.upper()
+        if key not in reference.entity_type_keys():
+            raise BadParameter(
+                name, f"must be an entity type code such as E06; {value[:20]!r} is not one."
+            )
+        self.applied[name] = key
+        return queryset.of_type(key, self.date)
+
+    def filter_one_status(self, queryset, name, value):
+        self.applied[name] = _one_of(name, value, STATUS.values)
+        return self.filter_status(queryset, name, value)
+
+    def filter_parent(self, queryset, name, value):
+        # Parents are in the listing's register (self.queryset, all of it): (register, key) is
+        # the unique index.
+        parent = self.queryset.filter(key=value.upper()).first()
+        if parent is None:
+            raise BadParameter(
+                name, f"must be the key of an entry; there is none called {value[:20]!r}."
+            )
+        self.applied[name] = parent.key
+        return queryset.children_of(parent, self.date)
+
+
+class EventListingFilter(ListingFilterSet):
+    """``/doc/change-event?year=2021&kind=split``."""
+
+    year = django_filters.CharFilter(method="filter_year")
+    kind = django_filters.CharFilter(method="filter_kind")
+
+    class Meta:
+        model = ChangeEvent
+        fields: list[str] = []
+
+    def filter_year(self, queryset, name, value):
+        if not (value.isdigit() and len(value) == 4):
+            raise BadParameter(name, f"must be four digits, such as 2020; got {value[:20]!r}.")
+        self.applied[name] = value
+        return queryset.filter(date__year=int(value))
+
+    def filter_kind(self, queryset, name, value):
+        self.applied[name] = _one_of(name, value, EVENT_KIND.values, shown=30)
+        return queryset.filter(kind=value)
 
 
 class StrictOrderingFilter(OrderingFilter):

@@ -11,7 +11,8 @@ import time
 from collections.abc import Callable
 
 from registry import profiles
-from registry.models import RELATION_KIND, Entry, Identifier, Register, Relation
+from registry.models import RELATION_KIND, Entry, Identifier, Relation
+from registry.statistics import registers
 
 _TTL_SECONDS = 60.0
 _cache: dict[str, tuple[float, frozenset[str]]] = {}
@@ -32,7 +33,7 @@ def clear() -> None:
 
 
 def register_slugs() -> frozenset[str]:
-    return _cached("registers", lambda: frozenset(Register.objects.values_list("slug", flat=True)))
+    return frozenset(registers())
 
 
 def entity_type_keys() -> frozenset[str]:

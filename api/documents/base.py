@@ -1,0 +1,177 @@
+"""What every document shares: the as-at date, validators computed before rendering, the
+cache of rendered bodies, public headers, and links to the other formats.
+
+Documents are public reference data that change only when the registry does, so each
+answer carries an ETag and Last-Modified computed *before* any rendering, from the entry
+(or page) asked for, the date, the format and the registry's data version (the newest
+:class:`~registry.models.Version`, which every change writes). A conditional request is
+answered 304 from those alone, and a rendered body is kept in the cache under the same
+validator, so a repeated request is a few indexed queries and a cache read.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from urllib.parse import urlencode
+
+from django.core.cache import cache
+from django.http import HttpResponse, HttpResponseBase
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from registry.uris import base
+
+from .. import http
+from ..negotiation import RegistryContentNegotiation
+from ..renderers import (
+    DOCUMENT_RENDERERS,
+    MACHINE_FORMATS,
+    HTMLRenderer,
+    JSONRenderer,
+    Representation,
+)
+from .errors import exception_handler
+
+# Bump when templates or representations change, so validators and cached bodies renew.
+RENDER_VERSION = "2"
+CACHE_SECONDS = 3600
+FORMATS = [
+    ("html", "HTML"),
+    ("json", "JSON"),
+    ("jsonld", "JSON-LD"),
+    ("ttl", "Turtle"),
+    ("rdf", "RDF/XML"),
+    ("nt", "N-Triples"),
+    ("csv", "CSV"),
+]
+
+
+def requested_date(request) -> tuple[dt.date, bool]:
+    """The as-at date of a request and whether it was asked for; a malformed one is a 400."""
+    try:
+        return http.as_at(request.GET)
+    except http.BadDate as error:
+        raise http.BadParameter(
+            error.name,
+            f"must be a calendar date written YYYY-MM-DD, such as 2024-01-01; "
+            f"got {error.value[:40]!r}.",
+        ) from None
+
+
+def content_type(renderer) -> str:
+    # text/* types default to ISO-8859-1 without a charset; JSON, JSON-LD, N-Triples and
+    # RDF/XML are UTF-8 by definition (RDF/XML declares it in its XML declaration).
+    if renderer.media_type.startswith("text/"):
+        return f"{renderer.media_type}; charset=utf-8"
+    return renderer.media_type
+
+
+def public_headers(response: HttpResponseBase, machine: bool) -> HttpResponseBase:
+    """Documents may be cached by anyone for an hour; scripts on any origin may read the
+    machine formats (a page is for people, and its forms post nowhere)."""
+    return http.publish(response, max_age=CACHE_SECONDS, cors=http.ANY_ORIGIN if machine else None)
+
+
+class DocumentView(APIView):
+    """A document in every format, with validators computed before rendering.
+
+    Subclasses implement :meth:`target` (find what the URL names, or return a response
+    such as a 404), :meth:`version_of` (what, besides the data version, its content
+    depends on) and :meth:`represent`.
+    """
+
+    renderer_classes = DOCUMENT_RENDERERS
+    content_negotiation_class = RegistryContentNegotiation
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_classes: list = []
+    # Not part of the lookup API's OpenAPI description.
+    schema = None
+
+    def get_exception_handler(self):
+        return exception_handler
+
+    def perform_content_negotiation(self, request, force=False):
+        try:
+            return super().perform_content_negotiation(request)
+        except Exception:
+            if force:
+                # Errors found while negotiating (406, unknown suffix) are told in JSON.
+                return JSONRenderer(), JSONRenderer.media_type
+            raise
+
+    def target(self, request, date: dt.date, **kwargs) -> Any:
+        raise NotImplementedError
+
+    def version_of(self, target: Any) -> Any:
+        return None
+
+    def represent(self, request, target: Any, date: dt.date, explicit: bool) -> Representation:
+        raise NotImplementedError
+
+    def thing_uri(self, target: Any) -> str | None:
+        return None
+
+    def get(self, request, format=None, **kwargs):
+        date, explicit = requested_date(request)
+        target = self.target(request, date, **kwargs)
+        if isinstance(target, HttpResponseBase):
+            return target
+        renderer = request.accepted_renderer
+        version, changed = getattr(target, "data_version", None) or http.data_version()
+        query = sorted((k, v) for k, v in request.GET.items() if k != "format")
+        etag = http.etag(
+            RENDER_VERSION,
+            base(),
+            type(self).__name__,
+            sorted(kwargs.items()),
+            query,
+            renderer.format,
+            date.isoformat(),
+            explicit,
+            version,
+            changed,
+            self.version_of(target),
+        )
+        last_modified = http.last_modified(changed, date, explicit)
+        response = http.conditional_response(request, etag, last_modified)
+        if response is None:
+            body = cache.get(f"document:{etag}")
+            if body is None:
+                representation = self.represent(request, target, date, explicit)
+                body = renderer.render(representation, renderer.media_type, {"request": request})
+                cache.set(f"document:{etag}", body, CACHE_SECONDS)
+            response = HttpResponse(body, content_type=content_type(renderer))
+        for header, value in http.validator_headers(etag, last_modified).items():
+            response[header] = value
+        uri = self.thing_uri(target)
+        if uri:
+            response["Link"] = f'<{uri}>; rel="describes"'
+        return public_headers(response, machine=renderer.format in MACHINE_FORMATS)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        accepted = getattr(request, "accepted_renderer", None)
+        if isinstance(response, Response) and not isinstance(accepted, HTMLRenderer | JSONRenderer):
+            # An error raised in a view (a bad date, say) cannot be told in Turtle or CSV.
+            request.accepted_renderer = JSONRenderer()
+            request.accepted_media_type = JSONRenderer.media_type
+        return super().finalize_response(request, response, *args, **kwargs)
+
+
+def format_links(path: str, request) -> list[dict[str, str]]:
+    date = request.GET.get("date")
+    query = f"?{urlencode({'date': date})}" if date else ""
+    return [
+        {"label": label, "url": f"{path}.{fmt}{query}", "format": fmt} for fmt, label in FORMATS
+    ]
+
+
+def page_number(value: str | None) -> int:
+    """The page a ``page`` parameter asks for (default the first)."""
+    if value is None or value == "":
+        return 1
+    if not value.isdigit() or int(value) < 1:
+        raise http.BadParameter("page", f"must be a whole number from 1; got {value[:20]!r}.")
+    return int(value)

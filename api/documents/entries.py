@@ -1,0 +1,197 @@
+"""The entry document: everything about one entry as at a date, and the page that shows it
+(breadcrumb, children by type, timeline)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import cached_property
+from typing import Any
+
+from django.db.models import Count
+
+from geography.hierarchies import BESIDE_BREADCRUMB, BREADCRUMB_ORDER
+from geography.registers import ENTITY_TYPES
+from registry import exports, facts, profiles, rdf, validtime
+from registry.documents import Link, describe, labeller
+from registry.models import RELATION_KIND, STATUS, Entry, Relation, State, covering
+from registry.validtime import today
+
+from ..renderers import Representation
+from .base import DocumentView, format_links, page_number
+from .resolution import find_entry
+
+CHILDREN_PAGE = 50
+
+
+def same_as(register: str, key: str) -> str | None:
+    """Another publisher's URI for the same thing, if the register's profile names one."""
+    found = profiles.profile(register).same_as
+    return found(key) if found else None
+
+
+class EntryRepresentation(Representation):
+    template_name = "api/entry.html"
+
+    def __init__(self, request, entry: Entry, date: dt.date, explicit: bool):
+        self.request = request
+        self.entry = entry
+        self.date = date
+        self.explicit = explicit
+
+    @cached_property
+    def doc(self):
+        return describe(self.entry, self.date)
+
+    @property
+    def seen_on(self) -> dt.date:
+        return self.doc.state.seen_on
+
+    def as_json(self):
+        return self.doc.as_dict()
+
+    def as_graph(self):
+        return rdf.entry_graph(self.doc, explicit_date=self.explicit)
+
+    def as_rows(self):
+        return exports.CSV_HEADER, [exports.csv_row(self.doc.facts)]
+
+    def breadcrumb(self) -> list[Link]:
+        """The chain of parents up to the top, following at each step the nearest kind of
+        parent (a ward's district before its county, a county before its region), as the
+        entry is described on its date."""
+        day = self.seen_on
+
+        def parents_of(node: facts.Ref) -> dict[str, facts.Ref]:
+            rows = facts.fetch(
+                Relation.objects.filter(
+                    covering(day), subject_id=node.pk, kind=RELATION_KIND.PARENT
+                )
+                .exclude(hierarchy__in=BESIDE_BREADCRUMB)
+                .order_by("hierarchy"),
+                "hierarchy",
+                "object_id",
+                "object__register__slug",
+                "object__key",
+            )
+            return {h: facts.Ref(pk, register, key) for h, pk, register, key in rows}
+
+        chain = validtime.chain(self.doc.rows.ref, parents_of, BREADCRUMB_ORDER)
+        link = labeller(facts.labels(chain, self.date))
+        return [link(ref) for ref in reversed(chain)]
+
+    def children(self) -> dict[str, Any]:
+        """Entries directly within this one on the date, counted by entity type, with one
+        page of the chosen type."""
+        day = self.seen_on
+        within = Relation.objects.filter(
+            covering(day), kind=RELATION_KIND.PARENT, object=self.entry
+        ).values("subject_id")
+        counts = list(
+            State.objects.filter(covering(day), entry_id__in=within)
+            .values("entity_type__key", "entity_type_id")
+            .annotate(n=Count("id"))
+            .order_by("entity_type__key")
+        )
+        if not counts:
+            return {"groups": [], "total": 0}
+        type_names = facts.labels([row["entity_type_id"] for row in counts], today())
+        groups = [
+            {
+                "type": row["entity_type__key"],
+                "name": type_names.get(row["entity_type_id"], row["entity_type__key"]),
+                "count": row["n"],
+            }
+            for row in counts
+        ]
+        chosen = self.request.GET.get("children")
+        group = next((g for g in groups if g["type"] == chosen), groups[0])
+        page = page_number(self.request.GET.get("page"))
+        pages = max(1, -(-group["count"] // CHILDREN_PAGE))
+        page = min(page, pages)
+        members = list(
+            Entry.objects.filter(
+                pk__in=State.objects.filter(
+                    covering(day), entry_id__in=within, entity_type__key=group["type"]
+                ).values("entry_id")
+            )
+            .select_related("register")
+            .order_by("key")[(page - 1) * CHILDREN_PAGE : page * CHILDREN_PAGE]
+        )
+        labels = facts.labels([e.pk for e in members], self.date)
+        return {
+            "groups": groups,
+            "group": group,
+            "members": [Link(e.register.slug, e.key, labels.get(e.pk, e.key)) for e in members],
+            "page": page,
+            "pages": pages,
+            "total": sum(g["count"] for g in groups),
+        }
+
+    def timeline(self) -> list[dict[str, Any]]:
+        doc = self.doc
+        life = doc.state.lifetime
+        items: list[dict[str, Any]] = []
+        if life.operative:
+            items.append({"date": life.operative, "what": "Operative: the code came into use"})
+        for name in doc.rows.names:
+            if name.start and life.operative and name.start > life.operative:
+                language = "Welsh" if name.language == "cy" else "English"
+                items.append(
+                    {
+                        "date": name.start,
+                        "what": f"{language} {name.kind} name became “{name.text}”",
+                    }
+                )
+        for event in doc.events:
+            items.append({"date": event.date, "event": event})
+        if life.terminated:
+            items.append({"date": life.terminated, "what": "Terminated: last day in use"})
+        return sorted(items, key=lambda item: (item["date"], "event" in item))
+
+    def entity_members(self) -> dict[str, Any] | None:
+        if self.entry.register.slug != ENTITY_TYPES:
+            return None
+        states = State.objects.filter(covering(self.date), entity_type=self.entry)
+        return {
+            "live": states.filter(status=STATUS.LIVE).count(),
+            "terminated": states.filter(status=STATUS.TERMINATED).count(),
+        }
+
+    def context(self):
+        doc = self.doc
+        path = f"/doc/{doc.register}/{doc.key}"
+        return {
+            "doc": doc,
+            "data": doc.as_dict(),
+            "register": self.entry.register,
+            "date": self.date,
+            "explicit": self.explicit,
+            "today": today(),
+            "seen_on": self.seen_on,
+            "breadcrumb": self.breadcrumb(),
+            "combined": [link for h, link in sorted(doc.parents.items()) if h in BESIDE_BREADCRUMB],
+            "children": self.children(),
+            "timeline": self.timeline(),
+            "entity_members": self.entity_members(),
+            "formats": format_links(path, self.request),
+            "path": path,
+            "same_as": same_as(doc.register, doc.key),
+        }
+
+
+class EntryView(DocumentView):
+    """``/doc/{register}/{key}[.fmt]``: everything about one entry as at a date."""
+
+    def target(self, request, date, register=None, key=None):
+        suffix = f".{self.format_kwarg}" if self.format_kwarg else ""
+        found = find_entry(request, register, key, suffix)
+        return found.response if found.response is not None else found.entry
+
+    def version_of(self, entry):
+        return entry.version
+
+    def thing_uri(self, entry):
+        return rdf.entry_uri(entry.register.slug, entry.key)
+
+    def represent(self, request, entry, date, explicit):
+        return EntryRepresentation(request, entry.load(), date, explicit)

@@ -1,0 +1,277 @@
+"""What the registry's public interfaces ask of a request and add to a response, in one place:
+the as-at date, the entry a URL names by register and key, the validators of an answer and
+the conditional requests they settle, and the headers of public data (``Cache-Control`` and
+CORS open to every origin).
+
+The documents (``/doc/…``, :mod:`api.documents`) and the lookup API (``/api/v1/…``,
+:mod:`api.v1`) read requests by the same rules and differ only in how they tell a client what
+was wrong: a short JSON object or HTML page, or an RFC 9457 problem. So a failure is raised
+here as an exception carrying its facts (:class:`BadParameter`, :class:`NoSuchRegister`,
+:class:`MalformedKey`, :class:`NoSuchEntry`) and each interface words it.
+
+Validators. Everything the registry says changes only when a
+:class:`~registry.models.Version` is written, so the newest version (its number and the
+moment it was recorded: a number can come round again after a rolled-back write, a
+microsecond timestamp cannot) stands for the state of the data. An answer's ETag hashes that
+with whatever else the answer depends on (path, query, format, date); its Last-Modified is
+when that version was recorded, and for an answer about "today" (no ``?date=``) at least the
+start of today, as such an answer moves on at midnight. Both are known before anything is
+built, so a conditional request costs one query on the primary key index.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import connection
+from django.http import HttpRequest, HttpResponseBase
+from django.utils import timezone
+from django.utils.cache import get_conditional_response
+from django.utils.dateparse import parse_datetime
+from django.utils.http import http_date
+from rest_framework import exceptions
+
+from registry.models import Entry, Register, Version
+from registry.statistics import registers
+from registry.validtime import today
+
+# ---------------------------------------------------------------------------------------
+# Parameters
+
+
+class BadParameter(exceptions.ValidationError):
+    """A query, path or body parameter whose value is malformed or unknown (400). ``reason``
+    is said of the parameter ("must be `key` or `-key`."), so that "{name} {reason}" reads
+    as a sentence."""
+
+    def __init__(self, name: str, reason: str):
+        super().__init__({name: [reason]})
+        self.name, self.reason = name, reason
+
+
+class BadDate(BadParameter):
+    """A date parameter that is not a calendar date written YYYY-MM-DD; ``value`` is what
+    the client sent."""
+
+    def __init__(self, name: str, reason: str, value: str):
+        super().__init__(name, reason)
+        self.value = value
+
+
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def parse_date(value: str, name: str = "date") -> dt.date:
+    """``YYYY-MM-DD`` (spaces around it ignored) as a date; anything else is a
+    :class:`BadDate` naming ``name``."""
+    text = value.strip()
+    if not _ISO_DATE.match(text):
+        raise BadDate(name, f"{text[:40]!r} is not a date in the form YYYY-MM-DD.", value)
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise BadDate(name, f"{text!r} is not a valid calendar date.", value) from None
+
+
+def as_at(query: Mapping[str, str]) -> tuple[dt.date, bool]:
+    """The as-at date of a request (its ``date`` parameter, default today in Europe/London)
+    and whether the client gave it."""
+    value = query.get("date")
+    if value is None or value == "":
+        return today(), False
+    return parse_date(value), True
+
+
+def check_text(name: str, value: str, max_length: int = 200) -> str:
+    """Refuse text no registry value could be: NUL characters (which PostgreSQL cannot store)
+    and anything longer than ``max_length``."""
+    if "\x00" in value:
+        raise BadParameter(name, "contains a NUL character.")
+    if len(value) > max_length:
+        raise BadParameter(name, f"is longer than {max_length} characters.")
+    return value
+
+
+# ---------------------------------------------------------------------------------------
+# Entries by register and key
+
+
+class NoSuchRegister(LookupError):
+    def __init__(self, slug: str):
+        super().__init__(slug)
+        self.slug = slug
+
+
+class MalformedKey(ValueError):
+    """A key the register could never hold (it does not match the register's pattern)."""
+
+    def __init__(self, register: Register, key: str):
+        super().__init__(key)
+        self.register, self.key = register, key
+
+    @property
+    def canonical(self) -> str | None:
+        """The key in upper case, if only its case was wrong."""
+        upper = self.key.upper()
+        return upper if re.match(self.register.key_pattern, upper) else None
+
+
+class NoSuchEntry(LookupError):
+    """A well-formed key that the register holds no entry with."""
+
+    def __init__(self, register: Register, key: str):
+        super().__init__(key)
+        self.register, self.key = register, key
+
+
+@dataclass
+class EntryRef:
+    """What validating a request needs to know of an entry, read in one indexed query with
+    the data version; the entry itself is loaded only when an answer has to be built."""
+
+    pk: int
+    register: Register
+    key: str
+    version: int
+    data_version: tuple[int, dt.datetime | None]
+
+    def load(self) -> Entry:
+        return Entry.objects.select_related("register").get(pk=self.pk)
+
+
+def find_register(slug: str) -> Register:
+    """The register called ``slug``, or :class:`NoSuchRegister`."""
+    found = registers().get(slug)
+    if found is None:
+        raise NoSuchRegister(slug)
+    return found
+
+
+def find_entry(register: Register, key: str) -> EntryRef:
+    """The entry ``key`` of ``register``: :class:`MalformedKey` for a key the register could
+    never hold (its case may be all that is wrong), :class:`NoSuchEntry` for one it does not.
+    Keys are matched exactly: the interfaces decide what a wrong case deserves."""
+    if not re.match(register.key_pattern, key):
+        raise MalformedKey(register, key)
+    entries, versions = Entry._meta.db_table, Version._meta.db_table
+    # Raw SQL, with the data version in the same query: every document request runs this.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT e.id, e.version, v.id, v.recorded_at FROM {entries} e "  # noqa: S608 (table names; values are parameters)
+            f"LEFT JOIN {versions} v ON v.id = (SELECT MAX(id) FROM {versions}) "
+            "WHERE e.register_id = %s AND e.key = %s",
+            [register.pk, key],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        raise NoSuchEntry(register, key)
+    return EntryRef(row[0], register, key, row[1], (row[2] or 0, _moment(row[3])))
+
+
+# ---------------------------------------------------------------------------------------
+# Validators and conditional requests
+
+
+def _moment(value: Any) -> dt.datetime | None:
+    # A raw cursor gives SQLite's text (UTC, as Django stores it) and PostgreSQL's datetime.
+    if isinstance(value, str):
+        value = parse_datetime(value)
+    if value is not None and timezone.is_naive(value):
+        value = timezone.make_aware(value, dt.UTC)
+    return value
+
+
+def data_version() -> tuple[int, dt.datetime | None]:
+    """The newest version's number and time: it changes whenever anything in the registry
+    changes, so it is part of every validator. (Raw SQL: this runs on every request, and
+    the ORM would cost more than the query.)"""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id, recorded_at FROM {Version._meta.db_table} ORDER BY id DESC LIMIT 1"  # noqa: S608 (a table name, no input)
+        )
+        row = cursor.fetchone()
+    return (row[0], _moment(row[1])) if row else (0, None)
+
+
+def etag(*parts: Any) -> str:
+    """A strong ETag for an answer that depends on exactly ``parts`` (include the data
+    version)."""
+    digest = hashlib.blake2b(repr(parts).encode(), digest_size=12).hexdigest()
+    return f'"{digest}"'
+
+
+def last_modified(changed: dt.datetime | None, date: dt.date, explicit: bool) -> int | None:
+    """When an answer as at ``date`` last changed, as a timestamp: the last change to the
+    registry or, for the default "today" answer (not ``explicit``), the start of today if
+    later. None only for an explicit date in an empty registry."""
+    moments = [changed] if changed else []
+    if not explicit:
+        moments.append(
+            timezone.make_aware(
+                dt.datetime.combine(date, dt.time.min), timezone.get_default_timezone()
+            )
+        )
+    return int(max(moments).timestamp()) if moments else None
+
+
+def validator_headers(tag: str, modified: int | None) -> dict[str, str]:
+    headers = {"ETag": tag}
+    if modified is not None:
+        headers["Last-Modified"] = http_date(modified)
+    return headers
+
+
+def conditional_response(
+    request: HttpRequest, tag: str, modified: int | None
+) -> HttpResponseBase | None:
+    """The answer to a conditional request whose preconditions settle it (304 Not Modified,
+    or 412 Precondition Failed), else None: Django's evaluation of RFC 9110's preconditions,
+    so that every interface evaluates them alike."""
+    return get_conditional_response(request, etag=tag, last_modified=modified)
+
+
+# ---------------------------------------------------------------------------------------
+# Headers of public data
+
+# Reference data is open: any web page may read it.
+ANY_ORIGIN = {"Access-Control-Allow-Origin": "*"}
+
+
+def cors_headers(methods: str, allow_headers: str, expose_headers: str = "") -> dict[str, str]:
+    """The CORS headers of an interface that scripts on any origin may call with ``methods``
+    and ``allow_headers``, reading ``expose_headers`` of the answer; browsers may keep a
+    preflight's answer for a day."""
+    headers = {
+        **ANY_ORIGIN,
+        "Access-Control-Allow-Methods": methods,
+        "Access-Control-Allow-Headers": allow_headers,
+        "Access-Control-Max-Age": "86400",
+    }
+    if expose_headers:
+        headers["Access-Control-Expose-Headers"] = expose_headers
+    return headers
+
+
+def cache_control(max_age: int) -> str:
+    """Anyone (browsers and shared caches) may keep the answer for ``max_age`` seconds."""
+    return f"public, max-age={max_age}"
+
+
+def publish(
+    response: HttpResponseBase,
+    *,
+    max_age: int | None = None,
+    cors: Mapping[str, str] | None = None,
+) -> HttpResponseBase:
+    """Mark ``response`` as public data: cacheable by anyone for ``max_age`` seconds (if
+    given), with the CORS headers ``cors`` (if given). Headers the view set itself stand."""
+    if max_age is not None:
+        response.headers.setdefault("Cache-Control", cache_control(max_age))
+    for header, value in (cors or {}).items():
+        response.headers.setdefault(header, value)
+    return response

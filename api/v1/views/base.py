@@ -1,0 +1,164 @@
+"""What every lookup endpoint shares (:class:`LookupView`): public, JSON, as at a date,
+cacheable, throttled, with problem+json errors and CORS open to every origin; the listing of
+entries that several endpoints page through; the API's root, and its 404 for any other path.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.urls import reverse
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework.exceptions import NotFound
+from rest_framework.generics import GenericAPIView
+from rest_framework.permissions import AllowAny
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
+
+from geography.registers import AREAS
+from registry.documents import summarise
+from registry.models import Entry, Register
+from registry.uris import base
+
+from ... import http
+from ...filters import EntryFilter, StrictOrderingFilter
+from .. import problems
+from .. import serializers as s
+from ..pagination import KeyCursorPagination
+from ..schema import LookupSchema, responses
+from ..throttling import LookupThrottle
+
+CORS_HEADERS = http.cors_headers(
+    "GET, HEAD, POST, OPTIONS",
+    "Content-Type, If-None-Match, If-Modified-Since",
+    "ETag, Last-Modified, Link, Retry-After, Location",
+)
+
+
+class LookupView(GenericAPIView):
+    """What every lookup endpoint shares: public, JSON, as at a date, cacheable, throttled."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    renderer_classes = [JSONRenderer]
+    throttle_classes = [LookupThrottle]
+    filter_backends: list = []
+    pagination_class = None
+    schema = LookupSchema()
+    cacheable = True
+
+    def get_exception_handler(self):
+        return problems.exception_handler
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        for name, value in kwargs.items():
+            http.check_text(name, str(value))
+        self.date, self.date_given = http.as_at(request.query_params)
+        self.validators = None
+        if self.cacheable and request.method in ("GET", "HEAD"):
+            self.validators = self.answer_validators(request)
+            settled = http.conditional_response(request, *self.validators)
+            if settled is not None and settled.status_code == 304:
+                raise problems.NotModified(http.validator_headers(*self.validators))
+            if settled is not None:
+                raise problems.PreconditionFailed()
+
+    def answer_validators(self, request) -> tuple[str, int | None]:
+        """The ETag and Last-Modified of the answer to ``request``: what was asked for (path
+        and query), as at the date, in the registry's present state."""
+        version, changed = http.data_version()
+        tag = http.etag(
+            "api/v1", base(), request.get_full_path(), self.date.isoformat(), version, changed
+        )
+        return tag, http.last_modified(changed, self.date, self.date_given)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        validators = getattr(self, "validators", None)
+        cacheable = validators is not None and response.status_code < 400
+        if cacheable:
+            for header, value in http.validator_headers(*validators).items():
+                response.headers.setdefault(header, value)
+        elif response.status_code >= 400:
+            # An error answers this request, not the data: no cache is to keep it.
+            response.headers.setdefault("Cache-Control", "no-store")
+        max_age = settings.REGISTRY_API_CACHE_SECONDS if cacheable else None
+        return http.publish(response, max_age=max_age, cors=CORS_HEADERS)
+
+    # Entries are named in the URL by register and key.
+    def get_register(self, slug: str) -> Register:
+        try:
+            return http.find_register(slug)
+        except http.NoSuchRegister:
+            raise NotFound(f"There is no register {slug[:64]!r}.") from None
+
+    def get_entry(self, register_slug: str, key: str) -> Entry:
+        register = self.get_register(register_slug)
+        try:
+            return http.find_entry(register, key).load()
+        except http.MalformedKey:
+            raise problems.BadParameter(
+                "key",
+                f"{key[:40]!r} is not a key of {register.slug} (keys match {register.key_pattern}).",
+            ) from None
+        except http.NoSuchEntry:
+            raise NotFound(f"There is no entry {key!r} in {register.slug}.") from None
+
+
+class EntryListMixin:
+    """A cursor-paged, filtered listing of entries, each summarised as at the date."""
+
+    filter_backends = [DjangoFilterBackend, StrictOrderingFilter]
+    filterset_class = EntryFilter
+    pagination_class = KeyCursorPagination
+    ordering = ["key"]
+    serializer_class = s.EntryListItemSerializer
+
+    def list_entries(self, queryset):
+        page = self.paginate_queryset(self.filter_queryset(queryset.select_related("register")))
+        summaries = summarise(page, self.date)
+        data = [summaries[entry.pk] for entry in page]
+        return self.paginator.get_paginated_response(data, {"date": self.date.isoformat()})
+
+
+class ApiRootView(LookupView):
+    """Where everything is."""
+
+    @extend_schema(
+        responses=responses(OpenApiResponse(OpenApiTypes.OBJECT, description="Links.")),
+        summary="Links to every part of the API",
+        operation_id="root",
+    )
+    def get(self, request):
+        def url(name, **kwargs):
+            return request.build_absolute_uri(reverse(f"api-v1:{name}", kwargs=kwargs))
+
+        return Response(
+            {
+                "date": self.date.isoformat(),
+                "registers": url("register-list"),
+                "entries": url("entry-list", register=AREAS),
+                "entity_types": url("entity-type-list"),
+                "identifiers": url("scheme-list"),
+                "events": url("event-list"),
+                "lookup": url("bulk-lookup"),
+                "check": url("check"),
+                "schema": url("schema"),
+                "documentation": url("docs"),
+            }
+        )
+
+
+def not_found(request, *args, **kwargs):
+    """Any other address under /api/v1/: a problem+json 404, like every other error here."""
+    return NotFoundView.as_view()(request)
+
+
+class NotFoundView(LookupView):
+    cacheable = False
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        raise NotFound(f"There is nothing at {request.path[:200]!r} in the lookup API.")

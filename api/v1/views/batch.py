@@ -1,0 +1,234 @@
+"""Many items at once: the bulk lookup (JSON) and the code checker (a CSV file, or a web form
+for people who do not write code)."""
+
+from __future__ import annotations
+
+import re
+
+from django.http import StreamingHttpResponse
+from django.shortcuts import render
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers as drf_serializers
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+
+from geography.registers import AREAS
+
+from ... import http, reference
+from .. import problems
+from .. import serializers as s
+from ..bulk import Item, describe_all, resolve
+from ..checker import ADDED_COLUMNS, Checker, CheckerError, Options, open_text
+from ..parsers import CSVParser, max_upload_bytes
+from ..schema import responses
+from ..throttling import BulkThrottle
+from .base import LookupView
+
+
+def _check_entity_types(name: str, keys: list[str]) -> list[str]:
+    unknown = [key for key in keys if key not in reference.entity_type_keys()]
+    if unknown:
+        raise problems.BadParameter(
+            name, f"there is no entity type {', '.join(map(repr, unknown[:5]))}."
+        )
+    return keys
+
+
+def _check_register(name: str, slug: str) -> str:
+    if slug not in reference.register_slugs():
+        raise problems.BadParameter(name, f"there is no register {slug[:64]!r}.")
+    return slug
+
+
+class BulkLookupView(LookupView):
+    """Look up to 1,000 codes, identifiers or names at once."""
+
+    parser_classes = [JSONParser]
+    throttle_classes = [BulkThrottle]
+    serializer_class = s.BulkRequestSerializer
+    cacheable = False
+
+    @extend_schema(
+        request=s.BulkRequestSerializer,
+        responses=responses(s.BulkResponseSerializer, 413, 415),
+        summary="Bulk lookup: up to 1,000 codes, identifiers or names, answered in order",
+        operation_id="lookup_bulk",
+    )
+    def post(self, request):
+        data = request.data
+        items = data.get("items") if isinstance(data, dict) else None
+        if isinstance(items, list) and len(items) > s.MAX_BULK_ITEMS:
+            raise problems.PayloadTooLarge(
+                f"{len(items)} items: a bulk lookup takes at most {s.MAX_BULK_ITEMS}."
+            )
+        serializer = s.BulkRequestSerializer(data=data)
+        serializer.is_valid(raise_exception=True)
+        body = serializer.validated_data
+        date = body.get("date") or self.date
+        register = _check_register("register", body.get("register") or AREAS)
+        entity_types = _check_entity_types("entity_type", body.get("entity_type") or []) or None
+        for index, item in enumerate(body["items"]):
+            http.check_text(f"items[{index}]", item["value"], 300)
+            if item.get("register"):
+                _check_register(f"items[{index}].register", item["register"])
+        results = describe_all(
+            resolve(
+                [
+                    Item(
+                        value=item["value"],
+                        kind=item["kind"],
+                        scheme=item.get("scheme"),
+                        register=item.get("register"),
+                    )
+                    for item in body["items"]
+                ],
+                date,
+                name_register=register,
+                entity_types=entity_types,
+            )
+        )
+        return Response({"date": date.isoformat(), "count": len(results), "results": results})
+
+
+CHECK_PARAMETERS = [
+    OpenApiParameter(
+        "column",
+        str,
+        description="The column holding codes or names: its header, or its number from 1. Required (here or as a form field).",
+    ),
+    OpenApiParameter(
+        "date_column",
+        str,
+        description="A column of dates (YYYY-MM-DD or DD/MM/YYYY) to check each row as at.",
+    ),
+    OpenApiParameter(
+        "entity_type",
+        str,
+        description="Entity type codes, comma-separated, that name matches are narrowed to.",
+    ),
+    OpenApiParameter(
+        "register",
+        str,
+        description="The register names are matched in (default statistical-geography).",
+    ),
+]
+
+
+class CheckUploadSerializer(drf_serializers.Serializer):
+    file = drf_serializers.FileField(help_text="The CSV file, with a header row.")
+    column = drf_serializers.CharField()
+    date_column = drf_serializers.CharField(required=False)
+    date = drf_serializers.DateField(required=False)
+    entity_type = drf_serializers.CharField(required=False)
+    register = drf_serializers.CharField(required=False)
+
+
+class CheckerView(LookupView):
+    """The code checker: POST a CSV file, get it back with the registry's answer for each row.
+
+    GET shows a web form for the same, for people who do not write code."""
+
+    parser_classes = [CSVParser, MultiPartParser, FormParser]
+    throttle_classes = [BulkThrottle]
+    cacheable = False
+    template_name = "api/checker.html"
+    # What an OPTIONS request (a CORS preflight, say) describes; without it DRF's metadata
+    # fails looking for a serializer (a 500 Schemathesis found).
+    serializer_class = CheckUploadSerializer
+
+    @extend_schema(exclude=True)
+    def get(self, request):
+        return self.form(request)
+
+    def form(self, request, errors=None, values=None, status=200):
+        context = {
+            "errors": errors or [],
+            "values": values or {},
+            "date": self.date,
+            "columns": ADDED_COLUMNS,
+            "max_mb": max_upload_bytes() // (1024 * 1024),
+        }
+        return render(request, self.template_name, context, status=status)
+
+    @extend_schema(
+        parameters=CHECK_PARAMETERS,
+        request={"text/csv": OpenApiTypes.STR, "multipart/form-data": CheckUploadSerializer},
+        responses={
+            (200, "text/csv"): OpenApiResponse(
+                OpenApiTypes.STR,
+                description="The same CSV with matched_code, matched_name, matched_entity_type, "
+                "matched_status, current_codes, matched_uri and note added.",
+            ),
+            **{k: v for k, v in responses(None, 413, 415).items() if k not in (200, 304)},
+        },
+        summary="Check a CSV file of codes or names",
+        operation_id="check_file",
+    )
+    def post(self, request):
+        from_form = (
+            request.content_type.startswith("multipart/") and request.data.get("via") == "form"
+        )
+        try:
+            return self.check(request)
+        except (problems.BadParameter, CheckerError) as error:
+            if not from_form:
+                if isinstance(error, CheckerError):
+                    raise problems.BadParameter(error.parameter, error.reason) from None
+                raise
+            messages = (
+                [f"{error.parameter}: {error.reason}"]
+                if isinstance(error, CheckerError)
+                else [
+                    f"{item['name']}: {item['reason']}" for item in problems._flatten(error.detail)
+                ]
+            )
+            return self.form(request, messages, request.data, status=400)
+
+    def check(self, request):
+        is_csv = request.content_type.split(";")[0].strip() == "text/csv"
+        source = request.query_params if is_csv else request.data
+
+        def text(name: str) -> str:
+            value = source.get(name) or request.query_params.get(name) or ""
+            return http.check_text(name, str(value)).strip()
+
+        column = text("column")
+        if not column:
+            raise problems.BadParameter("column", "name the column that holds the codes or names.")
+        date = self.date
+        if not is_csv and text("date"):
+            date = http.parse_date(text("date"))
+        entity_types = [key.strip() for key in text("entity_type").split(",") if key.strip()]
+        options = Options(
+            column=column,
+            date=date,
+            date_column=text("date_column") or None,
+            register=_check_register("register", text("register") or AREAS),
+            entity_types=_check_entity_types("entity_type", entity_types) or None,
+        )
+        if is_csv:
+            binary = request.data
+            filename = "checked.csv"
+        else:
+            upload = request.FILES.get("file")
+            if upload is None:
+                raise problems.BadParameter("file", "attach the CSV file as the field `file`.")
+            if upload.size > max_upload_bytes():
+                raise problems.PayloadTooLarge(
+                    f"The file is larger than {max_upload_bytes()} bytes."
+                )
+            if hasattr(upload, "temporary_file_path"):
+                binary = open(upload.temporary_file_path(), "rb")  # noqa: SIM115
+            else:
+                binary = upload.file
+                binary.seek(0)
+            stem = re.sub(r"[^A-Za-z0-9._-]+", "-", upload.name or "file").rsplit(".", 1)[0]
+            filename = f"{stem[:80] or 'file'}-checked.csv"
+        if not hasattr(binary, "read"):
+            raise problems.BadParameter("file", "send the CSV as the request body.")
+        checker = Checker(open_text(binary), options)
+        response = StreamingHttpResponse(checker, content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        response["Cache-Control"] = "no-store"
+        return response
