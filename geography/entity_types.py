@@ -32,6 +32,48 @@ COUNTRIES = frozenset({"E92", "W92", "S92", "N92"})
 # Great Britain, England and Wales, the United Kingdom.
 UNIONS = frozenset({"K02", "K03", "K04"})
 
+# The families the Code History Database adds, with the kinds their areas lie within.
+DATA_ZONES = frozenset({"S01"})
+INTERMEDIATE_ZONES = frozenset({"S02"})
+NI_DATA_ZONES = frozenset({"N20"})
+NI_SUPER_DATA_ZONES = frozenset({"N21"})
+PARISHES = frozenset({"E04", "W04"})  # civil parishes; Welsh communities
+COUNTY_ELECTORAL_DIVISIONS = frozenset({"E58"})
+WORKPLACE_ZONES = frozenset({"E33", "W35", "S34", "N19"})
+BUILT_UP_AREAS_2011 = frozenset({"E34", "W37"})
+BUILT_UP_AREA_SUBDIVISIONS_2011 = frozenset({"E35", "W38"})
+BUILT_UP_AREAS = frozenset({"E63", "W45", "S45"})  # 2022
+SUB_ICB_LOCATIONS = frozenset({"E38"})  # formerly clinical commissioning groups
+ICBS = frozenset({"E54"})  # integrated care boards
+NHS_COMMISSIONING_REGIONS = frozenset({"E39"})
+NHS_REGIONS = frozenset({"E40"})
+STRATEGIC_HEALTH_AUTHORITIES = frozenset({"E18"})
+PAN_STRATEGIC_HEALTH_AUTHORITIES = frozenset({"E19"})
+PRIMARY_CARE_TRUSTS = frozenset({"E16"})
+PHE_CENTRES = frozenset({"E45"})
+PHE_REGIONS = frozenset({"E46"})
+POLICE_FORCE_AREAS = frozenset({"E23", "W15", "S23", "N23"})
+COMMUNITY_SAFETY_PARTNERSHIPS = frozenset({"E22", "W14"})
+EUROPEAN_ELECTORAL_REGIONS = frozenset({"E15", "W08", "N07"})
+DEVOLVED_CONSTITUENCIES = frozenset({"E32", "W09", "S16"})  # London Assembly, Senedd, Holyrood
+DEVOLVED_ELECTORAL_REGIONS = frozenset({"W10", "S17"})
+REGISTRATION_DISTRICTS = frozenset({"E28", "W20"})
+MERGED_DISTRICTS = frozenset({"E41", "W40"})
+MERGED_COUNTIES = frozenset({"E42"})
+NATIONAL_PARKS = frozenset({"E26", "W18", "S21"})
+TRAVEL_TO_WORK_AREAS = frozenset({"E30", "W22", "S22", "N12"})
+LOCAL_PLANNING_AUTHORITIES = frozenset({"E60", "W43", "S44", "N13"})
+FIRE_AND_RESCUE_AUTHORITIES = frozenset({"E31", "W25", "S38", "N31"})
+FIRE_AND_RESCUE_AREAS = frozenset({"S40", "N32"})
+SETTLEMENTS = frozenset({"S20"})
+LOCAL_ADMINISTRATIVE_UNITS_1 = frozenset({"S30"})
+COMMUNITY_HEALTH_PARTNERSHIPS = frozenset({"S03"})
+REGENERATION_OUTCOME_AGREEMENT_AREAS = frozenset({"S04"})
+REGENERATION_OUTCOME_AREAS = frozenset({"S05"})
+SPATIAL_PLAN_AREAS = frozenset({"W23"})
+STRATEGIC_REGENERATION_AREAS = frozenset({"W26"})
+AGRICULTURAL_REGIONS = frozenset({"W29"})
+
 
 @dataclass(frozen=True)
 class Group:

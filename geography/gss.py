@@ -1,7 +1,8 @@
 """GSS codes: the nine-character ONS codes that key the statistical-geography register.
 
 A code is a country letter (E, W, S, N, K for the UK and its unions, L and M for the Channel
-Islands and the Isle of Man), two digits naming the entity type (``E06``: unitary
+Islands and the Isle of Man, J for a few UK-wide statistical geographies such as the 1961
+census areas and major towns and cities), two digits naming the entity type (``E06``: unitary
 authorities) and six digits for the instance.
 """
 
@@ -10,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-GSS_PATTERN = r"^[EWSNKLM]\d{8}$"
+GSS_PATTERN = r"^[EWSNKLMJ]\d{8}$"
 _GSS = re.compile(GSS_PATTERN)
 
 # GSS codes came into use on 2009-01-01; the codes of the areas abolished in the April 2009

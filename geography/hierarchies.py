@@ -19,8 +19,16 @@ COUNTRY = "country"
 UNION = "union"
 COMBINED_AUTHORITY = "combined-authority"
 MSOA = "msoa"
+INTERMEDIATE_ZONE = "intermediate-zone"
+SUPER_DATA_ZONE = "super-data-zone"
+ICB = "icb"
+NHS_REGION = "nhs-region"
 
-# The entity types a parent may have in each hierarchy.
+# The entity types a parent may have in each hierarchy. Each hierarchy is named for the kind
+# of area its parents are, so a Code History Database parent (PARENTCD) is linked in the
+# hierarchy of its own entity type: a parish is within its district, a county electoral
+# division within its county, a sub-ICB location within its ICB and that within its NHS
+# region.
 ALLOWED_PARENTS: dict[str, frozenset[str]] = {
     DISTRICT: kinds.DISTRICTS,
     COUNTY: kinds.COUNTIES,
@@ -29,6 +37,30 @@ ALLOWED_PARENTS: dict[str, frozenset[str]] = {
     UNION: kinds.UNIONS,
     COMBINED_AUTHORITY: kinds.COMBINED_AUTHORITIES,
     MSOA: kinds.MSOAS,
+    INTERMEDIATE_ZONE: kinds.INTERMEDIATE_ZONES,
+    SUPER_DATA_ZONE: kinds.NI_SUPER_DATA_ZONES,
+    ICB: kinds.ICBS,
+    NHS_REGION: kinds.NHS_REGIONS,
+    "nhs-commissioning-region": kinds.NHS_COMMISSIONING_REGIONS,
+    "pan-strategic-health-authority": kinds.PAN_STRATEGIC_HEALTH_AUTHORITIES,
+    "phe-region": kinds.PHE_REGIONS,
+    "police-force-area": kinds.POLICE_FORCE_AREAS,
+    "european-electoral-region": kinds.EUROPEAN_ELECTORAL_REGIONS,
+    "devolved-electoral-region": kinds.DEVOLVED_ELECTORAL_REGIONS,
+    "registration-district": kinds.REGISTRATION_DISTRICTS,
+    "built-up-area": kinds.BUILT_UP_AREAS_2011,
+    "merged-district": kinds.MERGED_DISTRICTS,
+    "merged-county": kinds.MERGED_COUNTIES,
+    "fire-and-rescue-authority": kinds.FIRE_AND_RESCUE_AUTHORITIES,
+    "fire-and-rescue-area": kinds.FIRE_AND_RESCUE_AREAS,
+    "settlement": kinds.SETTLEMENTS,
+    "local-administrative-unit": kinds.LOCAL_ADMINISTRATIVE_UNITS_1,
+    "community-health-partnership": kinds.COMMUNITY_HEALTH_PARTNERSHIPS,
+    "regeneration-outcome-agreement-area": kinds.REGENERATION_OUTCOME_AGREEMENT_AREAS,
+    "regeneration-outcome-area": kinds.REGENERATION_OUTCOME_AREAS,
+    "spatial-plan-area": kinds.SPATIAL_PLAN_AREAS,
+    "strategic-regeneration-area": kinds.STRATEGIC_REGENERATION_AREAS,
+    "agricultural-region": kinds.AGRICULTURAL_REGIONS,
 }
 
 # The hierarchy a parent of each entity type is linked in (the inverse of the above).
@@ -38,13 +70,24 @@ HIERARCHY_OF_PARENT: dict[str, str] = {
     for entity_type in allowed
 }
 
-# The deepest chain of parents in the data: LSOA → MSOA → district → county → region →
-# country → union, six links.
+# The deepest chain of parents in the data: a workplace zone → MSOA → district → county →
+# region → country → union, six links (an LSOA's is as long).
 MAX_DEPTH = 6
 
 # An entry page's breadcrumb follows one chain up, taking the nearest kind of parent first (a
 # ward's district before its county); combined authorities are shown beside it, not in it.
-BREADCRUMB_ORDER = [MSOA, DISTRICT, COUNTY, REGION, COUNTRY, UNION]
+BREADCRUMB_ORDER = [
+    MSOA,
+    INTERMEDIATE_ZONE,
+    SUPER_DATA_ZONE,
+    DISTRICT,
+    COUNTY,
+    REGION,
+    ICB,
+    NHS_REGION,
+    COUNTRY,
+    UNION,
+]
 BESIDE_BREADCRUMB = frozenset({COMBINED_AUTHORITY})
 
 # Where a reconciliation candidate is said to lie ("Ward in Sunderland"): the nearest of

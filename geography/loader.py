@@ -13,9 +13,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from registry.imports import Import, Report
+from registry.imports import Import, Report, counts_of
 
 from .importers.base import Dataset, LoadError
+from .importers.chd import load_code_history
 from .importers.councils import load_councils
 from .importers.districts import load_districts
 from .importers.higher import (
@@ -29,7 +30,7 @@ from .importers.higher import (
 )
 from .importers.small_areas import load_small_areas
 from .importers.wards import load_wards
-from .registers import REGISTERS
+from .registers import AREAS, ENTITY_TYPES, REGISTERS
 
 __all__ = ["LoadError", "Report", "run", "REGISTERS"]
 
@@ -43,7 +44,11 @@ STEPS: list[tuple[str, Callable[[Dataset, Path], None]]] = [
     ("wards", load_wards),
     ("LSOAs and MSOAs", load_small_areas),
     ("councils", load_councils),
+    ("the Code History Database", load_code_history),
 ]
+# Entries are compared, checked and written this many at a time, so memory stays flat however
+# many codes the registry holds.
+BATCH = 5000
 
 
 def build(root: Path, progress: Callable[[str], None] = lambda m: None) -> Dataset:
@@ -76,13 +81,25 @@ def run(
     progress: Callable[[str], None] = lambda m: None,
 ) -> Report:
     """Load the fixtures under ``root`` as one import run (``registry.imports``): with
-    ``dry_run`` change nothing but report the same."""
+    ``dry_run`` change nothing but report the same. Entries are written a batch at a time
+    (entity types first, then the areas in code order, then councils), every batch checked
+    against what the whole run will write."""
     started = time.monotonic()
     data = build(root, progress)
-    snapshots = data.snapshots()
     events = data.events()
+    refs = sorted(data.refs(), key=_write_order)
+    chd_path = data.chd.path if data.chd else None
+
+    def source_of(ref: str) -> str:
+        draft = data.get(ref)
+        found = set(draft.sources) if draft else set()
+        if chd_path and data.in_chd(ref):
+            found.add(chd_path)
+        return ", ".join(sorted(found))
+
     sources = {s for d in data.entries.values() for s in d.sources}
-    source_of_entry = {ref: ", ".join(sorted(d.sources)) for ref, d in data.entries.items()}
+    if chd_path:
+        sources.add(chd_path)
     with Import(
         command,
         sources,
@@ -91,15 +108,29 @@ def run(
         registers=REGISTERS,
         progress=progress,
     ) as load:
-        load.entries(
-            snapshots,
-            source_of=source_of_entry.__getitem__,
-            group_of=group_of,
-            origin_of=lambda ref, problem: data.origin(ref, problem.field, problem.row),
-        )
+        load.reserve(refs)
+        batches = -(-len(refs) // BATCH)
+        for number, start in enumerate(range(0, len(refs), BATCH), 1):
+            batch = refs[start : start + BATCH]
+            progress(f"batch {number} of {batches} ({batch[0]} to {batch[-1]})")
+            load.entries(
+                {ref: data.snapshot(ref) for ref in batch},
+                source_of=source_of,
+                group_of=group_of,
+                origin_of=lambda ref, problem: data.origin(ref, problem.field, problem.row),
+                known=data.known,
+                progress=lambda message: None,  # a line per batch is enough
+            )
         load.events(
             {k: {f: v for f, v in e.items() if f != "sources"} for k, e in events.items()},
             source_of=lambda key: ", ".join(events[key]["sources"]),
         )
+        load.counts = {**counts_of(load.report), "notes": dict(sorted(data.notes.items()))}
     load.report.seconds = time.monotonic() - started  # reading the sources included
     return load.report
+
+
+def _write_order(ref: str) -> tuple[int, str]:
+    """Entity types first (states name them), then areas in code order, then councils."""
+    register = ref.partition("/")[0]
+    return ({ENTITY_TYPES: 0, AREAS: 1}.get(register, 2), ref)

@@ -17,7 +17,9 @@ def gss_code_matches_entity_type(c: Context) -> list[str]:
     if c.register.slug != AREAS:
         return []
     if not is_gss(c.key):
-        return [f"“{c.key}” is not a GSS code: a letter (E, W, S, N, K, L or M) and eight digits."]
+        return [
+            f"“{c.key}” is not a GSS code: a letter (E, W, S, N, K, L, M or J) and eight digits."
+        ]
     messages = []
     for entity_type in sorted({row.entity_type for row in c.snapshot["states"] if row.entity_type}):
         if c.key[:3] != entity_type:

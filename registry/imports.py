@@ -38,9 +38,17 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from .models import ImportRun, Register
-from .services import Actor, ServiceError, SyncResult, ValidationFailed, sync_entries, sync_events
+from .services import (
+    Actor,
+    ServiceError,
+    SyncResult,
+    ValidationFailed,
+    reserve_entries,
+    sync_entries,
+    sync_events,
+)
 from .snapshots import Snapshot, split_ref
-from .validation import Problem
+from .validation import Oracle, Problem
 
 # How many broken rules an ImportRefused message lists before "and N more".
 SHOWN_PROBLEMS = 20
@@ -104,6 +112,7 @@ class Import:
         self._atomic = transaction.atomic(durable=True)
         self._started = 0.0
         self.counts: dict[str, Any] | None = None
+        self.ids: dict[str, int] = {}  # of the entries reserved for the run
 
     def __enter__(self) -> Import:
         self._started = time.monotonic()
@@ -123,6 +132,11 @@ class Import:
         self.actor = Actor(user=self.user, import_run=self.report.run, reason=self.reason)
         return self
 
+    def reserve(self, refs: Iterable[str]) -> None:
+        """Create, empty, the entries of ``refs`` that do not exist yet, before writing the
+        run in several batches (an entry of one batch may be linked to one of a later)."""
+        self.ids.update(reserve_entries(refs, self.progress))
+
     def entries(
         self,
         drafts: Mapping[str, Snapshot],
@@ -130,12 +144,21 @@ class Import:
         source_of: Callable[[str], str] = lambda ref: "",
         group_of: Callable[[str, Snapshot], str] = lambda ref, snap: ref.partition("/")[0],
         origin_of: Origin = lambda ref, problem: None,
+        known: Oracle | None = None,
+        progress: Callable[[str], None] | None = None,
     ) -> SyncResult:
         """Validate and write entries (``register/key`` → snapshot); may be called more than
-        once in a run, each call a batch."""
+        once in a run, each call a batch. ``known`` says what later batches will write
+        (``registry.validation.validate_batch``)."""
         try:
             result = sync_entries(
-                drafts, self.actor, source_of=source_of, group_of=group_of, progress=self.progress
+                drafts,
+                self.actor,
+                source_of=source_of,
+                group_of=group_of,
+                progress=self.progress if progress is None else progress,
+                known=known,
+                ids=self.ids,
             )
         except ValidationFailed as error:
             raise _refused(error, origin_of) from None
@@ -177,7 +200,7 @@ class Import:
     def _finish(self) -> None:
         report, run = self.report, self.report.run
         assert run is not None  # noqa: S101 - created on entering
-        run.counts = self.counts if self.counts is not None else _counts(report)
+        run.counts = self.counts if self.counts is not None else counts_of(report)
         report.counts = run.counts
         run.finished_at = timezone.now()
         run.save(update_fields=["counts", "finished_at"])
@@ -190,7 +213,9 @@ def _add(total: SyncResult, part: SyncResult) -> None:
     total.unchanged.update(part.unchanged)
 
 
-def _counts(report: Report) -> dict[str, Any]:
+def counts_of(report: Report) -> dict[str, Any]:
+    """The counts an ImportRun records: entries and events created, changed and unchanged,
+    per group."""
     return {
         "created": dict(report.entries.created),
         "changed": dict(report.entries.changed),

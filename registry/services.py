@@ -10,6 +10,7 @@ differs, rewrites only what differs and records the difference.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -17,9 +18,10 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
-from . import bulk, profiles
+from . import bulk, facts, profiles
 from .models import (
     STATUS,
     ChangeEvent,
@@ -38,10 +40,10 @@ from .text import fold
 from .validtime import day, iso
 
 BATCH = 2000
+# Looking up more keys of one register than this reads the whole register's keys instead.
+WHOLE_REGISTER = 20000
 # SQLite limits the number of parameters in one statement; delete in chunks well below it.
 DELETE_CHUNK = 500
-# Up to this many entries are synced without reading the whole registry.
-SMALL = 500
 
 
 class ServiceError(Exception):
@@ -84,15 +86,20 @@ def sync_entries(
     source_of: Callable[[str], str] = lambda ref: "",
     group_of: Callable[[str, Snapshot], str] = lambda ref, snap: ref.partition("/")[0],
     progress: Callable[[str], None] = lambda message: None,
+    known: Callable[[str], Any] | None = None,
+    ids: Mapping[str, int] | None = None,
 ) -> SyncResult:
     """Make the entries named by ``drafts`` (``"register/key"`` → snapshot) hold exactly
     those snapshots, creating missing entries and writing a version for each one that differs.
 
     Every entry that would change is first checked by the rules in ``registry.validation``,
-    all of them together (so the entries of one batch may name each other); if any breaks a
-    rule, :class:`ValidationFailed` lists every problem and nothing is written. Entries not
-    in ``drafts`` are left alone: nothing is ever deleted. Counts are reported per group
-    (``group_of``, by default the register). Runs in one transaction."""
+    all of them together (so the entries of one batch may name each other; ``known`` says
+    what later batches of the same run will write, see ``validation.validate_batch``); if any
+    breaks a rule, :class:`ValidationFailed` lists every problem and nothing is written.
+    Entries not in ``drafts`` are left alone: nothing is ever deleted. Counts are reported per
+    group (``group_of``, by default the register). Runs in one transaction; the cost is in
+    proportion to the batch, whatever the size of the registry. ``ids`` are the ids of
+    entries the caller knows exist (a run that reserved them), read from nowhere else."""
     from .validation import Item, validate_batch
 
     result = SyncResult()
@@ -102,18 +109,28 @@ def sync_entries(
         unknown = sorted({split_ref(ref)[0] for ref in wanted} - set(registers))
         if unknown:
             raise ServiceError(f"There is no register called {unknown[0]!r}.")
-        existing = _existing(wanted)
+        existing = _existing(wanted, ids or {})
         progress(f"comparing {len(wanted):,} entries with the database")
-        # A handful of entries (a curator's edit) are compared on their own; a whole load
-        # reads every snapshot in a few bulk queries instead of thousands of small ones.
-        scope = None if len(wanted) > SMALL else [existing[r] for r in wanted if r in existing]
-        current = entry_snapshots(scope) if scope is None or scope else {}
-        versions = Entry.objects.all() if scope is None else Entry.objects.filter(id__in=scope)
-        versions_now = dict(versions.values_list("id", "version"))
-
-        to_write: list[tuple[str, int | None, Snapshot, Snapshot | None]] = []
+        scope = [existing[r] for r in wanted if r in existing]
+        versions_now = _versions(scope)
+        # Every write records the entry's whole snapshot in its newest version, so an entry
+        # whose newest version holds exactly the wanted snapshot is unchanged: one query
+        # per batch instead of rebuilding each snapshot from its rows. Any other is compared
+        # with the snapshot its rows make (a version recorded in an older order, a change).
+        recorded = _recorded(scope)
+        candidates = {}
         for ref, snap in wanted.items():
             entry_id = existing.get(ref)
+            if entry_id and versions_now[entry_id] and _same(recorded.get(entry_id), snap):
+                result.unchanged[group_of(ref, snap)] += 1
+            else:
+                candidates[ref] = entry_id
+        looked_at = [i for i in candidates.values() if i and versions_now[i]]
+        current = entry_snapshots(looked_at) if looked_at else {}
+
+        to_write: list[tuple[str, int | None, Snapshot, Snapshot | None]] = []
+        for ref, entry_id in candidates.items():
+            snap = wanted[ref]
             before = current.get(entry_id) if entry_id and versions_now[entry_id] else None
             group = group_of(ref, snap)
             if before == snap:
@@ -128,7 +145,7 @@ def sync_entries(
             for ref, entry_id, snap, before in to_write:
                 slug, key = split_ref(ref)
                 items.append(Item(registers[slug], key, snap, entry_id, before))
-            problems = validate_batch(items)
+            problems = validate_batch(items, known)
             if problems:
                 raise ValidationFailed.of(problems)
             ids = _ensure_entries(wanted, registers, existing, progress)
@@ -137,21 +154,101 @@ def sync_entries(
     return result
 
 
-def _existing(wanted: Mapping[str, Snapshot]) -> dict[str, int]:
-    """The ids of the entries that ``wanted`` names or refers to and that already exist."""
+def _referenced(wanted: Mapping[str, Snapshot]) -> set[str]:
+    """Every ref ``wanted`` names or refers to (relation targets, entity types)."""
     refs = set(wanted)
     for snap in wanted.values():
         refs.update(row.target for row in snap["relations"])
         refs.update(
             profiles.entity_type_ref(row.entity_type) for row in snap["states"] if row.entity_type
         )
-    entries = Entry.objects.all()
-    if len(refs) <= SMALL:
-        entries = entries.filter(key__in={split_ref(ref)[1] for ref in refs})
-    found = {
-        f"{slug}/{key}": pk for pk, slug, key in entries.values_list("id", "register__slug", "key")
-    }
-    return {ref: pk for ref, pk in found.items() if ref in refs}
+    return refs
+
+
+def entry_ids(refs: Iterable[str]) -> dict[str, int]:
+    """The ids of the entries that exist among ``refs`` (``register/key``), read by key a
+    chunk at a time."""
+    by_register: dict[str, set[str]] = defaultdict(set)
+    for ref in refs:
+        slug, key = split_ref(ref)
+        by_register[slug].add(key)
+    found: dict[str, int] = {}
+    for slug, keys in by_register.items():
+        if len(keys) > WHOLE_REGISTER:
+            # A load asks for most of a register: one pass over it beats hundreds of IN lists.
+            rows = facts.fetch(Entry.objects.filter(register__slug=slug).order_by(), "id", "key")
+            found.update({f"{slug}/{key}": pk for pk, key in rows if key in keys})
+            continue
+        for chunk in _chunks(sorted(keys), BATCH):
+            rows = Entry.objects.filter(register__slug=slug, key__in=chunk).values_list("id", "key")
+            found.update({f"{slug}/{key}": pk for pk, key in rows})
+    return found
+
+
+def _existing(wanted: Mapping[str, Snapshot], ids: Mapping[str, int]) -> dict[str, int]:
+    """The ids of the entries that ``wanted`` names or refers to and that already exist."""
+    refs = _referenced(wanted)
+    found = {ref: ids[ref] for ref in refs if ref in ids}
+    found.update(entry_ids(refs - set(found)))
+    return found
+
+
+def _recorded(ids: list[int]) -> dict[int, Any]:
+    """The snapshot each entry's newest version recorded, as the database returns it (JSON
+    text on SQLite, parsed JSON on PostgreSQL), a chunk of entries per query."""
+    found: dict[int, Any] = {}
+    for chunk in _chunks(sorted(ids), BATCH):
+        newest = Version.objects.filter(
+            entry_id__gte=chunk[0], entry_id__lte=chunk[-1], number=F("entry__version")
+        ).order_by()
+        found.update(facts.fetch(newest, "entry_id", "snapshot"))
+    return found
+
+
+def _same(recorded: Any, snapshot: Snapshot) -> bool:
+    """Whether a recorded snapshot is ``snapshot`` (canonical), as cheaply as can be told."""
+    if recorded is None:
+        return False
+    text = json.dumps(snapshot)  # as the JSON field writes it
+    if isinstance(recorded, str):
+        return recorded == text
+    return recorded == json.loads(text)
+
+
+def _versions(ids: list[int]) -> dict[int, int]:
+    found: dict[int, int] = {}
+    for chunk in _chunks(sorted(ids), BATCH):
+        wanted = set(chunk)
+        rows = facts.fetch(
+            Entry.objects.filter(facts.within("id", chunk)).order_by(), "id", "version"
+        )
+        found.update(row for row in rows if row[0] in wanted)
+    return found
+
+
+def reserve_entries(refs: Iterable[str], progress=lambda message: None) -> dict[str, int]:
+    """Create, without content, the entries among ``refs`` that do not exist yet, so that a
+    run writing in several batches can link an entry to one a later batch writes. Each is
+    created at version 0 and gets its first version, with its content, from its batch (in the
+    same transaction, so nobody sees an entry without content). Returns the id of every ref."""
+    refs = set(refs)
+    found = entry_ids(refs)
+    missing = sorted(refs - set(found))
+    if not missing:
+        return found
+    registers = {r.slug: r.pk for r in Register.objects.all()}
+    unknown = sorted({split_ref(ref)[0] for ref in missing} - set(registers))
+    if unknown:
+        raise ServiceError(f"There is no register called {unknown[0]!r}.")
+    progress(f"creating {len(missing):,} entries")
+    empty = bulk.prepare(Entry, "attributes", {})
+    bulk.insert(
+        Entry,
+        ["register", "key", "version", "attributes"],
+        ((registers[split_ref(ref)[0]], split_ref(ref)[1], 0, empty) for ref in missing),
+    )
+    found.update(entry_ids(missing))
+    return found
 
 
 def _ensure_entries(
@@ -163,12 +260,7 @@ def _ensure_entries(
     """Create the entries that do not exist yet and return every ref's id, including the
     entries that snapshots refer to. A new entry is created as its first version will leave
     it (version 1, with its attributes), since nothing else can have written it."""
-    refs = set(wanted)
-    for snap in wanted.values():
-        refs.update(row.target for row in snap["relations"])
-        refs.update(
-            profiles.entity_type_ref(row.entity_type) for row in snap["states"] if row.entity_type
-        )
+    refs = _referenced(wanted)
     missing = sorted(refs - set(existing))
     unknown = [ref for ref in missing if ref not in wanted]
     if unknown:
@@ -184,17 +276,7 @@ def _ensure_entries(
             attributes = bulk.prepare(Entry, "attributes", wanted[ref]["attributes"])
             rows.append((registers[slug].pk, key, 1, attributes))
         bulk.insert(Entry, ["register", "key", "version", "attributes"], rows)
-        by_register: dict[str, set[str]] = defaultdict(set)
-        for ref in missing:
-            slug, key = split_ref(ref)
-            by_register[slug].add(key)
-        for slug, keys in by_register.items():
-            found = Entry.objects.filter(register=registers[slug])
-            if len(keys) <= SMALL:
-                found = found.filter(key__in=keys)
-            ids.update(
-                {f"{slug}/{key}": pk for pk, key in found.values_list("id", "key") if key in keys}
-            )
+        ids.update(entry_ids(missing))
     return ids
 
 

@@ -69,14 +69,30 @@ class Item:
         return f"{self.register.slug}/{self.key}"
 
 
+@dataclass(frozen=True)
+class Known:
+    """What a writer of several batches already knows of an entry another batch will write:
+    its lifetime and the entries it will lie within (see :func:`validate_batch`)."""
+
+    lifetime: Lifetime
+    parents: frozenset[str] = frozenset()
+
+
+Oracle = Callable[[str], "Known | None"]
+
+
 class Lookups:
     """What rules need to know of other entries, fetched once for a batch: whether an entry
     exists, its lifetime and parents, and who else claims an identifier. An entry in the
-    batch is known by the snapshot it is about to get; any other by what the registry holds.
+    batch is known by the snapshot it is about to get; one that a later batch of the same run
+    will write by what ``known`` says of it; any other by what the registry holds.
     """
 
-    def __init__(self, pending: Mapping[str, Snapshot] | None = None) -> None:
+    def __init__(
+        self, pending: Mapping[str, Snapshot] | None = None, known: Oracle | None = None
+    ) -> None:
         self.pending: Mapping[str, Snapshot] = pending or {}
+        self.known: Oracle = known or (lambda ref: None)
         self.entries: dict[str, Entry | None] = {}
         self.lifetimes: dict[int, Lifetime] = {}
         self._pending_lifetimes: dict[str, Lifetime] = {}
@@ -88,7 +104,11 @@ class Lookups:
 
     def prefetch(self, refs: Iterable[str]) -> None:
         """Read the entries (and their lifetimes) of these refs, in a query per register."""
-        missing = {ref for ref in refs if ref not in self.entries and ref not in self.pending}
+        missing = {
+            ref
+            for ref in refs
+            if ref not in self.entries and ref not in self.pending and self.known(ref) is None
+        }
         if not missing:
             return
         by_register: dict[str, set[str]] = defaultdict(set)
@@ -106,7 +126,7 @@ class Lookups:
         self.lifetimes.update(facts.lifetimes(found))
 
     def exists(self, ref: str) -> bool:
-        if ref in self.pending:
+        if ref in self.pending or self.known(ref) is not None:
             return True
         self.prefetch([ref])
         return self.entries[ref] is not None
@@ -118,6 +138,9 @@ class Lookups:
             if found is None:
                 found = self._pending_lifetimes[ref] = lifetime_of(pending)
             return found
+        known = self.known(ref)
+        if known is not None:
+            return known.lifetime
         self.prefetch([ref])
         entry = self.entries[ref]
         return self.lifetimes.get(entry.pk, validtime.NEVER) if entry else validtime.NEVER
@@ -130,10 +153,13 @@ class Lookups:
         stored = []
         for ref in wanted:
             pending = self.pending.get(ref)
+            known = self.known(ref) if pending is None else None
             if pending is not None:
                 self._parents[ref] = {
                     row.target for row in pending["relations"] if row.kind == RELATION_KIND.PARENT
                 }
+            elif known is not None:
+                self._parents[ref] = set(known.parents)
             else:
                 stored.append(ref)
         if stored:
@@ -276,15 +302,17 @@ def validate_entry(
     return validate_batch([item]).get(item.ref, [])
 
 
-def validate_batch(items: Iterable[Item]) -> dict[str, list[Problem]]:
+def validate_batch(items: Iterable[Item], known: Oracle | None = None) -> dict[str, list[Problem]]:
     """Validate many entries with shared look-ups: the entries their new rows name are read
     in a few queries for the whole batch, and an entry of the batch is judged by the snapshot
-    it is about to get. Returns the problems of each ``register/key`` that breaks a rule."""
+    it is about to get. A run that writes in several batches says, through ``known``, what it
+    will write later (an entry of a later batch may be the parent of one in this). Returns
+    the problems of each ``register/key`` that breaks a rule."""
     items = [
         item if _is_canonical(item.snapshot) else _with(item, canonical(item.snapshot))
         for item in items
     ]
-    lookups = Lookups({item.ref: item.snapshot for item in items})
+    lookups = Lookups({item.ref: item.snapshot for item in items}, known)
     news = {item.ref: _new_rows(item) for item in items}
     targets = {row.target for new in news.values() for row in new["relations"] if _has(row, 5)}
     lookups.prefetch(targets)
@@ -438,7 +466,10 @@ def _states(c: Context) -> list[str]:
                     after,
                 )
             )
-    if states[0].status != STATUS.LIVE:
+    withdrawn = len(states) == 1 and states[0].valid_to is None
+    if states[0].status != STATUS.LIVE and not withdrawn:
+        # A code may be withdrawn before it comes into use: one open terminated state, never
+        # live. Otherwise an entry starts live.
         messages.append(c.problem("An entry's first state must be live.", "states", states[0]))
     return messages
 

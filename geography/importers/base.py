@@ -6,18 +6,27 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from registry.models import EVENT_KIND, NAME_KIND, RELATION_KIND
+from registry.models import EVENT_KIND, NAME_KIND, RELATION_KIND, STATUS
 from registry.services import lifetime_states
-from registry.validtime import iso
+from registry.text import fold, repair
+from registry.validation import Known
+from registry.validtime import Lifetime, iso
 
 from ..gss import is_gss
+from ..hierarchies import ALLOWED_PARENTS
 from ..registers import AREAS
+
+if TYPE_CHECKING:
+    from .chd import Chd
+
+# What snapshot building counts where the sources disagree (the load summary lists them).
+DIFFERENT_NAMES = "official names other sources give differently (kept as alternative names)"
 
 DAY = dt.timedelta(days=1)
 
@@ -28,6 +37,12 @@ class LoadError(Exception):
     def __init__(self, path: str, line: int, problem: str) -> None:
         super().__init__(f"{path}, line {line}: {problem}")
         self.path, self.line, self.problem = path, line, problem
+
+
+def clean_name(text: str) -> str:
+    """A name as it should read, whatever the file did to it: mojibake repaired ("GÅµyr" is
+    Gŵyr, "Twyn Bryn-hÃ®r" Twyn Bryn-hîr), runs of spaces single ("North Somerset  Council")."""
+    return " ".join(repair(text).split()) if text else ""
 
 
 def parse_date(value: str) -> dt.date:
@@ -167,6 +182,7 @@ class Draft:
         kind: str = NAME_KIND.OFFICIAL,
         origin: Row | None = None,
     ) -> None:
+        text = clean_name(text)
         if text:
             self.names.add((language, kind, text, start, end))
             if origin is not None:
@@ -219,6 +235,11 @@ class Dataset:
         default_factory=dict
     )
     lsoa21_names: dict[str, str] = field(default_factory=dict)
+    # The Code History Database, once read: the authority for the codes it holds (see
+    # ``importers/chd.py``), and what building snapshots found where the sources disagree.
+    chd: Chd | None = None
+    notes: Counter = field(default_factory=Counter)
+    _successors: dict[str, list[tuple[dt.date, str]]] | None = None
 
     def entry(self, register: str, key: str, source: str, row: Row | None = None) -> Draft:
         ref = f"{register}/{key}"
@@ -260,77 +281,223 @@ class Dataset:
     # -- turning drafts into snapshots ------------------------------------------------------
 
     def successors(self) -> dict[str, list[tuple[dt.date, str]]]:
-        result: dict[str, list[tuple[dt.date, str]]] = defaultdict(list)
-        for date, predecessor, successor in self.changes:
-            if predecessor != successor:
-                result[predecessor].append((date, successor))
+        if self._successors is None:
+            result: dict[str, list[tuple[dt.date, str]]] = defaultdict(list)
+            for date, predecessor, successor in self.changes:
+                if predecessor != successor:
+                    result[predecessor].append((date, successor))
+            self._successors = result
+        return self._successors
+
+    def in_chd(self, ref: str) -> bool:
+        return self._chd_code(ref) is not None
+
+    def _chd_code(self, ref: str) -> str | None:
+        if self.chd is None:
+            return None
+        register, _, key = ref.partition("/")
+        return key if register == AREAS and key in self.chd else None
+
+    def refs(self) -> list[str]:
+        """Every entry the sources describe: the drafts', then the CHD codes no other source
+        names, in code order."""
+        result = list(self.entries)
+        if self.chd is not None:
+            result += [
+                f"{AREAS}/{code}"
+                for code in self.chd.codes()
+                if f"{AREAS}/{code}" not in self.entries
+            ]
         return result
 
+    def lifetime(self, ref: str) -> tuple[dt.date | None, dt.date | None]:
+        """When the entry is live: the CHD's dates for a code it holds (a later source may end
+        a code the CHD shows live, after the CHD's last date), else the draft's."""
+        draft = self.entries.get(ref)
+        code = self._chd_code(ref)
+        if code is None:
+            return (draft.operative, draft.terminated) if draft else (None, None)
+        operative, terminated = self.chd.lifetime(code)  # type: ignore[union-attr]
+        if (
+            terminated is None
+            and draft is not None
+            and draft.terminated is not None
+            and draft.terminated >= self.chd.as_at  # type: ignore[union-attr]
+        ):
+            terminated = draft.terminated
+        return operative, terminated
+
+    def known(self, ref: str) -> Known | None:
+        """What the load will write of ``ref`` (its lifetime and parents), for validating one
+        batch of the load against the others (``registry.validation.validate_batch``)."""
+        if ref not in self.entries and self._chd_code(ref) is None:
+            return None
+        operative, terminated = self.lifetime(ref)
+        parents = set()
+        code = self._chd_code(ref)
+        if code is not None:
+            parents |= {f"{AREAS}/{p}" for _h, p, _s, _e in self.chd.parents(code)}  # type: ignore[union-attr]
+        draft = self.entries.get(ref)
+        if draft is not None:
+            parents |= {r[2] for r in draft.relations if r[0] == RELATION_KIND.PARENT}
+        return Known(Lifetime(operative, terminated), frozenset(parents))
+
     def follow_relation(
-        self, target: str, start: dt.date, end: dt.date | None, successors
+        self, target: str, start: dt.date, end: dt.date | None, successors, hierarchy: str = ""
     ) -> list[tuple[str, dt.date, dt.date | None]]:
         """Split a relation whose object is terminated part-way: after the object's end it
-        continues to the object's single successor (a merge or recode), and ends where the
+        continues to the object's single successor (a merge or recode) if that is of a kind
+        the hierarchy allows (a county's unitary successor is no county), and ends where the
         object split. Where the object starts later than the relation, it starts with it."""
+        allowed = ALLOWED_PARENTS.get(hierarchy)
         result = []
         seen = set()
         while target not in seen:
             seen.add(target)
-            obj = self.entries.get(target)
-            if obj is None or obj.operative is None:
+            operative, terminated = self.lifetime(target)
+            if operative is None:
                 result.append((target, start, end))
                 break
-            clipped = clip(start, end, obj.operative, obj.terminated)
+            clipped = clip(start, end, operative, terminated)
             if clipped:
                 result.append((target, *clipped))
-            if obj.terminated is None or (end is not None and end <= obj.terminated):
+            if terminated is None or (end is not None and end <= terminated):
                 break
             nexts = {succ for _date, succ in successors.get(target, []) if succ != target}
             if len(nexts) != 1:
                 break
-            start = max(start, obj.terminated + DAY)
+            if allowed is not None and next(iter(nexts)).rpartition("/")[2][:3] not in allowed:
+                break
+            start = max(start, terminated + DAY)
             target = nexts.pop()
         return result
 
     def origin(self, ref: str, field_name: str | None, row: Any) -> str | None:
         """Where a row of ``ref``'s snapshot came from (see :meth:`Draft.origin`)."""
         draft = self.entries.get(ref)
+        code = self._chd_code(ref)
+        if code is not None and (draft is None or field_name in {"states", None}):
+            return self.chd.where(code)  # type: ignore[union-attr]
         return draft.origin(field_name, row) if draft else None
 
     def snapshots(self) -> dict[str, dict[str, Any]]:
-        """The snapshot of every entry: states from its lifetime, and names, identifiers and
-        relations clipped to it (relations following their objects' successors)."""
+        """The snapshot of every entry (see :meth:`snapshot`)."""
+        return {ref: self.snapshot(ref) for ref in self.refs()}
+
+    def snapshot(self, ref: str) -> dict[str, Any]:
+        """What one entry should be: states from its lifetime, and names, identifiers and
+        relations clipped to it (relations following their objects' successors). For a code
+        the CHD holds, its names and the parents of the hierarchies it gives are the CHD's;
+        the other sources add what the CHD does not say (``importers/chd.py``)."""
+        draft = self.entries.get(ref) or Draft(*ref.split("/", 1))
+        code = self._chd_code(ref)
+        if code is not None and code in self.chd.withdrawn:  # type: ignore[union-attr]
+            return self._withdrawn(code, draft)
+        lo, hi = self.lifetime(ref)
+        if lo is None:
+            raise LoadError(sorted(draft.sources)[0], 0, f"{ref} has no operative date")
+        names = set(draft.names)
+        relations = set(draft.relations)
+        entity_type = draft.entity_type
+        if code is not None:
+            names, relations = self._with_chd(code, draft, names, relations)
+            entity_type = self.chd.entity_type(code)  # type: ignore[union-attr]
+        result_names = []
+        for language, kind, text, start, end in names:
+            span = clip(start, end, lo, hi)
+            if span:
+                result_names.append([language, kind, text, iso(span[0]), iso(span[1])])
+        identifiers = []
+        for scheme, value, start, end in draft.identifiers:
+            span = clip(start, end, lo, hi)
+            if span:
+                identifiers.append([scheme, value, iso(span[0]), iso(span[1])])
+        result_relations = set()
         successors = self.successors()
-        result = {}
-        for ref, draft in self.entries.items():
-            if draft.operative is None:
-                raise LoadError(sorted(draft.sources)[0], 0, f"{ref} has no operative date")
-            lo, hi = draft.operative, draft.terminated
-            names = []
-            for language, kind, text, start, end in draft.names:
-                span = clip(start, end, lo, hi)
-                if span:
-                    names.append([language, kind, text, iso(span[0]), iso(span[1])])
-            identifiers = []
-            for scheme, value, start, end in draft.identifiers:
-                span = clip(start, end, lo, hi)
-                if span:
-                    identifiers.append([scheme, value, iso(span[0]), iso(span[1])])
-            relations = set()
-            for kind, hierarchy, target, start, end in draft.relations:
-                span = clip(start, end, lo, hi)
-                if not span:
-                    continue
-                for obj, s, e in self.follow_relation(target, span[0], span[1], successors):
-                    relations.add((kind, hierarchy, obj, iso(s), iso(e)))
-            result[ref] = {
-                "names": names,
-                "identifiers": identifiers,
-                "states": lifetime_states(lo, hi, draft.entity_type),
-                "relations": [list(r) for r in merge_adjacent(relations)],
-                "attributes": draft.attributes,
-            }
-        return result
+        for kind, hierarchy, target, start, end in relations:
+            span = clip(start, end, lo, hi)
+            if not span:
+                continue
+            for obj, s, e in self.follow_relation(target, span[0], span[1], successors, hierarchy):
+                result_relations.add((kind, hierarchy, obj, iso(s), iso(e)))
+        return {
+            "names": result_names,
+            "identifiers": identifiers,
+            "states": lifetime_states(lo, hi, entity_type),
+            "relations": [list(r) for r in merge_adjacent(result_relations)],
+            "attributes": draft.attributes,
+        }
+
+    def _withdrawn(self, code: str, draft: Draft) -> dict[str, Any]:
+        """A code issued and withdrawn before it came into use: terminated from the day it
+        was issued for, never live, named as the CHD names it, within nothing."""
+        issued = iso(self.chd.withdrawn[code])  # type: ignore[union-attr]
+        names = [
+            [language, kind, text, issued, None]
+            for language, kind, text, *_ in self.chd.names(code)
+        ]  # type: ignore[union-attr]
+        return {
+            "names": names,
+            "identifiers": [],
+            "states": [[issued, None, STATUS.TERMINATED, code[:3]]],
+            "relations": [],
+            "attributes": draft.attributes,
+        }
+
+    def _with_chd(self, code: str, draft: Draft, names: set, relations: set) -> tuple[set, set]:
+        """The CHD's names and parents for ``code``, with what the draft adds and what it
+        disagrees with counted in :attr:`notes` (the trust rules in ``importers/chd.py``)."""
+        chd = self.chd
+        assert chd is not None  # noqa: S101 - only called for CHD codes
+        if draft.operative is not None and draft.operative != chd.lifetime(code)[0]:
+            self.notes["operative dates other sources give differently (the CHD's kept)"] += 1
+        chd_end = chd.lifetime(code)[1]
+        extends = chd_end is None and draft.terminated and draft.terminated >= chd.as_at
+        if draft.operative is not None and draft.terminated != chd_end and not extends:
+            self.notes["terminated dates other sources give differently (the CHD's kept)"] += 1
+        official = chd.names(code)
+        languages = {language for language, *_ in official}
+        exact = {(language, text) for language, _k, text, _s, _e in official}
+        folded = None
+        merged = set(official)
+        alternatives = []
+        for language, kind, text, start, end in names:
+            if kind == NAME_KIND.OFFICIAL and language in languages:
+                if (language, text) in exact:
+                    continue  # the CHD says so too
+                if folded is None:
+                    folded = {(lang, fold(t)) for lang, _k, t, _s, _e in official}
+                if (language, fold(text)) in folded:
+                    continue  # the CHD says so too, written differently
+                self.notes[DIFFERENT_NAMES] += 1
+                kind = NAME_KIND.ALTERNATIVE
+            if kind == NAME_KIND.ALTERNATIVE:
+                alternatives.append((language, kind, text, start, end))
+            else:
+                merged.add((language, kind, text, start, end))
+        # An alternative name the entry has anyway, in any language, is no alternative (the
+        # CHD's Equivalents table mixes in untagged Welsh names that other sources tag).
+        if alternatives:
+            known = {fold(text) for _l, _k, text, _s, _e in merged}
+            merged.update(name for name in alternatives if fold(name[2]) not in known)
+        parents = chd.parents(code)
+        hierarchies = {hierarchy for hierarchy, *_ in parents}
+        targets = {(hierarchy, parent) for hierarchy, parent, _s, _e in parents}
+        kept = set()
+        for relation in relations:
+            kind, hierarchy, target, *_ = relation
+            if kind == RELATION_KIND.PARENT and hierarchy in hierarchies:
+                if (hierarchy, target.partition("/")[2]) not in targets:
+                    self.notes["parents other sources give differently (the CHD's kept)"] += 1
+                continue
+            kept.add(relation)
+        for hierarchy, parent, start, end in parents:
+            ref = f"{AREAS}/{parent}"
+            if self.lifetime(ref)[0] is None:
+                self.notes["CHD parents the registry does not hold (not linked)"] += 1
+                continue
+            kept.add((RELATION_KIND.PARENT, hierarchy, ref, start, end))
+        return merged, kept
 
     def events(self) -> dict[str, dict[str, Any]]:
         """Change events: the links of one date grouped into connected components, each

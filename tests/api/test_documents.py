@@ -100,7 +100,7 @@ def test_unknown_code_page_offers_a_search_and_close_matches(client):
             doc("XYZ"),
             400,
             "'XYZ' is not a well-formed key in the statistical-geography register: keys match "
-            "the pattern ^[EWSNKLM]\\d{8}$.",
+            "the pattern ^[EWSNKLMJ]\\d{8}$.",
         ),
         ("/doc/no-such-register/E06000001", 404, "There is no register called 'no-such-register'."),
         (

@@ -40,7 +40,7 @@ def expected_messy() -> str:
         '"terminated on 2021-03-20; now E01035189 Middlesbrough 001H, E01035190 Middlesbrough 001I"\r\n'
         "4,E99999999,never issued,,,,,,,unknown: No entry in statistical-geography has the code 'E99999999'.\r\n"
         "5,E0700004,a digit short,,,,,,,\"malformed: 'E0700004' is not a well-formed code: a GSS code "
-        'is a letter (E, W, S, N, K, L or M) and eight digits, such as E06000060."\r\n'
+        'is a letter (E, W, S, N, K, L, M or J) and eight digits, such as E06000060."\r\n'
         "6,,empty,,,,,,,empty: The value is empty.\r\n"
         f"7,Aylesbury Vale,a name,E07000004,Aylesbury Vale,E07,terminated,E06000060,{base}/E07000004,"
         "terminated on 2020-03-31; now E06000060 Buckinghamshire\r\n"

@@ -19,7 +19,7 @@ SG = f"{API}/entries/statistical-geography"
         (f"{SG}/E07000004/?date=2019-02-30", 400, "date", "'2019-02-30' is not a valid calendar date."),
         (f"{SG}/E07000004/?date=yesterday", 400, "date", "'yesterday' is not a date in the form YYYY-MM-DD."),
         (f"{SG}/E07000004/?date=2019-1-1", 400, "date", "'2019-1-1' is not a date in the form YYYY-MM-DD."),
-        (f"{SG}/E0700004/", 400, "key", "'E0700004' is not a key of statistical-geography (keys match ^[EWSNKLM]\\d{8}$)."),
+        (f"{SG}/E0700004/", 400, "key", "'E0700004' is not a key of statistical-geography (keys match ^[EWSNKLMJ]\\d{8}$)."),
         (f"{SG}/?status=dormant", 400, "status", "Select a valid choice. dormant is not one of the available choices."),
         (f"{SG}/?entity_type=E07,Z99", 400, "entity_type", "there is no entity type 'Z99'."),
         (f"{SG}/?parent=E99999999", 400, "parent", "there is no entry with the key 'E99999999'."),

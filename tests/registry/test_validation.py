@@ -6,6 +6,7 @@ asked who else holds an identifier, and nobody does)."""
 
 import pytest
 
+from geography.gss import GSS_PATTERN
 from geography.registers import AREAS
 from registry.models import Register
 from registry.validation import Item, Problem, validate_batch, validate_entry
@@ -13,7 +14,7 @@ from registry.validation import Item, Problem, validate_batch, validate_entry
 pytestmark = pytest.mark.django_db
 
 THINGS = Register(slug="things", name="Things", key_pattern=r"^T\d{3}$")
-AREA_REGISTER = Register(slug=AREAS, name="Areas", key_pattern=r"^[EWSNKLM]\d{8}$")
+AREA_REGISTER = Register(slug=AREAS, name="Areas", key_pattern=GSS_PATTERN)
 
 
 def thing(names=(), identifiers=(), states=None, relations=()):
