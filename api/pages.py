@@ -10,6 +10,7 @@ from typing import Any
 from django.http import HttpResponse
 from rest_framework import exceptions
 
+from geography.entity_types import LOWEST_PRIORITY, priority
 from geography.registers import AREAS, SEARCH_ORDER
 from registry import facts
 from registry.models import (
@@ -262,9 +263,24 @@ def search(query: str, date: dt.date, limit: int = SEARCH_LIMIT) -> list[dict[st
 
     def order(entry_id: int):
         rank, _ = found[entry_id]
-        live = states.get(entry_id, (None,))[0] == STATUS.LIVE
-        register = REGISTER_ORDER.get(entries[entry_id].register.slug, len(REGISTER_ORDER))
-        return (*rank[:3], not live, register, rank[3], entries[entry_id].key)
+        status, entity_type = states.get(entry_id, (None, None))
+        slug = entries[entry_id].register.slug
+        register = REGISTER_ORDER.get(slug, len(REGISTER_ORDER))
+        # Codes first, then names; of these, the main kinds of area (those reconciliation
+        # ranks: a district, a ward) before the other families that share their names (the
+        # community safety partnership or 1961 parish named like a district, "Kings Lynn");
+        # then the closest names, names in use before former ones, live entries first.
+        other = priority(slug, entity_type) == LOWEST_PRIORITY
+        return (
+            rank[0],
+            other,
+            rank[1],
+            rank[2],
+            status != STATUS.LIVE,
+            register,
+            rank[3],
+            entries[entry_id].key,
+        )
 
     results = []
     for entry_id in sorted(ids, key=order)[:limit]:

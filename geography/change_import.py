@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from django.contrib.auth.models import AbstractBaseUser
 
 from registry.imports import Import
-from registry.models import STATUS, Entry, Register
+from registry.models import STATUS, ChangeLink, Entry, Register
 from registry.services import ValidationFailed, end_open_rows, lifetime_states
 from registry.snapshots import Snapshot, canonical, entry_snapshots, event_snapshots
 
@@ -201,7 +201,9 @@ def _merge(data: Dataset, result: Plan) -> None:
         for ref, s in result.drafts.items()
         if ref.partition("/")[2] in {*result.created, *result.changed, *result.terminated}
     }
-    events = {k: {f: v for f, v in e.items() if f != "sources"} for k, e in data.events().items()}
+    events = _as_recorded(
+        {k: {f: v for f, v in e.items() if f != "sources"} for k, e in data.events().items()}
+    )
     before_events = event_snapshots(events)
     for key, event in events.items():
         # A file that leaves a field empty or names fewer links keeps what the registry has.
@@ -209,9 +211,10 @@ def _merge(data: Dataset, result: Plan) -> None:
         if before:
             for name in ("instrument_id", "instrument_title", "note"):
                 event[name] = event[name] or before[name]
-            event["links"] = _in_order(
-                {tuple(link) for link in [*before["links"], *event["links"]]}
-            )
+            known = {tuple(link) for link in before["links"]}
+            if {tuple(link) for link in event["links"]} <= known:
+                event["kind"] = before["kind"]  # part of a change the registry knows whole
+            event["links"] = _in_order(known | {tuple(link) for link in event["links"]})
     for key, event in events.items():
         if key not in before_events:
             result.events_created.append(key)
@@ -222,6 +225,32 @@ def _merge(data: Dataset, result: Plan) -> None:
     }
     for bucket in (result.created, result.changed, result.terminated):
         bucket.sort()
+
+
+def _as_recorded(events: dict[str, dict]) -> dict[str, dict]:
+    """The file's change events under the keys the registry records them by: an event whose
+    links the registry already holds in one event of the same day is that event (a file of
+    district changes names only part of a change the registry knows whole, such as a county
+    split and its districts' merger in one reorganisation, keyed by another code)."""
+    result: dict[str, dict] = {}
+    for key, event in events.items():
+        pairs = [(p.partition("/")[2], s.partition("/")[2]) for p, s in event["links"] if p and s]
+        keys = set()
+        if pairs:
+            found = ChangeLink.objects.filter(
+                event__date=event["date"],
+                predecessor__key__in={p for p, _ in pairs},
+                successor__key__in={s for _, s in pairs},
+            ).values_list("event__key", "predecessor__key", "successor__key")
+            keys = {k for k, p, s in found if (p, s) in set(pairs)}
+        recorded = keys.pop() if len(keys) == 1 else key
+        if recorded in result:
+            result[recorded]["links"] = _in_order(
+                {tuple(link) for link in [*result[recorded]["links"], *event["links"]]}
+            )
+        else:
+            result[recorded] = event
+    return result
 
 
 def _lifetime_from(before: Snapshot, snapshot: Snapshot) -> list[list]:

@@ -222,6 +222,15 @@ HINT_TYPES = {
     COUNCIL: GROUPS[LA_AREA].entity_types,
 }
 
+# The kinds of area an authority-kind word names outright ("Kent County Council" says
+# county; a unitary may call itself a county council too, so HINT_TYPES admits it, but it is
+# no county).
+NAMED_KINDS = {
+    DISTRICT: DISTRICTS,
+    COUNTY: COUNTIES,
+    COMBINED: COMBINED_AUTHORITIES,
+}
+
 # Kinds of area whose names are unique in the UK at any one moment.
 NATIONALLY_UNIQUE = GROUPS[LA_AREA].entity_types | CONSTITUENCIES | COUNTRIES | REGIONS
 

@@ -29,6 +29,7 @@ from .importers.higher import (
     load_entity_types,
 )
 from .importers.small_areas import load_small_areas
+from .importers.successions import load_successions
 from .importers.wards import load_wards
 from .registers import AREAS, ENTITY_TYPES, REGISTERS
 
@@ -44,6 +45,7 @@ STEPS: list[tuple[str, Callable[[Dataset, Path], None]]] = [
     ("wards", load_wards),
     ("LSOAs and MSOAs", load_small_areas),
     ("councils", load_councils),
+    ("successions", load_successions),
     ("the Code History Database", load_code_history),
 ]
 # Entries are compared, checked and written this many at a time, so memory stays flat however
@@ -51,12 +53,18 @@ STEPS: list[tuple[str, Callable[[Dataset, Path], None]]] = [
 BATCH = 5000
 
 
-def build(root: Path, progress: Callable[[str], None] = lambda m: None) -> Dataset:
-    """Read every fixture file into a :class:`Dataset` (no database access)."""
+def build(
+    root: Path, progress: Callable[[str], None] = lambda m: None, chd: Path | None = None
+) -> Dataset:
+    """Read every fixture file into a :class:`Dataset` (no database access); with ``chd``,
+    ONS's own Code History Database files in that folder instead of the bundled extract."""
     data = Dataset()
     for label, step in STEPS:
         started = time.monotonic()
-        step(data, root)
+        if step is load_code_history:
+            load_code_history(data, root, chd)
+        else:
+            step(data, root)
         if label == "local authority districts":
             finish_counties(data)
             add_combined_authority_membership(data)
@@ -79,13 +87,14 @@ def run(
     dry_run: bool = False,
     command: str = "load_reference_data",
     progress: Callable[[str], None] = lambda m: None,
+    chd: Path | None = None,
 ) -> Report:
     """Load the fixtures under ``root`` as one import run (``registry.imports``): with
     ``dry_run`` change nothing but report the same. Entries are written a batch at a time
     (entity types first, then the areas in code order, then councils), every batch checked
     against what the whole run will write."""
     started = time.monotonic()
-    data = build(root, progress)
+    data = build(root, progress, chd)
     events = data.events()
     refs = sorted(data.refs(), key=_write_order)
     chd_path = data.chd.path if data.chd else None
@@ -112,7 +121,10 @@ def run(
         batches = -(-len(refs) // BATCH)
         for number, start in enumerate(range(0, len(refs), BATCH), 1):
             batch = refs[start : start + BATCH]
-            progress(f"batch {number} of {batches} ({batch[0]} to {batch[-1]})")
+            progress(
+                f"comparing, checking and writing batch {number} of {batches} "
+                f"({batch[0].partition('/')[2]} to {batch[-1].partition('/')[2]})"
+            )
             load.entries(
                 {ref: data.snapshot(ref) for ref in batch},
                 source_of=source_of,

@@ -161,9 +161,10 @@ def entry_facts(
     rows: Rows, state: validtime.AsAt, events: Mapping[int, EventRow], links: Iterable[LinkRow]
 ) -> EntryFacts:
     """The facts of one entry from its rows, its state as at the date and the events it took
-    part in. An entry replaces every predecessor of the events it was a successor in, and is
-    replaced by every successor of those it was a predecessor in; a rename links an entry to
-    itself, which is an event but no replacement."""
+    part in. An entry replaces the predecessor of every link that names it as successor, and
+    is replaced by the successor of every link that names it as predecessor (in a complex
+    change, such as Cumbria's in 2023, each unitary replaces only its own districts); a
+    rename links an entry to itself, which is an event but no replacement."""
     pk = rows.ref.pk
     replaces: dict[int, Ref] = {}
     replaced_by: dict[int, Ref] = {}
@@ -171,9 +172,19 @@ def entry_facts(
     as_successor = {row.event for row in links if row.successor and row.successor.pk == pk}
     as_predecessor = {row.event for row in links if row.predecessor and row.predecessor.pk == pk}
     for row in links:
-        if row.event in as_successor and row.predecessor and row.predecessor.pk != pk:
+        if (
+            row.successor
+            and row.successor.pk == pk
+            and row.predecessor
+            and row.predecessor.pk != pk
+        ):
             replaces.setdefault(row.predecessor.pk, row.predecessor)
-        if row.event in as_predecessor and row.successor and row.successor.pk != pk:
+        if (
+            row.predecessor
+            and row.predecessor.pk == pk
+            and row.successor
+            and row.successor.pk != pk
+        ):
             replaced_by.setdefault(row.successor.pk, row.successor)
     own = sorted(
         (events[e] for e in as_successor | as_predecessor if e in events),

@@ -308,9 +308,8 @@ class State(models.Model):
 class Relation(models.Model):
     """``subject`` is within (or governs) ``object`` over a valid range.
 
-    Parent relations are grouped in hierarchies: ``administrative`` (ward → district →
-    county → region → country), ``statistical`` (LSOA → MSOA → district),
-    ``combined-authority`` (district → combined authority) and ``electoral``.
+    Parent relations are grouped in named hierarchies, which the domain declares (the UK's are
+    in ``geography/hierarchies.py``: ``district``, ``county``, ``msoa``, ``nhs-region`` …).
     """
 
     subject = models.ForeignKey(Entry, on_delete=models.CASCADE, related_name="relations")

@@ -43,7 +43,7 @@ from typing import Any
 
 from rapidfuzz import fuzz, process
 
-from geography.entity_types import HINT_TYPES, NATIONALLY_UNIQUE
+from geography.entity_types import HINT_TYPES, NAMED_KINDS, NATIONALLY_UNIQUE
 from geography.gss import GSS_REORGANISATION, is_gss
 from geography.names import COMBINED, Forms, forms
 from geography.registers import ENTITY_TYPE_PATTERN
@@ -363,14 +363,16 @@ class Matcher:
         for candidate in candidates:
             candidate.score = adjusted_score(candidate, typed, explicit is not None)
         candidates.sort(key=lambda c: _rank(c, date))
-        if candidates and self._certain(candidates, explicit is not None):
+        if candidates and self._certain(candidates, explicit is not None, q.hints):
             top = candidates[0]
             top.match = True
             for other in candidates[1:]:
                 other.score = min(other.score, round(top.score - 1, 1))
         return Result(candidates[: query.limit], date, explicit is not None)
 
-    def _certain(self, candidates: list[Candidate], explicit_date: bool) -> bool:
+    def _certain(
+        self, candidates: list[Candidate], explicit_date: bool, hints: frozenset[str] = frozenset()
+    ) -> bool:
         top = candidates[0]
         if top.tier > CORE or top.vetoes or top.unverified:
             return False
@@ -380,7 +382,15 @@ class Matcher:
         if not top.valid and not explicit_date:
             # Terminated, and no date given: the user may mean the code that replaced it.
             lineage = self.index.lineage(top.pk)
-            if any(c.valid and c.pk in lineage for c in candidates[1:]):
+            # Unless the query names the kind of area the top is and its successor is not:
+            # "Buckinghamshire County Council" is the county, not the unitary after it.
+            named = frozenset().union(*(NAMED_KINDS.get(h, frozenset()) for h in hints))
+            if any(
+                c.valid
+                and c.pk in lineage
+                and not (top.record.entity_types & named and not c.record.entity_types & named)
+                for c in candidates[1:]
+            ):
                 return False
         for rival in candidates[1:]:
             if rival.tier > top.tier or rival.vetoes:

@@ -19,8 +19,11 @@ How a value is read, when its kind is ``auto`` (the default):
 6. anything else is a name. Names are matched exactly after folding, in one register
    (``statistical-geography`` unless asked otherwise) and, if given, among some entity types.
    Several entries with the name are narrowed to those whose name was in use on the date and
-   that were live then; if more than one remains the value is ``ambiguous`` and the candidates
-   are listed: never a silent pick.
+   that were live then; without entity types, entries of the main kinds of area (those
+   reconciliation ranks) come before the other families that share their names (a district
+   before the community safety partnership or registration district that bears its name). If
+   more than one remains the value is ``ambiguous`` and the candidates are listed: never a
+   silent pick.
 
 An identifier value is resolved to the entry it identified on the date, or, if it was no
 longer (or not yet) in use then, to the entry it identified last: a legacy code translated
@@ -35,6 +38,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+from geography.entity_types import LOWEST_PRIORITY, priority
 from geography.gss import GSS_PATTERN
 from geography.registers import (
     AREAS,
@@ -174,7 +178,7 @@ def _malformed(text: str, register: str | None) -> str:
     if register == COUNCIL:
         return f"{shown!r} is not a council code (three to ten capital letters or digits)."
     return (
-        f"{shown!r} is not a well-formed code: a GSS code is a letter (E, W, S, N, K, L or M) "
+        f"{shown!r} is not a well-formed code: a GSS code is a letter (E, W, S, N, K, L, M or J) "
         "and eight digits, such as E06000060."
     )
 
@@ -270,9 +274,12 @@ def resolve(
             continue
         folded = plan.get("name")
         if folded is not None:
-            ids = _named(name_rows.get(folded, []), live_ranges, day)
+            rows = name_rows.get(folded, [])
             if allowed_types is not None:
-                ids = [i for i in ids if i in allowed_types]
+                rows = [row for row in rows if row[0] in allowed_types]
+            else:
+                rows = _main_kinds(rows, fetched)
+            ids = _named(rows, live_ranges, day)
             ids.sort(key=lambda i: fetched[i].key)
             if len(ids) == 1:
                 resolution.entry, resolution.matched_by = fetched[ids[0]], "name"
@@ -288,6 +295,24 @@ def resolve(
             continue
         resolution.fail("unknown", f"Nothing in the registry matches {plan['text']!r}.")
     return resolutions
+
+
+def _main_kinds(
+    rows: list[tuple[int, dt.date | None, dt.date | None]], fetched: dict[int, Entry]
+) -> list[tuple[int, dt.date | None, dt.date | None]]:
+    """Of the entries that bear a name, those of the main kinds of area (the ones
+    reconciliation ranks: districts, counties, wards, small areas…) if there are any, before
+    the other families that share their names (the community safety partnership or 1961
+    parish named like a district): what a bare name most likely means, as site search ranks
+    them too."""
+
+    def main(pk: int) -> bool:
+        entry = fetched[pk]
+        slug = entry.register.slug
+        return priority(slug, entry.key[:3] if slug == GEOGRAPHY else None) != LOWEST_PRIORITY
+
+    chosen = [row for row in rows if main(row[0])]
+    return chosen or rows
 
 
 def _identified(rows: list[tuple[str, int, dt.date, dt.date | None]], day: dt.date) -> list[int]:

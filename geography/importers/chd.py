@@ -60,7 +60,7 @@ from registry.models import EVENT_KIND, NAME_KIND
 from ..gss import is_gss
 from ..hierarchies import HIERARCHY_OF_PARENT
 from ..registers import AREAS, ENTITY_TYPES
-from .base import DAY, Row, clean_name, read_csv
+from .base import DAY, Dataset, Row, clean_name, read_csv
 
 EXTRACT = "code_history/chd_jul2024_change_history.csv"
 ALTERNATIVE_NAMES = "code_history/chd_jul2024_alternative_names.csv"
@@ -200,7 +200,11 @@ def _add(chd: Chd, code: str, rows: list[Row]) -> None:
     entity = rows[0].text("ENTITYCD", required=False)
     if entity and entity != code[:3]:
         raise rows[0].error(f"ENTITYCD {entity!r} does not match {code}")
-    rows = sorted(rows, key=lambda r: r.date("OPER_DATE", required=True))
+    # Oldest first; of records starting the same day, an open one last (the extract lists
+    # Rothwell ward E05011410's one-day record of 2018-05-03 after its open one).
+    rows = sorted(
+        rows, key=lambda r: (r.date("OPER_DATE", required=True), r.date("TERM_DATE") or dt.date.max)
+    )
     records = []
     for index, row in enumerate(rows):
         start = row.date("OPER_DATE", required=True)
@@ -285,14 +289,13 @@ def area(code: str) -> str:
     return f"{AREAS}/{code}"
 
 
-def load_code_history(data, root: Path) -> None:
+def load_code_history(data: Dataset, root: Path, official: Path | None = None) -> None:
     """Read the CHD into ``data`` as the authority for the codes it holds: the entity types
     of its prefixes that the Register of Geographic Codes lacks, its alternative names and its
-    renames; the entries themselves are built by ``Dataset.snapshot``."""
-    from .base import Dataset
-
-    assert isinstance(data, Dataset)  # noqa: S101 - a narrowing for readers and checkers
-    chd = read_chd(root)
+    renames; the entries themselves are built by ``Dataset.snapshot``. With ``official``, the
+    folder of ONS's own ``ChangeHistory.csv``, ``Changes.csv`` and ``Equivalents.csv`` is read
+    instead of the bundled extract (:data:`OFFICIAL`)."""
+    chd = read_chd(official, "ChangeHistory.csv") if official else read_chd(root)
     data.chd = chd
     data.notes.update(chd.skipped)
     types = read_code_types(root)
@@ -301,8 +304,78 @@ def load_code_history(data, root: Path) -> None:
         if draft.operative is None:
             draft.operative = first
             draft.name(types.get(prefix, ""))
-    for code, name, row in read_alternative_names(root, chd):
-        data.area(code, ALTERNATIVE_NAMES).name(name, kind=NAME_KIND.ALTERNATIVE, origin=row)
+    if official is None:
+        for code, name, row in read_alternative_names(root, chd):
+            data.area(code, ALTERNATIVE_NAMES).name(name, kind=NAME_KIND.ALTERNATIVE, origin=row)
+    else:
+        _read_changes(data, chd, official)
+        _read_equivalents(data, chd, official)
     for date, code, record in chd.renames():
         data.change(date, area(code), area(code), chd.path, instrument_id=record.instrument_id,
                     instrument_title=record.instrument_title, kind=EVENT_KIND.RENAME)  # fmt: skip
+
+
+# The columns read from ONS's published CHD files (any others, such as OWNER, YEAR and the
+# AREA*HECT areas, are not used):
+#   ChangeHistory.csv  GEOGCD, GEOGNM, GEOGNMW, SI_ID, SI_TITLE, OPER_DATE, TERM_DATE,
+#                      PARENTCD, ENTITYCD, STATUS (read_chd)
+#   Changes.csv        GEOGCD (successor), GEOGCD_P (predecessor), OPER_DATE, SI_ID, SI_TITLE:
+#                      each row a predecessor → successor link of a change event
+#   Equivalents.csv    GEOGCD and the other schemes' codes of the same area, each an
+#                      identifier: GEOGCDO (ONS's legacy code, such as 00CN), GEOGCDD (DCLG),
+#                      GEOGCDH (NHS), GEOGCDS (Scottish Government), GEOGCDI (Northern
+#                      Ireland), GEOGCDWG (Welsh Government); and the names that go with them
+#                      (GEOGNMO, GEOGNMD, GEOGNMH, GEOGNMS, GEOGNMI, GEOGNMWG) and GEOGNMW,
+#                      each an alternative name unless the entry has it already.
+OFFICIAL = ("ChangeHistory.csv", "Changes.csv", "Equivalents.csv")
+EQUIVALENT_SCHEMES = {
+    "GEOGCDO": ("ons-legacy", "GEOGNMO"),
+    "GEOGCDD": ("dclg", "GEOGNMD"),
+    "GEOGCDH": ("nhs", "GEOGNMH"),
+    "GEOGCDS": ("scottish-government", "GEOGNMS"),
+    "GEOGCDI": ("ni-government", "GEOGNMI"),
+    "GEOGCDWG": ("welsh-government", "GEOGNMWG"),
+}
+
+
+def _read_changes(data: Dataset, chd: Chd, folder: Path) -> None:
+    from .districts import kind_from_title
+
+    path = "Changes.csv"
+    if not (folder / path).exists():
+        return
+    for row in read_csv(folder, path, ["GEOGCD", "GEOGCD_P", "OPER_DATE"]):
+        new, old = row.gss("GEOGCD"), row.gss("GEOGCD_P")
+        if (
+            new not in chd
+            and data.get(area(new)) is None
+            or old not in chd
+            and data.get(area(old)) is None
+        ):
+            data.notes["Changes.csv links naming a code the CHD does not hold (not linked)"] += 1
+            continue
+        title = row.text("SI_TITLE", required=False)
+        si = row.text("SI_ID", required=False)
+        data.change(row.date("OPER_DATE", required=True), area(old), area(new), path,  # type: ignore[arg-type]
+                    instrument_id="" if si == "1111/1001" else si, instrument_title=title,
+                    kind=kind_from_title(title))  # fmt: skip
+
+
+def _read_equivalents(data: Dataset, chd: Chd, folder: Path) -> None:
+    path = "Equivalents.csv"
+    if not (folder / path).exists():
+        return
+    for row in read_csv(folder, path, ["GEOGCD"]):
+        code = row.gss("GEOGCD")
+        if code not in chd:
+            data.notes["Equivalents.csv rows for a code the CHD does not hold"] += 1
+            continue
+        draft = data.area(code, path, row)
+        for column, (scheme, name_column) in EQUIVALENT_SCHEMES.items():
+            value = row.text(column, required=False)
+            if value:
+                draft.identifiers.add((scheme, value, None, None))
+            draft.name(
+                row.text(name_column, required=False), kind=NAME_KIND.ALTERNATIVE, origin=row
+            )
+        draft.name(row.text("GEOGNMW", required=False), kind=NAME_KIND.ALTERNATIVE, origin=row)

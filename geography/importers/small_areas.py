@@ -29,7 +29,7 @@ from registry.models import EVENT_KIND, NAME_KIND
 
 from .. import entity_types as kinds
 from ..registers import AREAS
-from .base import DAY, Dataset, LoadError, read_csv, spans
+from .base import DAY, Dataset, LoadError, Row, read_csv, spans
 
 CENSUS_2011 = dt.date(2011, 3, 27)
 CENSUS_2021 = dt.date(2021, 3, 21)
@@ -101,11 +101,14 @@ def _load_lsoas(data: Dataset, root: Path) -> None:
             (dt.date(2019, 12, 1), row.gss("LAD19CD", prefixes=DISTRICT_PREFIXES))
         )
     path = "lsoa_msoa/geographr_lookup_lsoa21_ward24_ltla24.csv"
+    # Where each (LSOA, district) pair was first read from, so that a pair that breaks the
+    # hierarchy rule (the district must be one) is reported at its line.
+    said: dict[tuple[str, str], Row] = {}
     for row in read_csv(root, path, ["lsoa21_code", "ltla24_code"]):
         code = row.gss("lsoa21_code", prefixes=kinds.LSOAS)
-        districts[code].append(
-            (dt.date(2024, 5, 1), row.gss("ltla24_code", prefixes=DISTRICT_PREFIXES))
-        )
+        district = row.gss("ltla24_code")  # of the right type: geography.rules checks it
+        said.setdefault((code, district), row)
+        districts[code].append((dt.date(2024, 5, 1), district))
     for code, observed in districts.items():
         draft = data.get(area(code))
         if draft is None:
@@ -114,7 +117,7 @@ def _load_lsoas(data: Dataset, root: Path) -> None:
         observed = sorted(observed)
         observed[0] = (draft.operative, observed[0][1])  # type: ignore[assignment]
         for lad, start, end in spans(observed):
-            draft.parent(area(lad), "district", start, end)
+            draft.parent(area(lad), "district", start, end, origin=said.get((code, lad)))
 
     path = "lsoa_msoa/geographr_lookup_lsoa11_msoa11.csv"
     for row in read_csv(root, path, ["lsoa11_code", "msoa11_code"]):

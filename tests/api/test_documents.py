@@ -326,7 +326,8 @@ def test_register_listing_filters_by_type_status_and_date(client):
 
 @pytest.mark.django_db
 def test_register_listing_by_parent_and_paging(client):
-    bucks = client.get(f"/doc/{AREAS}.json?parent=E10000002&date=2019-01-01").json()
+    # The county's districts (it has its 49 electoral divisions too, E58, since the CHD).
+    bucks = client.get(f"/doc/{AREAS}.json?parent=E10000002&type=E07&date=2019-01-01").json()
     assert [i["key"] for i in bucks["items"]] == [
         "E07000004",
         "E07000005",
@@ -360,8 +361,9 @@ def test_change_event_document_and_listing(client):
     assert (event["kind"], event["date"], event["instrument_title"]) == (
         "merge", "2020-04-01", "The Buckinghamshire (Structural Changes) Order 2019",
     )  # fmt: skip
+    # The county too, now its succession is recorded.
     assert [p["key"] for p in event["predecessors"]] == [
-        "E07000004", "E07000005", "E07000006", "E07000007",
+        "E07000004", "E07000005", "E07000006", "E07000007", "E10000002",
     ]  # fmt: skip
     assert [s["key"] for s in event["successors"]] == ["E06000060"]
     merges = client.get("/doc/change-event.json?year=2020&kind=merge").json()

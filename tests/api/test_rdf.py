@@ -98,12 +98,13 @@ def test_change_event_is_a_resource_of_its_own(client):
     assert set(g.objects(event, BC.changeOrderTitle)) == {
         Literal("The Buckinghamshire (Structural Changes) Order 2019")
     }
+    # The county too, now its succession is recorded.
     assert set(g.objects(event, BC.precedingArea)) == {
-        ID.E07000004, ID.E07000005, ID.E07000006, ID.E07000007,
+        ID.E07000004, ID.E07000005, ID.E07000006, ID.E07000007, ID.E10000002,
     }  # fmt: skip
     assert set(g.objects(event, BC.succeedingArea)) == {ID.E06000060}
     assert set(g.objects(ID.E06000060, ns.DCTERMS.replaces)) == {
-        ID.E07000004, ID.E07000005, ID.E07000006, ID.E07000007,
+        ID.E07000004, ID.E07000005, ID.E07000006, ID.E07000007, ID.E10000002,
     }  # fmt: skip
 
 

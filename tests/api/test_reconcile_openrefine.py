@@ -54,7 +54,7 @@ def test_reconcile_batch_of_10(client, db):
     q7 = body["q7"]["result"]
     assert [(c["id"], c["description"]) for c in q7[:2]] == [
         ("E05013043", "Ward in Hartlepool, 2021–"),
-        ("E05008947", "Ward in Hartlepool, 2016–2021"),
+        ("E05008947", "Ward in Hartlepool, 2012–2021"),  # the CHD's dates
     ]
     assert q7[0]["score"] > q7[1]["score"]
 
@@ -93,7 +93,7 @@ def test_extend_10_ids(client, db):
         "parent-region": [{"id": "E12000005", "name": "West Midlands"}],
         "current": [{"id": "E05001234", "name": "Woodlands"}],
         "status": [{"str": "live"}],
-        "operative": [{"date": "2016-05-01T00:00:00Z"}],
+        "operative": [{"date": "2009-01-01T00:00:00Z"}],  # the CHD's date
         "governed_by": [],
     }
     assert rows["E08000020"]["current"] == [{"id": "E08000037", "name": "Gateshead"}]

@@ -260,7 +260,7 @@ def test_suggest_entity_pages_with_a_cursor(client, db):
     assert first["result"][0] == {
         "id": "E05001154",
         "name": "Castle",
-        "description": "Ward in Sunderland, 2016–",
+        "description": "Ward in Sunderland, 2009–",  # the CHD's date
         "notable": [
             {"id": "E05", "name": "Electoral Wards/Divisions"},
             {"id": "ward", "name": "Electoral ward or division (any country)"},

@@ -101,8 +101,8 @@ def test_bulk_mixing_live_terminated_unknown_and_malformed_codes(client):
     }
     assert answer["results"][3]["error"] == {
         "code": "malformed",
-        "detail": "'E0700004' is not a well-formed code: a GSS code is a letter (E, W, S, N, K, L "
-        "or M) and eight digits, such as E06000060.",
+        "detail": "'E0700004' is not a well-formed code: a GSS code is a letter (E, W, S, N, K, L, "
+        "M or J) and eight digits, such as E06000060.",
     }
 
 
@@ -159,11 +159,13 @@ def test_bulk_identifiers_names_and_councils(client):
         ("Nowhere Special", None, None, None, [], "unknown"),
     ]
     newport = answer["results"][6]
+    # (The CHD's Equivalents table calls the Pembrokeshire LSOA W01000597 "Newport" too.)
     assert [c["key"] for c in newport["candidates"]] == [
-        "E05009866", "E05009922", "E05012432", "W06000022",
+        "E05009866", "E05009922", "E05012432", "W01000597", "W06000022",
     ]  # fmt: skip
     assert newport["error"]["detail"] == (
-        "4 entries are named 'Newport' on 2024-01-01: E05009866, E05009922, E05012432, W06000022."
+        "5 entries are named 'Newport' on 2024-01-01: E05009866, E05009922, E05012432, "
+        "W01000597, W06000022."
     )
 
 

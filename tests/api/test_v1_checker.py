@@ -44,8 +44,9 @@ def expected_messy() -> str:
         "6,,empty,,,,,,,empty: The value is empty.\r\n"
         f"7,Aylesbury Vale,a name,E07000004,Aylesbury Vale,E07,terminated,E06000060,{base}/E07000004,"
         "terminated on 2020-03-31; now E06000060 Buckinghamshire\r\n"
-        "8,Newport,a shared name,,,,,,,\"ambiguous: 4 entries are named 'Newport' on 2024-01-01: "
-        'E05009866, E05009922, E05012432, W06000022."\r\n'
+        # (The CHD's Equivalents table calls the Pembrokeshire LSOA W01000597 "Newport" too.)
+        "8,Newport,a shared name,,,,,,,\"ambiguous: 5 entries are named 'Newport' on 2024-01-01: "
+        'E05009866, E05009922, E05012432, W01000597, W06000022."\r\n'
         f"9,00CN,a legacy code,E08000025,Birmingham,E08,live,E08000025,{base}/E08000025,\r\n"
         f"10,E08000025\u00a0,no-break space,E08000025,Birmingham,E08,live,E08000025,{base}/E08000025,\r\n"
     )

@@ -188,7 +188,7 @@ def test_ancestors_of_winslow_ward(get):
 
 
 def test_list_item_is_a_summary_as_at_the_date(get):
-    page = get(f"{SG}/?name=Aylesbury%20Vale&date=2019-01-01")
+    page = get(f"{SG}/?name=Aylesbury%20Vale&entity_type=E07&date=2019-01-01")
     assert page["results"] == [
         {
             "register": "statistical-geography",
@@ -229,26 +229,30 @@ def test_list_item_is_a_summary_as_at_the_date(get):
 @pytest.mark.parametrize(
     ("query", "keys"),
     [
-        ("name=aylesbury%20VALE", ["E07000004"]),
+        # (Names are shared across families now the CHD is loaded: a community safety
+        # partnership, an enterprise zone… are called Aylesbury Vale too; entity_type says
+        # which kind a case is about.)
+        ("name=aylesbury%20VALE&entity_type=E07", ["E07000004"]),
         ("name=Ynys%20Mon&entity_type=W06", ["W06000001"]),
         ("name_prefix=Buckingham&entity_type=E06,E10", ["E06000060", "E10000002"]),
         ("q=vale%20aylesbury&entity_type=E07", ["E07000004"]),
         # An old name finds the entry: this LSOA is "Buckinghamshire 001A" since 2021.
         ("q=vale%20aylesbury%20001a", ["E01017648"]),
         ("name=Newport&entity_type=W06", ["W06000022"]),
-        ("name=Buckinghamshire&status=live&date=2019-01-01", ["E10000002"]),
-        ("name=Buckinghamshire&status=live", ["E06000060"]),
-        ("name=Buckinghamshire&valid_on=2019-01-01", ["E10000002"]),
-        ("name=Buckinghamshire&status=terminated", ["E10000002"]),
+        ("name=Buckinghamshire&entity_type=E06,E10&status=live&date=2019-01-01", ["E10000002"]),
+        ("name=Buckinghamshire&entity_type=E06,E10&status=live", ["E06000060"]),
+        ("name=Buckinghamshire&entity_type=E06,E10&valid_on=2019-01-01", ["E10000002"]),
+        ("name=Buckinghamshire&entity_type=E06,E10&status=terminated", ["E10000002"]),
         ("entity_type=E06&changed_after=2020-04-01&changed_before=2020-04-01", ["E06000060"]),
         ("entity_type=E06&changed_after=2023-04-01&changed_before=2023-04-01",
          ["E06000063", "E06000064", "E06000065", "E06000066"]),
         ("parent=E10000002&entity_type=E07&date=2019-01-01",
          ["E07000004", "E07000005", "E07000006", "E07000007"]),
-        ("parent=E12000008&name=Winslow&date=2020-06-01", ["E05010364"]),
+        ("parent=E12000008&name=Winslow&entity_type=E05&date=2020-06-01", ["E05010364"]),
         # The 2025 Winslow ward is a new code.
-        ("parent=E12000008&name=Winslow&date=2025-06-01", ["E05015975"]),
-        ("name=Aylesbury&ordering=-key", ["E14001071", "E14000538"]),
+        ("parent=E12000008&name=Winslow&entity_type=E05&date=2025-06-01", ["E05015975"]),
+        # The CHD adds the constituency of 1997–2010, E14000009.
+        ("name=Aylesbury&entity_type=E14&ordering=-key", ["E14001071", "E14000538", "E14000009"]),
     ],
 )  # fmt: skip
 def test_listing_filters(get, query, keys):
@@ -272,21 +276,23 @@ def test_cursor_pagination_with_link_headers(client):
 
 def test_history(get):
     history = get(f"{SG}/E05010364/history/")
+    # The CHD's dates (the ward vintages said 2016-05-01 to 2021-04-30).
     assert (history["status"], history["operative"], history["terminated"]) == (
-        "terminated", "2016-05-01", "2021-04-30",
+        "terminated", "2015-05-07", "2021-05-05",
     )  # fmt: skip
     assert [
         (p["hierarchy"], p["key"], p["valid_from"], p["valid_to"]) for p in history["parents"]
     ] == [
-        ("district", "E07000004", "2016-05-01", "2020-03-31"),
-        ("district", "E06000060", "2020-04-01", "2021-04-30"),
+        ("district", "E07000004", "2015-05-07", "2020-03-31"),
+        ("district", "E06000060", "2020-04-01", "2021-05-05"),
     ]
     assert [s["status"] for s in history["states"]] == ["live", "terminated"]
     aylesbury = get(f"{SG}/E07000004/history/")
     assert [(e["kind"], e["date"]) for e in aylesbury["events"]] == [("merge", "2020-04-01")]
     assert [c["key"] for c in aylesbury["current"]] == ["E06000060"]
+    # The county is a predecessor too, now its succession is recorded.
     assert [p["key"] for p in get(f"{SG}/E06000060/history/")["predecessors"]] == [
-        "E07000004", "E07000005", "E07000006", "E07000007",
+        "E07000004", "E07000005", "E07000006", "E07000007", "E10000002",
     ]  # fmt: skip
 
 
@@ -299,7 +305,9 @@ def test_versions(get):
     assert first["changes"] == {"created": True}
     one = get(f"{SG}/E07000004/versions/1/")
     assert one["snapshot"]["names"] == [
-        ["en", "official", "Aylesbury Vale", "2009-01-01", "2020-03-31"]
+        # The CHD's Equivalents table knows the council's name too.
+        ["en", "alternative", "Aylesbury Vale District Council", "2009-01-01", "2020-03-31"],
+        ["en", "official", "Aylesbury Vale", "2009-01-01", "2020-03-31"],
     ]
     get(f"{SG}/E07000004/versions/99/", status=404)
     assert get(f"{SG}/E07000004/versions/?date=2000-01-01")["results"] == []
@@ -308,7 +316,8 @@ def test_versions(get):
 def test_registers_with_counts(get):
     registers = {r["slug"]: r for r in get(f"{API}/registers/?date=2025-06-01")}
     assert sorted(registers) == ["local-authority", "statistical-entity", "statistical-geography"]
-    assert registers["statistical-entity"]["entries"] == 168
+    # The 167 of the Register of Geographic Codes, N05, and the CHD's prefixes it lacks.
+    assert registers["statistical-entity"]["entries"] == 202
     assert registers["statistical-geography"]["uri"] == (
         f"{settings.REGISTRY_URI_BASE}/id/statistical-geography"
     )
@@ -348,14 +357,15 @@ def test_change_events(get):
         "merge", "The Buckinghamshire (Structural Changes) Order 2019",
     )  # fmt: skip
     assert [p["key"] for p in event["predecessors"]] == [
-        "E07000004", "E07000005", "E07000006", "E07000007",
+        "E07000004", "E07000005", "E07000006", "E07000007", "E10000002",
     ]  # fmt: skip
     assert [s["key"] for s in event["successors"]] == ["E06000060"]
     page = get(f"{API}/events/?kind=merge&date_from=2020-04-01&date_to=2020-04-01")
     # The councils merged too: Buckinghamshire Council replaced the five old councils.
     assert [e["key"] for e in page["results"]] == ["2020-04-01-AYL", "2020-04-01-E06000060"]
     page = get(f"{API}/events/?code=E01033468")
-    assert [e["key"] for e in page["results"]] == ["2021-03-21-E01033468"]
+    # It came into use in 2011 too, from a 2001 LSOA's split.
+    assert [e["key"] for e in page["results"]] == ["2011-12-31-E01012069", "2021-03-21-E01033468"]
 
 
 def test_api_root_links(get):

@@ -5,6 +5,7 @@ import pytest
 from django.core.cache import cache
 from django.utils.http import http_date
 
+from geography.hierarchies import ALLOWED_PARENTS
 from registry.models import Entry, Version
 
 pytestmark = pytest.mark.django_db
@@ -31,8 +32,7 @@ SG = f"{API}/entries/statistical-geography"
         (f"{SG}/?cursor=nonsense", 400, "cursor", "is not a cursor this API issued."),
         (f"{SG}/?name=a%00b", 400, "name", "Null characters are not allowed."),
         (f"{SG}/E06000060/children/?hierarchy=galaxy", 400, "hierarchy",
-         "there is no hierarchy 'galaxy' (known: combined-authority, country, county, district, "
-         "msoa, region, union)."),
+         f"there is no hierarchy 'galaxy' (known: {', '.join(sorted(ALLOWED_PARENTS))})."),
         (f"{API}/events/?kind=explosion", 400, "kind", "Select a valid choice. explosion is not one of the available choices."),
     ],
 )  # fmt: skip

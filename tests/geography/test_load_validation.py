@@ -10,7 +10,7 @@ from django.core.management import CommandError, call_command
 
 from registry.models import Entry, Relation, Version
 
-LOOKUP = "lsoa_msoa/geographr_lookup_lsoa11_msoa11.csv"
+LOOKUP = "lsoa_msoa/geographr_lookup_lsoa21_ward24_ltla24.csv"
 
 
 @pytest.mark.django_db
@@ -19,18 +19,20 @@ def test_a_parent_of_a_disallowed_type_is_refused_naming_file_line_and_rule(tmp_
     shutil.copytree("fixtures", fixtures)
     path = fixtures / LOOKUP
     text = path.read_text(encoding="utf-8")
-    row = "Hartlepool 006B,E01011966,Hartlepool 006,E02002488"
+    row = "Middlesbrough 014A,E01012049,Ladgate,E05009861,Middlesbrough,E06000002"
     assert text.splitlines()[1] == row
-    # The LSOA's MSOA given as a unitary authority: an MSOA parent must be an MSOA.
-    path.write_text(text.replace(row, row.replace("E02002488", "E06000001")), encoding="utf-8")
+    # The LSOA's 2024 district given as an MSOA: a district parent must be a district.
+    path.write_text(text.replace(row, row.replace(",E06000002", ",E02002509")), encoding="utf-8")
     counts = (Entry.objects.count(), Relation.objects.count(), Version.objects.count())
 
     with pytest.raises(CommandError) as error:
         call_command("load_reference_data", "--fixtures", str(fixtures), stdout=StringIO())
 
     assert str(error.value) == (
-        f"{LOOKUP}, line 2: E01011966: A msoa parent must be of type E02, W02; E06000001 is "
-        "of type E06. (rule: parents_are_of_allowed_types)"
+        f"{LOOKUP}, line 2: E01012049: A district parent must be of type E06, E07, E08, E09, "
+        "N09, S12, W06; E02002509 is of type E02. (rule: parents_are_of_allowed_types)"
     )
     assert (Entry.objects.count(), Relation.objects.count(), Version.objects.count()) == counts
-    assert Relation.objects.filter(subject__key="E01011966", object__key="E02002488").exists()
+    assert not Relation.objects.filter(
+        subject__key="E01012049", hierarchy="district", object__key="E02002509"
+    ).exists()

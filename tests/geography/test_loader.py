@@ -89,7 +89,10 @@ def test_versions_are_attributed_to_the_import_run_and_source_file():
     assert version.changes == {"created": True}
     assert ["en", "official", "Shepway", "2009-01-01", "2018-03-31"] in version.snapshot["names"]
     event_version = Version.objects.get(event__key="2020-04-01-E06000060")
-    assert event_version.source == "code_history/chd_dec2023_lad_changes.csv"
+    # The county's succession is part of the same change.
+    assert (
+        event_version.source == "code_history/chd_dec2023_lad_changes.csv, curated/successions.csv"
+    )
 
 
 @pytest.mark.django_db

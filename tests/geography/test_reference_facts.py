@@ -36,13 +36,18 @@ AS_AT = [
     # A ward either side of the 2020 Buckinghamshire reorganisation, and after its abolition.
     ("E05010364", "2019-06-01", "live", "Winslow", None, {"district": "E07000004"}),
     ("E05010364", "2020-06-01", "live", "Winslow", None, {"district": "E06000060"}),
-    ("E05010364", "2021-05-01", "terminated", "Winslow", None, {}),
+    # The CHD ends the ward the day before the 2021 elections (the vintages said 2021-04-30).
+    ("E05010364", "2021-05-05", "live", "Winslow", None, {"district": "E06000060"}),
+    ("E05010364", "2021-05-06", "terminated", "Winslow", None, {}),
     # Island wards replaced at the 2022 Scottish elections; a ward renamed then, same code.
     ("S13002732", "2022-04-30", "live", "Kirkwall East", None, {"district": "S12000023"}),
-    ("S13002732", "2022-05-01", "terminated", "Kirkwall East", None, {}),
-    ("S13003151", "2022-05-01", "live", "Kirkwall East", None, {"district": "S12000023"}),
+    # The CHD's dates: the old ward to 2022-05-04, the new from election day, 2022-05-05.
+    ("S13002732", "2022-05-04", "live", "Kirkwall East", None, {"district": "S12000023"}),
+    ("S13002732", "2022-05-05", "terminated", "Kirkwall East", None, {}),
+    ("S13003151", "2022-05-05", "live", "Kirkwall East", None, {"district": "S12000023"}),
     ("S13002777", "2021-06-01", "live", "Lerwick North", None, {"district": "S12000027"}),
-    ("S13002777", "2022-05-01", "live", "Lerwick North and Bressay", None, {}),
+    ("S13002777", "2022-05-04", "live", "Lerwick North", None, {}),
+    ("S13002777", "2022-05-05", "live", "Lerwick North and Bressay", None, {}),
     ("S13002777", None, "live", "Lerwick North and Bressay", None, {"district": "S12000027"}),
     ("N08000101", None, "live", "Abbey", None, {}),  # Northern Ireland: in the 2025 list too
     # LSOAs: an unchanged code continues; a split code ends at Census 2021.
@@ -53,6 +58,43 @@ AS_AT = [
     ("E14000530", "2020-01-01", "live", "Aldershot", None, {"country": "E92000001"}),
     ("E14000530", "2024-07-04", "terminated", "Aldershot", None, {}),
     ("S14000021", "2025-01-01", "live", "East Renfrewshire", None, {}),
+    # The families the Code History Database adds, each within its parent kind.
+    ("E04000001", None, "live", "Blackrod", None, {"district": "E08000001"}),  # a civil parish
+    ("W04000001", None, "live", "Aberffraw", None, {"district": "W06000001"}),  # a community
+    ("E58000001", "2015-01-01", "live", "Abbey ED", None, {"county": "E10000002"}),  # a CED
+    ("S01006506", None, "live", "Culter - 01", None, {"intermediate-zone": "S02001236"}),
+    ("S02001236", None, "live", "Culter", None, {"district": "S12000033"}),
+    ("N20000001", None, "live", "Dunsilly_A1", None, {"super-data-zone": "N21000001"}),
+    ("N21000001", None, "live", "Dunsilly_A", None, {"district": "N09000001"}),
+    ("E38000014", None, "live", "NHS Lancashire and South Cumbria ICB - 00Q", None, {"icb": "E54000048"}),
+    ("E54000008", "2023-01-01", "live", "NHS Cheshire and Merseyside Integrated Care Board", None, {"nhs-region": "E40000010"}),
+    ("E39000004", "2014-01-01", "live", "Lancashire", None, {"nhs-region": "E40000001"}),
+    ("E23000001", None, "live", "Metropolitan Police", None, {}),  # a police force area
+    ("E22000303", None, "live", "Aylesbury Vale", None, {"police-force-area": "E23000029"}),
+    ("E26000001", None, "live", "Dartmoor", None, {}),  # a national park
+    ("E63007092", None, "live", "Berwick-upon-Tweed", None, {"country": "E92000001"}),  # a 2022 BUA
+    ("E35000001", "2020-01-01", "live", "Sibford Ferris BUASD", None, {"built-up-area": "E34004916"}),
+    ("E36000001", None, "live", "Brus", None, {"merged-district": "E41000001"}),
+    ("E16000001", "2010-01-01", "live", "South Gloucestershire", None, {}),  # a PCT
+    ("E28000001", None, "live", "Bolton", None, {"country": "E92000001"}),  # registration district
+    ("J01000001", None, "live", "Barnsley", None, {}),  # a major town
+    # A workplace zone has no name (its documents show its code).
+    ("E33000001", None, "live", None, None, {"msoa": "E02006841"}),
+    # A 2001 LSOA, and an MSOA whose district the CHD gives.
+    ("E01023982", "2010-01-01", "live", "Ashford 001A", None, {"msoa": "E02004996"}),
+    ("E01023982", "2012-01-01", "terminated", "Ashford 001A", None, {}),
+    ("E02006800", None, "live", "Redbridge 034", None, {"district": "E09000026"}),
+    # Names mended: mojibake repaired, a ward's Welsh name from the 2023 lookup.
+    ("W05000128", "2020-01-01", "live", "Gower", "Gŵyr", {"district": "W06000003"}),
+    ("W05001063", None, "live", "Pontlliw and Tircoed", "Pont-lliw a Thir-coed", {"district": "W06000011"}),
+    # Greater Manchester from 2011 (the vintages had it from 2017), renamed in 2016.
+    ("E47000001", "2011-04-01", "live", "Greater Manchester Combined Authority", None, {}),
+    ("E47000001", "2016-03-01", "live", "Greater Manchester", None, {}),
+    ("E47000001", "2011-03-31", None, "Greater Manchester Combined Authority", None, {}),
+    # Rothwell ward: the extract lists a one-day record after its open one; still live.
+    ("E05011410", None, "live", "Rothwell", None, {"district": "E08000035"}),
+    # Four county electoral divisions of 2017 were withdrawn before they came into use.
+    ("E58000679", "2017-06-01", "terminated", "Ashford Central ED", None, {}),
 ]  # fmt: skip
 
 
@@ -74,7 +116,9 @@ CURRENT = [
     ("E08000020", None, ["E08000037"]),
     ("S12000046", None, ["S12000049"]),
     ("S12000025", None, ["S12000038"]),  # Renfrewshire, 2002 (the register's end date mended)
-    ("S12000025", "2002-06-01", ["S12000038"]),
+    # S12000038 is the GSS code, in use from 2009 (the CHD): nothing was live in between.
+    ("S12000025", "2002-06-01", []),
+    ("S12000025", "2009-01-01", ["S12000038"]),
     ("S12000025", "2002-05-31", ["S12000025"]),
     ("E07000026", None, ["E06000063"]),
     ("E10000023", None, ["E06000065"]),
@@ -84,6 +128,20 @@ CURRENT = [
     ("E01033468", None, ["E01035189", "E01035190"]),  # LSOA split
     ("E01011973", None, ["E01035188"]),  # LSOA merge
     ("E01011976", None, ["E01035188"]),
+    # Successions the CHD extract lacks, now recorded (curated/successions.csv).
+    ("E10000009", None, ["E06000059"]),  # Dorset county → Dorset, 2019
+    ("E10000002", None, ["E06000060"]),  # Buckinghamshire, 2020
+    ("E10000021", None, ["E06000061", "E06000062"]),  # Northamptonshire, 2021
+    ("E10000006", None, ["E06000063", "E06000064"]),  # Cumbria, 2023
+    ("E10000001", None, ["E06000055", "E06000056"]),  # Bedfordshire, 2009
+    ("E10000004", None, ["E06000049", "E06000050"]),  # Cheshire, 2009
+    ("E10000033", None, ["E06000054"]),  # Wiltshire, 2009
+    ("E11000004", None, ["E11000007"]),  # Tyne and Wear, 2013
+    ("E47000005", "2020-01-01", ["E47000010", "E47000011"]),  # the North East CA, 2018
+    ("E47000010", None, ["E47000014"]),  # and 2024
+    ("E47000011", None, ["E47000014"]),
+    # A 2001 LSOA split into two 2011 ones.
+    ("E01023982", "2015-01-01", ["E01032810", "E01032812"]),
 ]
 
 
@@ -131,8 +189,15 @@ def test_current_codes_follow_a_chain_of_scottish_boundary_changes(area):
 
 def test_predecessors_of_cumberland(area):
     steps = queries.predecessors(area("E06000063"))
-    assert [s.predecessor.key for s in steps] == ["E07000026", "E07000028", "E07000029"]
-    assert {s.event.kind for s in steps} == {"merge"}
+    # The county split between Cumberland and Westmorland and Furness as its districts
+    # merged into them: one change that redistributes several areas.
+    assert [s.predecessor.key for s in steps] == [
+        "E07000026",
+        "E07000028",
+        "E07000029",
+        "E10000006",
+    ]
+    assert {s.event.kind for s in steps} == {"complex"}
     assert {s.event.instrument_title for s in steps} == {
         "The Cumbria (Structural Changes) Order 2022"
     }
@@ -145,6 +210,7 @@ def test_buckinghamshire_merge_event(area):
         "E07000005",
         "E07000006",
         "E07000007",
+        "E10000002",  # the county, now its succession is recorded
     ]
     event = steps[0].event
     assert (event.key, event.date.isoformat(), event.kind) == (
@@ -247,3 +313,29 @@ def test_entity_type_register(db):
     assert state.name == "Unitary Authorities"
     assert e06.attributes["abbreviation"] == "UA"
     assert Entry.objects.filter(register__slug="statistical-entity", key="N05").exists()
+
+
+def test_the_chds_entity_types_are_named(db):
+    from registry.models import Entry
+
+    names = {
+        key: queries.as_at(Entry.objects.get(register__slug="statistical-entity", key=key)).name
+        for key in ("J01", "E58", "E33", "S01", "E54")
+    }
+    assert names == {
+        "J01": "Major Towns and Cities",
+        "E58": "County Electoral Divisions",
+        "E33": "Workplace Zones",
+        "S01": "Data Zones",
+        # The Register of Geographic Codes (2017) names E54; its name wins over the mirror's table.
+        "E54": "Sustainability and Transformation Partnerships",
+    }
+
+
+def test_greater_manchester_started_in_2011(area):
+    assert queries.lifetime(area("E47000001")).operative == d("2011-04-01")
+
+
+def test_a_withdrawn_code_was_never_live(area):
+    life = queries.lifetime(area("E58000679"))
+    assert (life.operative, life.terminated) == (None, None)

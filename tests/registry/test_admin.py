@@ -91,12 +91,9 @@ def test_a_save_without_a_change_note_is_refused(curator_client, area):
 def test_a_broken_rule_is_shown_to_the_curator(curator_client, area):
     hartlepool = area("E06000001")
     data = form_data(hartlepool)
-    index = next(
-        k
-        for k, v in data.items()
-        if k.startswith("names-") and str(v) == "2009-01-01" and k.endswith("valid_from")
-    )
-    data[index.replace("valid_from", "valid_to")] = "2008-01-01"
+    # The row of the official name (the entry has alternative names from 2009 too).
+    index = next(k for k, v in data.items() if k.startswith("names-") and v == "Hartlepool")
+    data[index.replace("text", "valid_to")] = "2008-01-01"
     response = curator_client.post(url(hartlepool), data)
     assert response.status_code == 200
     assert (
@@ -191,6 +188,7 @@ def test_entry_list_shows_names_without_a_query_per_row(
 ):
     with django_assert_max_num_queries(20):
         page = curator_client.get("/admin/registry/entry/?q=Aylesbury+Vale+001").content.decode()
-    # LSOAs named after the district, each with its latest name (the 2021 one if it has one).
-    assert page.count('<td class="field-current_name">') == 5
+    # LSOAs named after the district, each with its latest name (the 2021 one if it has one);
+    # with the CHD, its 2001 LSOAs and the MSOA "Aylesbury Vale 001" are found too.
+    assert page.count('<td class="field-current_name">') == 8
     assert '<td class="field-current_name">Buckinghamshire 001A</td>' in page

@@ -4,6 +4,7 @@ successors, restore, and concurrent edits."""
 import pytest
 from django.contrib.auth import get_user_model
 
+from geography.hierarchies import ALLOWED_PARENTS
 from registry import queries
 from registry.models import Entry, Register, Version
 from registry.services import (
@@ -321,7 +322,7 @@ def test_termination_ends_the_councils_governing(area, council, curator):
         ),
         (
             {"relations": [["parent", "statistical", f"{AREAS}/E12000001", "2009-01-01", None]]},
-            "“statistical” is not a hierarchy; use one of combined-authority, country, county, district, msoa, region, union.",
+            f"“statistical” is not a hierarchy; use one of {', '.join(sorted(ALLOWED_PARENTS))}.",
         ),
         (
             {"relations": [["parent", "region", "statistical-entity/E12", "2009-01-01", None]]},

@@ -177,8 +177,10 @@ def test_a_saved_name_is_folded_and_search_and_reconciliation_agree(db, django_u
 
 
 def test_the_refold_migration_mends_stale_folded_names(db):
+    # (The loader repairs mojibake now, so a name as published with it is made here.)
     Name.objects.filter(text="Bristol, City of").update(folded="bristol city of")
-    Name.objects.filter(text="GÅµyr").update(folded="ga yr")
+    gwyr = Name.objects.filter(text="Gŵyr").first()
+    Name.objects.filter(pk=gwyr.pk).update(text="GÅµyr", folded="ga yr")
     refold_names.forwards(apps, None)
     assert set(
         Name.objects.filter(text__in=["Bristol, City of", "GÅµyr"]).values_list("text", "folded")

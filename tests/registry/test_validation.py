@@ -7,6 +7,7 @@ asked who else holds an identifier, and nobody does)."""
 import pytest
 
 from geography.gss import GSS_PATTERN
+from geography.hierarchies import ALLOWED_PARENTS
 from geography.registers import AREAS
 from registry.models import Register
 from registry.validation import Item, Problem, validate_batch, validate_entry
@@ -44,9 +45,16 @@ def problems(snapshot, key="T001", register=THINGS):
             ["The state live cannot end (2009-12-31) before it starts (2010-01-01)."],
         ),
         (
-            thing(states=[["2010-01-01", None, "terminated", None]]),
+            thing(
+                states=[
+                    ["2010-01-01", "2011-12-31", "terminated", None],
+                    ["2012-01-01", None, "live", None],
+                ]
+            ),
             ["An entry's first state must be live."],
         ),
+        # A code withdrawn before it came into use: one open terminated state, never live.
+        (thing(states=[["2010-01-01", None, "terminated", None]]), []),
         (
             thing(
                 states=[
@@ -193,7 +201,7 @@ AREA = {
         (
             "E05999901",
             [["parent", "shire", f"{AREAS}/E05999902", "2010-01-01", None]],
-            ["“shire” is not a hierarchy; use one of combined-authority, country, county, district, msoa, region, union."],
+            [f"“shire” is not a hierarchy; use one of {', '.join(sorted(ALLOWED_PARENTS))}."],
         ),
     ],
 )  # fmt: skip

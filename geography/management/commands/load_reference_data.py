@@ -32,13 +32,27 @@ class Command(BaseCommand):
             help="Report what a load would create and change, and change nothing.",
         )
         parser.add_argument(
+            "--chd",
+            type=Path,
+            metavar="DIR",
+            help="A folder of ONS's own Code History Database files (ChangeHistory.csv, "
+            "Changes.csv, Equivalents.csv) to load instead of the bundled July 2024 extract.",
+        )
+        parser.add_argument(
             "--if-empty",
             action="store_true",
             help="Load only if the registry has no entries yet (for first-run set-up).",
         )
 
     def handle(
-        self, *args, fixtures: Path, dry_run: bool, if_empty: bool, verbosity: int, **options
+        self,
+        *args,
+        fixtures: Path,
+        dry_run: bool,
+        if_empty: bool,
+        verbosity: int,
+        chd: Path | None = None,
+        **options,
     ):
         from registry.models import Entry
 
@@ -55,7 +69,9 @@ class Command(BaseCommand):
         if verbosity:
             self.stdout.write(f"{'Dry run: ' if dry_run else ''}loading from {fixtures}")
         try:
-            report = run(fixtures, dry_run=dry_run, progress=progress)
+            if chd is not None and not (chd / "ChangeHistory.csv").exists():
+                raise LoadError(str(chd), 0, "there is no ChangeHistory.csv in this folder")
+            report = run(fixtures, dry_run=dry_run, progress=progress, chd=chd)
         except (LoadError, ServiceError) as error:
             raise CommandError(str(error)) from error
 
@@ -76,6 +92,12 @@ class Command(BaseCommand):
                 f"{'change events':<36}{events.total_created:>9,}{events.total_changed:>9,}"
                 f"{sum(events.unchanged.values()):>11,}"
             )
+            notes = report.counts.get("notes") or {}
+            if notes:
+                self.stdout.write("")
+                self.stdout.write("Where the sources disagree or could not be used:")
+                for what, count in notes.items():
+                    self.stdout.write(f"  {count:>9,}  {what}")
         verb = "would be" if dry_run else "were"
         summary = (
             f"{entries.total_created} entries {verb} created and {entries.total_changed} "
