@@ -28,6 +28,7 @@ from .importers.higher import (
     load_countries_and_regions,
     load_entity_types,
 )
+from .importers.postcodes_io import load_postcodes_io
 from .importers.small_areas import load_small_areas
 from .importers.successions import load_successions
 from .importers.wards import load_wards
@@ -47,6 +48,7 @@ STEPS: list[tuple[str, Callable[[Dataset, Path], None]]] = [
     ("councils", load_councils),
     ("successions", load_successions),
     ("the Code History Database", load_code_history),
+    ("postcodes.io names", load_postcodes_io),
 ]
 # Entries are compared, checked and written this many at a time, so memory stays flat however
 # many codes the registry holds.
