@@ -71,6 +71,12 @@ IDENTIFIER_SCHEMES = {
     "govuk-register": "GOV.UK register id",
     "mapit": "MapIt area id",
     "uk-parliament": "UK Parliament constituency id",
+    # The other schemes of the Code History Database's Equivalents table (``--chd``).
+    "dclg": "DCLG code",
+    "nhs": "NHS code",
+    "scottish-government": "Scottish Government code",
+    "ni-government": "Northern Ireland government code",
+    "welsh-government": "Welsh Government code",
 }
 
 # Among equally good search results, an area before the council that governs it, and both

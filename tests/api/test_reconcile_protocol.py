@@ -332,10 +332,12 @@ def test_view_redirects_to_the_document(client, db):
 
 @pytest.mark.parametrize(
     ("type_id", "first", "count"),
+    # One property per identifier scheme, including the five the CHD's Equivalents table
+    # brings (empty unless loaded with --chd).
     [
-        ("E05", "code", 24),
-        ("", "code", 25),
-        ("local-authority", "code", 13),
+        ("E05", "code", 29),
+        ("", "code", 30),
+        ("local-authority", "code", 18),
         ("statistical-entity", "code", 3),
     ],
 )
