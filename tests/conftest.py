@@ -9,6 +9,7 @@ back, so tests may change data freely.
 Tests that need an empty registry ask for ``empty_registry`` (the whole test) or
 ``empty_database`` (``with empty_database(): …``): a second test database, migrated and never
 loaded, stands in for the default one. Those tests are given both databases automatically.
+``factory`` builds registers, entries and change events (``tests/factories.py``).
 """
 
 import datetime as dt
@@ -20,6 +21,7 @@ from django.db import DEFAULT_DB_ALIAS
 
 from registry.models import Entry
 from tests import databases
+from tests.factories import Factory
 
 BROWSER_CURATOR = ("browser-curator", "a-long-browser-test-password")
 EMPTY_FIXTURES = {"empty_database", "empty_registry"}
@@ -87,6 +89,11 @@ def empty_registry(empty_database):
     """The whole test runs on an empty, migrated registry."""
     with empty_database():
         yield
+
+
+@pytest.fixture
+def factory() -> Factory:
+    return Factory()
 
 
 @pytest.fixture
