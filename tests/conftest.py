@@ -12,18 +12,19 @@ loaded, stands in for the default one. Those tests are given both databases auto
 ``factory`` builds registers, entries and change events (``tests/factories.py``).
 """
 
+import copy
 import datetime as dt
-from io import StringIO
 
 import pytest
-from django.core.management import call_command
+from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS
+from django.test import override_settings
 
 from registry.models import Entry
 from tests import databases
 from tests.factories import Factory
 
-BROWSER_CURATOR = ("browser-curator", "a-long-browser-test-password")
+BROWSER_CURATOR = databases.BROWSER_CURATOR
 EMPTY_FIXTURES = {"empty_database", "empty_registry"}
 
 
@@ -36,20 +37,15 @@ def pytest_collection_modifyitems(items):
             )
 
 
-def load_reference_data() -> str:
-    """What a session's database holds beyond its migrations, loaded into it when there is
-    no template yet; returns the load's output."""
-    out = StringIO()
-    call_command("load_reference_data", stdout=out)
-    # Committed here, outside any test's transaction, so that a live server on its own
-    # database connection (PostgreSQL) can log this curator in.
-    from django.contrib.auth import get_user_model
-    from django.contrib.auth.models import Group
-
-    username, password = BROWSER_CURATOR
-    user = get_user_model().objects.create_user(username, password=password, is_staff=True)
-    user.groups.add(Group.objects.get(name="curator"))
-    return out.getvalue()
+@pytest.fixture(scope="session", autouse=True)
+def throttle_cache_of_this_session(tmp_path_factory):
+    """Throttles count in a file-based cache that processes share (``var/throttle``): each
+    session, and so each pytest-xdist worker, gets its own, so that a test clearing it cannot
+    reset another worker's count (nor a developer's server's)."""
+    caches = copy.deepcopy(settings.CACHES)
+    caches["throttle"]["LOCATION"] = str(tmp_path_factory.mktemp("throttle"))
+    with override_settings(CACHES=caches):
+        yield
 
 
 @pytest.fixture(scope="session")
@@ -67,7 +63,7 @@ def django_db_modify_db_settings(db_template):
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker, db_template):
     with django_db_blocker.unblock():
-        db_template.fill(load_reference_data)
+        db_template.fill()
 
 
 @pytest.fixture(scope="session")

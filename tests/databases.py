@@ -8,7 +8,7 @@ instead of loading. A template is keyed by a digest of its inputs (:func:`digest
 stale template is worse than a slow run the digest is conservative: every file under
 ``registry/``, ``geography/`` and ``config/`` (models, migrations, the loader, the importers,
 services, snapshots, validation, rules, settings), the app and migration modules of ``api/``,
-the fixtures, the test modules that build the template, every installed package's version,
+the fixtures, this module (which says what the load is), every installed package's version,
 the versions of Python and SQLite, and the settings the data depends on.
 
 Each template is two databases: the migrated database before the load (the *empty* one) and
@@ -37,6 +37,7 @@ import copy
 import fcntl
 import hashlib
 import importlib.metadata
+import io
 import os
 import shutil
 import sqlite3
@@ -55,8 +56,8 @@ TEMPLATES = ROOT / "var" / "test-template"
 SOURCE_DIRS = ("registry", "geography", "config")
 # From api/, only what could add tables or rows: its app configuration and migrations.
 API_FILES = ("api/apps.py", "api/models.py", "api/migrations")
-# The modules that build the template (tests/conftest.py creates the browser curator).
-TEST_FILES = ("tests/conftest.py", "tests/databases.py")
+# The module that builds the template (this one: load_reference_data below).
+TEST_FILES = ("tests/databases.py",)
 # Settings read by the migrations, the loader or what they write.
 SETTINGS = (
     "INSTALLED_APPS",
@@ -70,6 +71,25 @@ SETTINGS = (
     "REGISTRY_FIXTURES_DIR",
 )
 EMPTY = "empty"
+BROWSER_CURATOR = ("browser-curator", "a-long-browser-test-password")
+
+
+def load_reference_data() -> str:
+    """What a session's database holds beyond its migrations, loaded into it when there is
+    no template yet: the reference data, by the real loader, and a curator for the browser
+    tests. Returns the load's output."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+    from django.core.management import call_command
+
+    out = io.StringIO()
+    call_command("load_reference_data", stdout=out)
+    # Committed here, outside any test's transaction, so that a live server on its own
+    # database connection (PostgreSQL) can log this curator in.
+    username, password = BROWSER_CURATOR
+    user = get_user_model().objects.create_user(username, password=password, is_staff=True)
+    user.groups.add(Group.objects.get(name="curator"))
+    return out.getvalue()
 
 
 def _files(path: Path) -> Iterator[Path]:
@@ -155,17 +175,17 @@ class Template:
     def configure(self) -> None:
         """Adjust the database settings before the test databases are created."""
 
-    def fill(self, load: Callable[[], str]) -> None:
+    def fill(self) -> None:
         """After the session's test databases are created and migrated: make them hold what
         the template holds, by copying it or, if it has yet to be built, by building it: the
-        migrated database is kept as the empty one, then loaded with ``load`` (which returns
-        the load's output) and kept as the loaded one."""
+        migrated database is kept as the empty one, then loaded (:func:`load_reference_data`)
+        and kept as the loaded one."""
         try:
             if self.building:
                 TEMPLATES.mkdir(parents=True, exist_ok=True)
                 building = Path(tempfile.mkdtemp(prefix="building-", dir=TEMPLATES))
                 self.keep(building, EMPTY)
-                self.output = load()
+                self.output = load_reference_data()
                 self.keep(building, DEFAULT_DB_ALIAS)
                 (building / "load.txt").write_text(self.output, encoding="utf-8")
                 if self.directory.exists():
