@@ -47,7 +47,8 @@ class Run:
 def second_run(django_db_setup, django_db_blocker) -> Run:
     """One load of the fixtures into the loaded registry, for the tests that read what it
     did: a reload reads every file and compares every entry, too slow to repeat for each. It
-    runs in a transaction rolled back at the end, as a test's would be."""
+    runs in a transaction rolled back at the end, as a test's would be. Its tests are one
+    xdist group, so that they run on one worker and share it there too."""
     test_transaction = transaction.atomic()
     # Marked as django.test.TestCase marks its own, so that the import run's durable
     # transaction may run inside it as it does inside a test's.
@@ -61,6 +62,7 @@ def second_run(django_db_setup, django_db_blocker) -> Run:
 
 
 @pytest.mark.django_db
+@pytest.mark.xdist_group("second_run")
 def test_second_run_creates_and_changes_nothing(second_run):
     before, output = second_run.before, second_run.output
     assert (
@@ -215,6 +217,7 @@ def test_if_empty_skips_a_loaded_registry():
 
 
 @pytest.mark.django_db
+@pytest.mark.xdist_group("second_run")
 def test_progress_and_counts_per_register_and_entity_type_are_printed(second_run):
     output = second_run.output
     assert "… read wards" in output
