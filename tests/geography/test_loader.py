@@ -43,12 +43,14 @@ class Run:
     after: dict[str, int]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def second_run(django_db_setup, django_db_blocker) -> Run:
     """One load of the fixtures into the loaded registry, for the tests that read what it
     did: a reload reads every file and compares every entry, too slow to repeat for each. It
-    runs in a transaction rolled back at the end, as a test's would be. Its tests are one
-    xdist group, so that they run on one worker and share it there too."""
+    runs in a transaction rolled back at once, as a test's would be, and keeps only what it
+    printed and counted (so a session scope holds nothing open, and survives other modules'
+    tests running in between under xdist). Its tests are one xdist group: one worker runs
+    both, and the reload once."""
     test_transaction = transaction.atomic()
     # Marked as django.test.TestCase marks its own, so that the import run's durable
     # transaction may run inside it as it does inside a test's.
