@@ -48,9 +48,8 @@ def second_run(django_db_setup, django_db_blocker) -> Run:
     """One load of the fixtures into the loaded registry, for the tests that read what it
     did: a reload reads every file and compares every entry, too slow to repeat for each. It
     runs in a transaction rolled back at once, as a test's would be, and keeps only what it
-    printed and counted (so a session scope holds nothing open, and survives other modules'
-    tests running in between under xdist). Its tests are one xdist group: one worker runs
-    both, and the reload once."""
+    printed and counted, so a session scope holds nothing open (and a pytest-xdist worker
+    that runs other modules' tests in between still reloads once)."""
     test_transaction = transaction.atomic()
     # Marked as django.test.TestCase marks its own, so that the import run's durable
     # transaction may run inside it as it does inside a test's.
@@ -64,7 +63,6 @@ def second_run(django_db_setup, django_db_blocker) -> Run:
 
 
 @pytest.mark.django_db
-@pytest.mark.xdist_group("second_run")
 def test_second_run_creates_and_changes_nothing(second_run):
     before, output = second_run.before, second_run.output
     assert (
@@ -219,7 +217,6 @@ def test_if_empty_skips_a_loaded_registry():
 
 
 @pytest.mark.django_db
-@pytest.mark.xdist_group("second_run")
 def test_progress_and_counts_per_register_and_entity_type_are_printed(second_run):
     output = second_run.output
     assert "… read wards" in output
