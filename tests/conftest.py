@@ -1,32 +1,95 @@
-"""Shared fixtures: one test database per run, loaded once with the full reference data.
+"""Shared fixtures: one loaded test database per session, copied from a cached template.
 
-Loading takes tens of seconds, so it happens once per session in ``django_db_setup``; each
-test then runs in a transaction that is rolled back, so tests may change data freely.
+The session's database is migrated and loaded with the full reference data by the real loader,
+once for each state of the code and the data: ``tests/databases.py`` keeps the result as a
+template and copies it into later sessions' (and every pytest-xdist worker's) databases, so a
+run with nothing changed loads nothing. Each test then runs in a transaction that is rolled
+back, so tests may change data freely.
+
+Tests that need an empty registry ask for ``empty_registry`` (the whole test) or
+``empty_database`` (``with empty_database(): …``): a second test database, migrated and never
+loaded, stands in for the default one. Those tests are given both databases automatically.
+``factory`` builds registers, entries and change events (``tests/factories.py``).
 """
 
+import copy
 import datetime as dt
-from io import StringIO
 
 import pytest
-from django.core.management import call_command
+from django.conf import settings
+from django.db import DEFAULT_DB_ALIAS
+from django.test import override_settings
 
 from registry.models import Entry
+from tests import databases
+from tests.factories import Factory
 
-BROWSER_CURATOR = ("browser-curator", "a-long-browser-test-password")
+BROWSER_CURATOR = databases.BROWSER_CURATOR
+EMPTY_FIXTURES = {"empty_database", "empty_registry"}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if EMPTY_FIXTURES & set(getattr(item, "fixturenames", ())):
+            # First, so that it is the mark pytest-django reads.
+            item.add_marker(
+                pytest.mark.django_db(databases=[DEFAULT_DB_ALIAS, databases.EMPTY]), append=False
+            )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def throttle_cache_of_this_session(tmp_path_factory):
+    """Throttles count in a file-based cache that processes share (``var/throttle``): each
+    session, and so each pytest-xdist worker, gets its own, so that a test clearing it cannot
+    reset another worker's count (nor a developer's server's)."""
+    caches = copy.deepcopy(settings.CACHES)
+    caches["throttle"]["LOCATION"] = str(tmp_path_factory.mktemp("throttle"))
+    with override_settings(CACHES=caches):
+        yield
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup, django_db_blocker):
+def db_template(django_db_modify_db_settings_parallel_suffix, django_db_blocker):
+    databases.add_empty_database()
     with django_db_blocker.unblock():
-        call_command("load_reference_data", verbosity=0, stdout=StringIO())
-        # Committed here, outside any test's transaction, so that a live server on its own
-        # database connection (PostgreSQL) can log this curator in.
-        from django.contrib.auth import get_user_model
-        from django.contrib.auth.models import Group
+        return databases.Template.for_session()
 
-        username, password = BROWSER_CURATOR
-        user = get_user_model().objects.create_user(username, password=password, is_staff=True)
-        user.groups.add(Group.objects.get(name="curator"))
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(db_template):
+    db_template.configure()
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker, db_template):
+    with django_db_blocker.unblock():
+        db_template.fill()
+
+
+@pytest.fixture(scope="session")
+def reference_load(django_db_setup, db_template) -> str:
+    """The output of ``load_reference_data`` loading the fixtures into an empty, migrated
+    database: the load that built the session's database (from the same code and data,
+    whichever session it ran in)."""
+    return db_template.output
+
+
+@pytest.fixture
+def empty_database(db):
+    """``with empty_database(): …`` runs its block on an empty, migrated registry."""
+    return databases.use_empty_database
+
+
+@pytest.fixture
+def empty_registry(empty_database):
+    """The whole test runs on an empty, migrated registry."""
+    with empty_database():
+        yield
+
+
+@pytest.fixture
+def factory() -> Factory:
+    return Factory()
 
 
 @pytest.fixture
