@@ -128,18 +128,7 @@ def current_codes(entry: Entry, date: dt.date | None = None) -> list[Successor]:
 
 
 def _steps(links) -> list[Step]:
-    rows = list(
-        facts.fetch(
-            links,
-            "event_id",
-            "predecessor_id",
-            "predecessor__register__slug",
-            "predecessor__key",
-            "successor_id",
-            "successor__register__slug",
-            "successor__key",
-        )
-    )
+    rows = list(facts.fetch(links, *facts.LINK_FIELDS))
     events = facts.events(pks={row[0] for row in rows})
     return [
         Step(events[event], Ref(p_pk, p_reg, p_key), Ref(s_pk, s_reg, s_key))
