@@ -305,7 +305,8 @@ def search(query: str, date: dt.date, limit: int = SEARCH_LIMIT) -> list[dict[st
 
 class SearchView(PageView):
     """``/search?q=…``: entries by name or code in any scheme. A query that is exactly one
-    entry's code goes straight to that entry's page."""
+    entry's code goes straight to that entry's page: a code with a digit in any case
+    ("e07000004"), a code of letters only as it is written ("NEW", not the word "new")."""
 
     def target(self, request, date, **kwargs):
         query = request.GET.get("q", "")
@@ -316,7 +317,9 @@ class SearchView(PageView):
     def get(self, request, format=None, **kwargs):
         query = request.GET.get("q", "").strip()
         if query and isinstance(request.accepted_renderer, HTMLRenderer) and len(query) <= 200:
-            code = "".join(query.split()).upper()
+            code = "".join(query.split())
+            if any(c.isdigit() for c in code):
+                code = code.upper()
             matches = list(
                 Entry.objects.filter(
                     register__in=list(registers().values()), key=code

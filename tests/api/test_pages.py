@@ -113,6 +113,15 @@ def test_search_for_an_exact_code_goes_to_its_page(client):
 
 
 @pytest.mark.django_db
+def test_a_word_spelt_like_a_council_code_is_searched_for_not_redirected(client):
+    # "NEW" is New Forest District Council's code; "new" is the start of many names.
+    assert client.get("/search", {"q": "NEW"})["Location"] == "/doc/local-authority/NEW"
+    response = client.get("/search", {"q": "new"})
+    assert response.status_code == 200
+    assert "New Forest" in response.content.decode()
+
+
+@pytest.mark.django_db
 def test_search_page_lists_matches_and_says_when_there_are_none(client):
     html = client.get("/search", {"q": "caerdydd"}).content.decode()
     assert '<a href="/doc/statistical-geography/W06000015">Cardiff</a>' in html
