@@ -38,6 +38,7 @@ from registry.models import (
     ChangeLink,
     Entry,
     Name,
+    NameWord,
     Relation,
     State,
     covering,
@@ -115,7 +116,8 @@ class EntryFilter(AsAtFilterSet):
     )
     q = django_filters.CharFilter(
         method="filter_q",
-        help_text="Tolerant search: entries with a name containing every word given.",
+        help_text="Tolerant search: entries with a name in which every word given begins a "
+        "word (`vale aylesb` finds Aylesbury Vale).",
     )
     entity_type = django_filters.CharFilter(
         method="filter_entity_type",
@@ -167,12 +169,18 @@ class EntryFilter(AsAtFilterSet):
         return queryset.filter(pk__in=Name.objects.starting_with(value).values("entry_id"))
 
     def filter_q(self, queryset, name, value):
-        names = Name.objects.all()
         words = fold(value).split()
         if not words:
             return queryset
+        # The entries with a name that has the longest word at the start of a word, by the
+        # two indexes (first words, later words); of their names, one with every word.
+        longest = max(words, key=len)
+        names = Name.objects.filter(
+            Q(entry_id__in=Name.objects.with_folded_prefix(longest).values("entry_id"))
+            | Q(entry_id__in=NameWord.objects.with_prefix(longest).values("entry_id"))
+        )
         for word in words:
-            names = names.filter(folded__contains=word)
+            names = names.filter(Q(folded__startswith=word) | Q(folded__contains=f" {word}"))
         return queryset.filter(pk__in=names.values("entry_id"))
 
     def filter_entity_type(self, queryset, name, value):

@@ -19,6 +19,7 @@ from registry.models import (
     Entry,
     Identifier,
     Name,
+    NameWord,
     State,
     covering,
 )
@@ -231,12 +232,14 @@ def search(query: str, date: dt.date, limit: int = SEARCH_LIMIT) -> list[dict[st
             )
         names += sorted(window, key=lambda n: n[2])[:500]
         if len({n[0] for n in names}) < limit:
-            # Few names start with the query: look for it at the start of a later word. This
-            # is a scan of the folded names in the database, bounded by the limit.
+            # Few names start with the query: look for it at the start of a later word, by
+            # the index of later words (one range), then those entries' names that have it.
+            inside = NameWord.objects.with_prefix(folded).order_by("tail")
+            ids = set(inside.values_list("entry_id", flat=True)[:200])
             names += list(
-                Name.objects.filter(folded__contains=f" {folded}")
-                .order_by("folded")
-                .values_list(*fields)[:200]
+                Name.objects.filter(entry_id__in=ids, folded__contains=f" {folded}").values_list(
+                    *fields
+                )
             )
         for entry_id, text, name_folded, valid_to in names:
             if name_folded == folded:

@@ -34,12 +34,13 @@ complete snapshot after the change and the difference from the one before.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 
 from django.conf import settings
 from django.db import connection, models
 from django.db.models import Q
 
-from .text import fold, prefixes
+from .text import fold, later_words, prefixes
 
 
 class LANGUAGE(models.TextChoices):
@@ -192,7 +193,9 @@ class NameQuerySet(models.QuerySet["Name"]):
         objs = list(objs)
         for name in objs:
             name.folded = fold(name.text)
-        return super().bulk_create(objs, *args, **kwargs)
+        created = super().bulk_create(objs, *args, **kwargs)
+        NameWord.refresh({name.entry_id for name in objs})
+        return created
 
     def starting_with(self, query: str) -> NameQuerySet:
         """Names that begin with ``query`` as typed, found through the index: whose folded
@@ -211,13 +214,13 @@ class NameQuerySet(models.QuerySet["Name"]):
         return self.filter(_folded_prefix(start))
 
 
-def _folded_prefix(start: str) -> Q:
+def _folded_prefix(start: str, field: str = "folded") -> Q:
     if connection.vendor == "sqlite":
         # SQLite's LIKE is case-insensitive and so cannot use a BINARY index; folded text is
         # only [0-9a-z ], so a range up to "~" (after "z") is the same prefix match.
-        return Q(folded__gte=start, folded__lt=f"{start}~")
+        return Q(**{f"{field}__gte": start, f"{field}__lt": f"{start}~"})
     # PostgreSQL uses the varchar_pattern_ops index Django adds for LIKE 'prefix%'.
-    return Q(folded__startswith=start)
+    return Q(**{f"{field}__startswith": start})
 
 
 class Name(models.Model):
@@ -253,6 +256,58 @@ class Name(models.Model):
         if update_fields is not None and "text" in update_fields:
             kwargs["update_fields"] = {*update_fields, "folded"}
         super().save(*args, **kwargs)
+        NameWord.refresh({self.entry_id})
+
+    def delete(self, *args, **kwargs):
+        result = super().delete(*args, **kwargs)
+        NameWord.refresh({self.entry_id})
+        return result
+
+
+class NameWordQuerySet(models.QuerySet["NameWord"]):
+    def with_prefix(self, start: str) -> NameWordQuerySet:
+        """Words whose tail starts with ``start``, itself folded: one index range."""
+        return self.filter(_folded_prefix(start, "tail"))
+
+
+class NameWord(models.Model):
+    """Where a later word of one of an entry's names begins, with the rest of the name after
+    it (``registry.text.later_words``): "north" for "Felixstowe North". It lets search find a
+    word inside a name by an index range instead of reading every name; derived from the
+    entry's names, rewritten with them (``registry.services``, ``Name.save``)."""
+
+    # The unique (entry, tail) index below serves look-ups by entry: no index of its own.
+    entry = models.ForeignKey(Entry, on_delete=models.CASCADE, related_name="+", db_index=False)
+    tail = models.CharField(max_length=300, db_index=True)
+
+    objects = NameWordQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["entry", "tail"], name="nameword_unique_per_entry")
+        ]
+
+    def __str__(self) -> str:
+        return self.tail
+
+    @staticmethod
+    def rows(entry_id: int, folded_names: Iterable[str]) -> set[tuple[int, str]]:
+        """The (entry, tail) rows an entry with these folded names has."""
+        return {(entry_id, tail) for folded in folded_names for tail in later_words(folded)}
+
+    @classmethod
+    def refresh(cls, entry_ids: Iterable[int]) -> None:
+        """Rewrite the words of these entries from their names as the database holds them."""
+        ids = sorted(set(entry_ids))
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            cls.objects.filter(entry_id__in=chunk).delete()
+            found: set[tuple[int, str]] = set()
+            for entry_id, folded in Name.objects.filter(entry_id__in=chunk).values_list(
+                "entry_id", "folded"
+            ):
+                found |= cls.rows(entry_id, [folded])
+            cls.objects.bulk_create([cls(entry_id=e, tail=t) for e, t in sorted(found)])
 
 
 class Identifier(models.Model):

@@ -30,6 +30,7 @@ from .models import (
     Identifier,
     ImportRun,
     Name,
+    NameWord,
     Register,
     Relation,
     State,
@@ -287,6 +288,7 @@ def _write_entries(to_write, ids, versions_now, actor: Actor, source_of) -> None
     changed_ids = [entry_id for _, entry_id, _, _ in to_write if entry_id in versions_now]
     for chunk in _chunks(changed_ids, DELETE_CHUNK):
         Name.objects.filter(entry_id__in=chunk).delete()
+        NameWord.objects.filter(entry_id__in=chunk).delete()
         Identifier.objects.filter(entry_id__in=chunk).delete()
         State.objects.filter(entry_id__in=chunk).delete()
         Relation.objects.filter(subject_id__in=chunk).delete()
@@ -296,12 +298,13 @@ def _write_entries(to_write, ids, versions_now, actor: Actor, source_of) -> None
                 for r in snap["states"]]  # fmt: skip
 
     written = [(entry_id, snap) for _, entry_id, snap, _ in to_write]
+    names = [(entry_id, r.language, r.kind, r.text, fold(r.text), r.valid_from, r.valid_to)
+             for entry_id, snap in written for r in snap["names"]]  # fmt: skip
     bulk.insert(
-        Name,
-        ["entry", "language", "kind", "text", "folded", "valid_from", "valid_to"],
-        ((entry_id, r.language, r.kind, r.text, fold(r.text), r.valid_from, r.valid_to)
-         for entry_id, snap in written for r in snap["names"]),
-    )  # fmt: skip
+        Name, ["entry", "language", "kind", "text", "folded", "valid_from", "valid_to"], names
+    )
+    words = {row for name in names for row in NameWord.rows(name[0], [name[4]])}
+    bulk.insert(NameWord, ["entry", "tail"], sorted(words))
     bulk.insert(
         Identifier,
         ["entry", "scheme", "value", "valid_from", "valid_to"],

@@ -192,6 +192,14 @@ def fold(text: str) -> str:
     return " ".join(_turn_round(_read(_words(text))))
 
 
+def later_words(folded: str) -> list[str]:
+    """The tails of a folded name that begin at each of its words but the first: "north" for
+    "felixstowe north". A folded name contains " query" exactly when one of its tails starts
+    with "query", so an index over the tails finds a word inside a name by an index range
+    (:class:`registry.models.NameWord`); the first word is found by ``Name.folded`` itself."""
+    return [folded[i + 1 :] for i, char in enumerate(folded) if char == " "]
+
+
 def prefixes(text: str) -> tuple[str, ...]:
     """The folded starts a name may have if it begins with ``text`` as typed, for matching by
     prefix: ``fold(text)``; if its last word is an abbreviation, also that word as typed,

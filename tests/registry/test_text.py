@@ -10,12 +10,13 @@ from django.apps import apps
 from api.pages import search
 from api.reconcile import index, matching
 from geography.names import forms
-from registry.models import Name, Register
+from registry.models import Name, NameWord, Register
 from registry.queries import today
 from registry.services import Actor, current_snapshot, save_entry
-from registry.text import INVERTED_HEADS, fold, prefixes
+from registry.text import INVERTED_HEADS, fold, later_words, prefixes
 
 refold_names = importlib.import_module("registry.migrations.0005_refold_names")
+name_words = importlib.import_module("registry.migrations.0006_name_words")
 
 FOLDED = re.compile(r"(?:[0-9a-z]+(?: [0-9a-z]+)*)?")
 
@@ -148,6 +149,28 @@ def test_prefixes(text, starts):
     assert prefixes(text)[0] == fold(text)
 
 
+@pytest.mark.parametrize(
+    ("folded", "tails"),
+    [
+        ("", []),
+        ("hartlepool", []),
+        ("felixstowe north", ["north"]),
+        ("city of bristol", ["of bristol", "bristol"]),
+        ("hartlepool 009a", ["009a"]),
+        (
+            "saint ives east lelant and carbis bay",
+            ["ives east lelant and carbis bay", "east lelant and carbis bay",
+             "lelant and carbis bay", "and carbis bay", "carbis bay", "bay"],
+        ),
+    ],
+)  # fmt: skip
+def test_later_words(folded, tails):
+    assert later_words(folded) == tails
+    # A folded name contains " query" exactly when a tail starts with the query.
+    for query in ("bay", "carb", "north", "of", "hartlepool", "lant"):
+        assert (f" {query}" in folded) == any(t.startswith(query) for t in tails)
+
+
 # --------------------------------------------------------------------------- database
 
 TRICKY = "TÅµr St. Hildaâ€™s, City of"  # mojibake, an abbreviation, an apostrophe, inverted
@@ -185,3 +208,39 @@ def test_the_refold_migration_mends_stale_folded_names(db):
     assert set(
         Name.objects.filter(text__in=["Bristol, City of", "GÅµyr"]).values_list("text", "folded")
     ) == {("Bristol, City of", "city of bristol"), ("GÅµyr", "gwyr")}
+
+
+def test_search_finds_a_later_word_a_curator_wrote_and_forgets_the_one_removed(
+    db, django_user_model
+):
+    areas = Register.objects.get(slug="statistical-geography")
+    snapshot = current_snapshot(areas.entries.get(key="E06000001"))
+    snapshot["names"].append(["en", "alternative", "Port of Zyxwyth", "2009-01-01", None])
+    curator = django_user_model.objects.create_user("wren", password="a-long-test-password")
+    save_entry(areas, "E06000001", snapshot, Actor(user=curator, reason="Testing words"))
+    day = today()
+    assert [r["key"] for r in search("zyxwy", day)] == ["E06000001"]
+
+    snapshot["names"] = [row for row in snapshot["names"] if row[2] != "Port of Zyxwyth"]
+    save_entry(areas, "E06000001", snapshot, Actor(user=curator, reason="Testing words"))
+    assert search("zyxwy", day) == []
+    assert not NameWord.objects.filter(tail__in=["of zyxwyth", "zyxwyth"]).exists()
+    # A name written one by one has its words too.
+    name = Name.objects.create(entry=areas.entries.get(key="E06000002"), text="Moor Qwertyx")
+    assert [r["key"] for r in search("qwertyx", day)] == ["E06000002"]
+    name.delete()
+    assert search("qwertyx", day) == []
+    assert not NameWord.objects.filter(tail="qwertyx").exists()
+
+
+def test_the_word_migration_writes_what_the_services_write(db):
+    written = set(NameWord.objects.values_list("entry_id", "tail"))
+    assert ("hythe" in {tail for _, tail in written}) and len(written) > 100_000
+    NameWord.objects.all().delete()
+
+    class Editor:
+        class connection:  # noqa: N801 - stands in for schema_editor.connection
+            alias = "default"
+
+    name_words.fill(apps, Editor)
+    assert set(NameWord.objects.values_list("entry_id", "tail")) == written
