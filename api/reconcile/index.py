@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import gc
 import threading
 from collections import defaultdict
 from collections.abc import Iterable
@@ -414,6 +415,12 @@ def current() -> Index:
             index = index.updated(fresh, mark)
         else:
             index = Index(_load(None), mark)
+            # A whole index is a few million long-lived objects: moved out of the cyclic
+            # garbage collector's generations, later collections need not walk them again
+            # (each full collection would otherwise traverse the whole index). Reference
+            # counting still frees them when a rebuild replaces the index.
+            gc.collect()
+            gc.freeze()
         _current = index
         return index
 
