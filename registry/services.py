@@ -10,7 +10,6 @@ differs, rewrites only what differs and records the difference.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -36,7 +35,15 @@ from .models import (
     State,
     Version,
 )
-from .snapshots import Snapshot, canonical, diff, entry_snapshots, event_snapshots, split_ref
+from .snapshots import (
+    Snapshot,
+    canonical,
+    diff,
+    digest,
+    entry_snapshots,
+    event_snapshots,
+    split_ref,
+)
 from .text import fold
 from .validtime import day, iso
 
@@ -114,15 +121,16 @@ def sync_entries(
         progress(f"comparing {len(wanted):,} entries with the database")
         scope = [existing[r] for r in wanted if r in existing]
         versions_now = _versions(scope)
-        # Every write records the entry's whole snapshot in its newest version, so an entry
-        # whose newest version holds exactly the wanted snapshot is unchanged: one query
-        # per batch instead of rebuilding each snapshot from its rows. Any other is compared
-        # with the snapshot its rows make (a version recorded in an older order, a change).
+        # Every write records the entry's whole snapshot in its newest version, with its
+        # digest, so an entry whose newest version has the wanted snapshot's digest is
+        # unchanged: one query per batch instead of rebuilding each snapshot from its rows.
+        # Any other is compared with the snapshot its rows make (a change, or a version
+        # whose digest is not known).
         recorded = _recorded(scope)
         candidates = {}
         for ref, snap in wanted.items():
             entry_id = existing.get(ref)
-            if entry_id and versions_now[entry_id] and _same(recorded.get(entry_id), snap):
+            if entry_id and versions_now[entry_id] and recorded.get(entry_id) == digest(snap):
                 result.unchanged[group_of(ref, snap)] += 1
             else:
                 candidates[ref] = entry_id
@@ -194,26 +202,16 @@ def _existing(wanted: Mapping[str, Snapshot], ids: Mapping[str, int]) -> dict[st
     return found
 
 
-def _recorded(ids: list[int]) -> dict[int, Any]:
-    """The snapshot each entry's newest version recorded, as the database returns it (JSON
-    text on SQLite, parsed JSON on PostgreSQL), a chunk of entries per query."""
-    found: dict[int, Any] = {}
+def _recorded(ids: list[int]) -> dict[int, str]:
+    """The digest of the snapshot each entry's newest version recorded ("" if not known), a
+    chunk of entries per query."""
+    found: dict[int, str] = {}
     for chunk in _chunks(sorted(ids), BATCH):
         newest = Version.objects.filter(
             entry_id__gte=chunk[0], entry_id__lte=chunk[-1], number=F("entry__version")
         ).order_by()
-        found.update(facts.fetch(newest, "entry_id", "snapshot"))
+        found.update(facts.fetch(newest, "entry_id", "digest"))
     return found
-
-
-def _same(recorded: Any, snapshot: Snapshot) -> bool:
-    """Whether a recorded snapshot is ``snapshot`` (canonical), as cheaply as can be told."""
-    if recorded is None:
-        return False
-    text = json.dumps(snapshot)  # as the JSON field writes it
-    if isinstance(recorded, str):
-        return recorded == text
-    return recorded == json.loads(text)
 
 
 def _versions(ids: list[int]) -> dict[int, int]:
@@ -329,9 +327,9 @@ def _write_entries(to_write, ids, versions_now, actor: Actor, source_of) -> None
     bulk.insert(
         Version,
         ["entry", "number", "recorded_at", "user", "import_run", "source", "reason",
-         "snapshot", "changes"],
+         "snapshot", "digest", "changes"],
         ((entry_id, versions_now.get(entry_id, 0) + 1, now, user, run, source_of(ref),
-          actor.reason, bulk.prepare(Version, "snapshot", snap),
+          actor.reason, bulk.prepare(Version, "snapshot", snap), digest(snap),
           bulk.prepare(Version, "changes", diff(before, snap)))
          for ref, entry_id, snap, before in to_write),
     )  # fmt: skip

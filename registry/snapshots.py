@@ -7,6 +7,8 @@ decide whether anything changed, and what a restore writes back. Entries are ref
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Iterable
 from typing import Any, NamedTuple
 
@@ -89,6 +91,8 @@ def _fast_order(row: tuple) -> tuple:
 
 
 def _sorted(rows: list) -> list:
+    if len(rows) < 2:
+        return rows  # most lists of a snapshot hold one row: nothing to compare
     try:
         return sorted(rows, key=_fast_order)
     except TypeError:  # a row of the wrong shape or kind, for validation to report
@@ -104,6 +108,12 @@ def canonical(snapshot: Snapshot) -> Snapshot:
     }
     result["attributes"] = dict(sorted((snapshot.get("attributes") or {}).items()))
     return result
+
+
+def digest(snapshot: Snapshot) -> str:
+    """A fingerprint of a snapshot's content (SHA-1 of its JSON, as ``Version.digest``
+    holds it); equal for equal content when ``snapshot`` is :func:`canonical`."""
+    return hashlib.sha1(json.dumps(snapshot).encode(), usedforsecurity=False).hexdigest()
 
 
 def entry_snapshots(entries: Iterable[int] | None = None) -> dict[int, Snapshot]:

@@ -14,8 +14,10 @@ from registry.services import (
     current_snapshot,
     restore_version,
     save_entry,
+    sync_entries,
     terminate_with_successors,
 )
+from registry.snapshots import canonical, digest
 from tests.conftest import d
 
 AREAS = "statistical-geography"
@@ -357,3 +359,21 @@ def test_restore_a_past_version_is_a_new_version(area, areas, curator):
     assert latest.changes["names"]["removed"] == [
         ["en", "alternative", "Cardiff City", "2009-01-01", None]
     ]
+
+
+@pytest.mark.parametrize("known", [True, False])
+def test_an_unchanged_entry_is_told_by_its_digest_or_else_by_its_rows(area, curator, known):
+    hartlepool = area("E06000001")
+    newest = Version.objects.get(entry=hartlepool, number=hartlepool.version)
+    assert newest.digest == digest(canonical(newest.snapshot))
+    if not known:  # a version written before digests were kept
+        Version.objects.filter(pk=newest.pk).update(digest="")
+    snapshot = current_snapshot(hartlepool)
+    result = sync_entries({f"{AREAS}/E06000001": snapshot}, actor(curator))
+    assert (result.total_created, result.total_changed) == (0, 0)
+    assert Entry.objects.get(pk=hartlepool.pk).version == hartlepool.version
+    snapshot["attributes"] = {"note": "changed"}
+    result = sync_entries({f"{AREAS}/E06000001": snapshot}, actor(curator))
+    assert result.total_changed == 1
+    written = Version.objects.get(entry=hartlepool, number=hartlepool.version + 1)
+    assert written.digest == digest(canonical(snapshot))

@@ -11,6 +11,7 @@ from registry.snapshots import (
     StateRecord,
     canonical,
     diff,
+    digest,
     record,
     split_ref,
 )
@@ -110,3 +111,13 @@ def test_diff_lists_added_and_removed_rows_and_changed_attributes():
 def test_split_ref():
     assert split_ref("statistical-geography/E06000001") == ("statistical-geography", "E06000001")
     assert RelationRecord("parent", "", "a/b", "2009-01-01", None).target == "a/b"
+
+
+def test_digest_is_of_the_content_whatever_the_order_or_the_json_round_trip():
+    shuffled = {**HARTLEPOOL, "names": HARTLEPOOL["names"][::-1], "attributes": {"a": 1, "b": 2}}
+    once = digest(canonical(HARTLEPOOL))
+    assert once == digest(canonical(shuffled))
+    assert once == digest(canonical(json.loads(json.dumps(canonical(HARTLEPOOL)))))
+    assert len(once) == 40
+    renamed = {**HARTLEPOOL, "names": [["en", "official", "Hartlepool!", "2009-01-01", None]]}
+    assert digest(canonical(renamed)) != once
