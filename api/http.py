@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -95,6 +96,53 @@ def check_text(name: str, value: str, max_length: int = 200) -> str:
     if len(value) > max_length:
         raise BadParameter(name, f"is longer than {max_length} characters.")
     return value
+
+
+# ---------------------------------------------------------------------------------------
+# JSON bodies
+
+MAX_JSON_DEPTH = 32  # the deepest body any interface reads is 4 levels (a curation snapshot)
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")  # NUL, and a UTF-16 half with no pair
+
+
+class BadJSON(ValueError):
+    """A body or parameter that is not JSON the registry can read: malformed, nested deeper
+    than :data:`MAX_JSON_DEPTH`, or holding text no database can store (a NUL character, a
+    lone surrogate such as ``"\\ud800"``, which ``json`` accepts but UTF-8 cannot encode)."""
+
+
+def loads(text: str | bytes, *, neutralise: bool = False) -> Any:
+    """``text`` parsed as JSON, refusing what :class:`BadJSON` describes: one check for every
+    JSON the service reads (the lookup and curation APIs' bodies, reconciliation's queries
+    and extensions), so a crafted body is a 400, never an error deep in a view. With
+    ``neutralise``, NUL characters and lone surrogates are dropped from the text instead (a
+    reconciliation batch answers its other queries when one cell holds such a character)."""
+    try:
+        value = json.loads(text)
+    except RecursionError:
+        raise BadJSON(f"it is nested more than {MAX_JSON_DEPTH} levels deep") from None
+    except ValueError as error:
+        raise BadJSON(f"it is not valid JSON ({error})") from None
+    return _checked(value, 1, neutralise)
+
+
+def _checked(value: Any, depth: int, neutralise: bool) -> Any:
+    if isinstance(value, str):
+        if _UNSTORABLE.search(value) is None:
+            return value
+        if neutralise:
+            return _UNSTORABLE.sub("", value)
+        raise BadJSON("it holds a NUL character or a lone surrogate (\\ud800-\\udfff)")
+    if not isinstance(value, dict | list):
+        return value
+    if depth > MAX_JSON_DEPTH:
+        raise BadJSON(f"it is nested more than {MAX_JSON_DEPTH} levels deep")
+    if isinstance(value, dict):
+        return {
+            _checked(key, depth, neutralise): _checked(item, depth + 1, neutralise)
+            for key, item in value.items()
+        }
+    return [_checked(item, depth + 1, neutralise) for item in value]
 
 
 # ---------------------------------------------------------------------------------------

@@ -8,7 +8,6 @@ import datetime as dt
 from typing import Any
 
 from django.http import HttpResponse
-from rest_framework import exceptions
 
 from geography.entity_types import LOWEST_PRIORITY, priority
 from geography.registers import AREAS, SEARCH_ORDER
@@ -34,6 +33,7 @@ from registry.text import INVERTED_HEADS, fold, prefixes
 from registry.uris import dataset_description_uri, download_uri, entry_uri
 from registry.validtime import today
 
+from . import http
 from .documents.base import DocumentView
 from .renderers import HTMLRenderer, JSONRenderer, Representation
 
@@ -312,14 +312,16 @@ class SearchView(PageView):
     ("e07000004"), a code of letters only as it is written ("NEW", not the word "new")."""
 
     def target(self, request, date, **kwargs):
-        query = request.GET.get("q", "")
-        if len(query) > 200:
-            raise exceptions.ParseError("q must be at most 200 characters.")
-        return query
+        return http.check_text("q", request.GET.get("q", ""), max_length=200)
 
     def get(self, request, format=None, **kwargs):
         query = request.GET.get("q", "").strip()
-        if query and isinstance(request.accepted_renderer, HTMLRenderer) and len(query) <= 200:
+        if (
+            query
+            and isinstance(request.accepted_renderer, HTMLRenderer)
+            and len(query) <= 200
+            and "\x00" not in query
+        ):
             code = "".join(query.split())
             if any(c.isdigit() for c in code):
                 code = code.upper()

@@ -153,6 +153,12 @@ REST_FRAMEWORK = {
     # No HTTP Basic: it would let anyone guess passwords through the API, unthrottled. The
     # write API (api/curation.py) adds token authentication itself.
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    # JSON bodies read by api.http.loads: malformed, too deep or unstorable text is a 400.
+    "DEFAULT_PARSER_CLASSES": [
+        "api.v1.parsers.StrictJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     # The lookup API (api/v1): an OpenAPI schema from the views, and per-client rate limits
     # (requests per client address, per gunicorn worker), generous by default.
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

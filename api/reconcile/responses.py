@@ -178,9 +178,9 @@ def client_of(request: HttpRequest) -> str:
 
 def parse_json(text: str, what: str) -> Any:
     try:
-        return json.loads(text)
-    except (ValueError, RecursionError):
-        raise BadRequest(f"{what} is not valid JSON") from None
+        return http.loads(text, neutralise=True)
+    except http.BadJSON as error:
+        raise BadRequest(f"{what} cannot be read: {error}") from None
 
 
 def form_value(request: HttpRequest, name: str) -> str | None:

@@ -1,12 +1,33 @@
-"""Request parsers for the code checker: a CSV body (``text/csv``), spooled to a temporary
-file as it arrives so a large upload never sits in memory whole."""
+"""Request parsers: JSON for every DRF view (``DEFAULT_PARSER_CLASSES``, the write API's
+too), and for the code checker a CSV body (``text/csv``), spooled to a temporary file as it
+arrives so a large upload never sits in memory whole."""
 
+import codecs
 import tempfile
 
 from django.conf import settings
-from rest_framework.parsers import BaseParser
+from rest_framework.exceptions import ParseError
+from rest_framework.parsers import BaseParser, JSONParser
 
+from .. import http
 from .problems import PayloadTooLarge
+
+
+class StrictJSONParser(JSONParser):
+    """DRF's JSON parser reading through :func:`api.http.loads`: a malformed, too deeply
+    nested or unstorable body (a NUL, a lone surrogate) is a 400 problem saying so, never a
+    500 from wherever the text would first be used."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        encoding = (parser_context or {}).get("encoding", settings.DEFAULT_CHARSET)
+        try:
+            text = codecs.getreader(encoding)(stream).read()
+        except (UnicodeDecodeError, LookupError):
+            raise ParseError(f"The JSON body is not {encoding} text.") from None
+        try:
+            return http.loads(text)
+        except http.BadJSON as error:
+            raise ParseError(f"The JSON body cannot be read: {error}.") from None
 
 # Files up to this size stay in memory; larger ones go to a temporary file on disk.
 _SPOOL_BYTES = 4 * 1024 * 1024

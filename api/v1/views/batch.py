@@ -10,7 +10,7 @@ from django.shortcuts import render
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers as drf_serializers
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from geography.registers import AREAS
@@ -20,7 +20,7 @@ from .. import problems
 from .. import serializers as s
 from ..bulk import Item, describe_all, resolve
 from ..checker import ADDED_COLUMNS, Checker, CheckerError, Options, open_text
-from ..parsers import CSVParser, max_upload_bytes
+from ..parsers import CSVParser, StrictJSONParser, max_upload_bytes
 from ..schema import responses
 from ..throttling import BulkThrottle
 from .base import LookupView
@@ -44,7 +44,7 @@ def _check_register(name: str, slug: str) -> str:
 class BulkLookupView(LookupView):
     """Look up to 1,000 codes, identifiers or names at once."""
 
-    parser_classes = [JSONParser]
+    parser_classes = [StrictJSONParser]
     throttle_classes = [BulkThrottle]
     serializer_class = s.BulkRequestSerializer
     cacheable = False

@@ -1,0 +1,103 @@
+"""Crafted input a hostile or careless client sends: never a 500, on either database. A
+body that cannot be read is a 400 saying why; one odd cell of a reconciliation batch does
+not cost the others their answers."""
+
+import json
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from api import http
+
+DEEP = '{"items":' + "[" * 10_000 + "]" * 10_000 + "}"
+SURROGATE = '{"items":["\\ud800"]}'  # JSON text: json accepts it, UTF-8 cannot encode it
+
+
+@pytest.mark.parametrize(
+    ("text", "neutralise", "expected"),
+    [
+        ('{"a": ["b", 1, null]}', False, {"a": ["b", 1, None]}),
+        ('"\\u00e9"', False, "é"),
+        ('"a\\u0000b"', True, "ab"),
+        ('{"q\\ud800": "x\\udfffy"}', True, {"q": "xy"}),
+        ("[" * 32 + "]" * 32, False, json.loads("[" * 32 + "]" * 32)),  # the deepest allowed
+    ],
+)
+def test_loads_reads_or_neutralises(text, neutralise, expected):
+    assert http.loads(text, neutralise=neutralise) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("{", "not valid JSON"),
+        ('"a\\u0000b"', "NUL character"),
+        ('["\\ud800"]', "lone surrogate"),
+        ('{"\\udc00": 1}', "lone surrogate"),
+        ("[" * 33 + "]" * 33, "nested more than 32 levels"),
+        (DEEP, "nested more than 32 levels"),
+    ],
+)
+def test_loads_refuses_with_the_reason(text, problem):
+    with pytest.raises(http.BadJSON, match=problem):
+        http.loads(text)
+
+
+@pytest.mark.django_db
+def test_one_odd_cell_does_not_fail_a_reconciliation_batch(client):
+    cells = ["Leeds", "-", "'", "!!!", "\u200b", "\x00", "\ud800"]
+    queries = ",".join(
+        f'"q{i}":{{"query":{json.dumps(cell)}}}' for i, cell in enumerate(cells)
+    )  # json.dumps writes the lone surrogate as the escape "\ud800"
+    response = client.post("/reconcile", {"queries": "{" + queries + "}"})
+    assert response.status_code == 200
+    answer = response.json()
+    assert answer["q0"]["result"][0]["id"] == "E08000035"
+    assert [answer[f"q{i}"]["result"] for i in range(1, len(cells))] == [[]] * (len(cells) - 1)
+
+
+@pytest.mark.django_db
+def test_an_extension_of_an_unreadable_id_is_answered(client):
+    extend = '{"ids":["\\ud800","E08000035"],"properties":[{"id":"name"}]}'
+    response = client.post("/reconcile", {"extend": extend})
+    assert response.status_code == 200
+    assert response.json()["rows"]["E08000035"]["name"] == [{"str": "Leeds"}]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("body", "problem"), [(SURROGATE, "lone surrogate"), (DEEP, "nested")])
+def test_an_unreadable_lookup_body_is_a_400_problem(client, body, problem):
+    response = client.post("/api/v1/lookup/", body, content_type="application/json")
+    assert (response.status_code, response["Content-Type"]) == (400, "application/problem+json")
+    assert problem in response.json()["detail"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("body", "problem"), [(SURROGATE, "lone surrogate"), (DEEP, "nested")])
+def test_an_unreadable_curation_body_is_a_400_and_changes_nothing(area, body, problem):
+    curator = get_user_model().objects.create_user("hostile", password="x-long-enough-pw")
+    curator.groups.add(Group.objects.get(name="curator"))
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=curator).key}")
+    before = area("E06000001").version
+    response = api.put(
+        "/api/v1/curation/entries/statistical-geography/E06000001/",
+        body,
+        content_type="application/json",
+    )
+    assert response.status_code == 400
+    assert problem in json.dumps(response.json())
+    assert area("E06000001").version == before
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "path",
+    ["/search?q=%00", "/search.json?q=a%00b", "/doc/statistical-geography?type=%00",
+     "/doc/statistical-geography?parent=%00", "/doc/statistical-geography.csv?parent=%00"],
+)  # fmt: skip
+def test_a_nul_in_a_query_parameter_is_a_400(client, path):
+    assert client.get(path).status_code == 400
