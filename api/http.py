@@ -106,9 +106,19 @@ _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")  # NUL, and a UTF-16 half with n
 
 
 class BadJSON(ValueError):
-    """A body or parameter that is not JSON the registry can read: malformed, nested deeper
-    than :data:`MAX_JSON_DEPTH`, or holding text no database can store (a NUL character, a
-    lone surrogate such as ``"\\ud800"``, which ``json`` accepts but UTF-8 cannot encode)."""
+    """A body or parameter that is not JSON the registry can read: nested deeper than
+    :data:`MAX_JSON_DEPTH`, or holding text no database can store (a NUL character, a lone
+    surrogate such as ``"\\ud800"``, which ``json`` accepts but UTF-8 cannot encode).
+    ``where`` is the value's place ("items[0]", "" for the whole), ``reason`` what is wrong
+    with it, said of it ("holds a NUL character")."""
+
+    def __init__(self, where: str, reason: str):
+        super().__init__(f"{where} {reason}" if where else f"it {reason}")
+        self.where, self.reason = where, reason
+
+
+class MalformedJSON(BadJSON):
+    """Text that is not JSON at all."""
 
 
 def loads(text: str | bytes, *, neutralise: bool = False) -> Any:
@@ -120,29 +130,37 @@ def loads(text: str | bytes, *, neutralise: bool = False) -> Any:
     try:
         value = json.loads(text)
     except RecursionError:
-        raise BadJSON(f"it is nested more than {MAX_JSON_DEPTH} levels deep") from None
+        raise BadJSON("", f"is nested more than {MAX_JSON_DEPTH} levels deep") from None
     except ValueError as error:
-        raise BadJSON(f"it is not valid JSON ({error})") from None
-    return _checked(value, 1, neutralise)
+        raise MalformedJSON("", f"is not valid JSON ({error})") from None
+    return _checked(value, "", 1, neutralise)
 
 
-def _checked(value: Any, depth: int, neutralise: bool) -> Any:
+def _checked(value: Any, where: str, depth: int, neutralise: bool) -> Any:
     if isinstance(value, str):
-        if _UNSTORABLE.search(value) is None:
+        found = _UNSTORABLE.search(value)
+        if found is None:
             return value
         if neutralise:
             return _UNSTORABLE.sub("", value)
-        raise BadJSON("it holds a NUL character or a lone surrogate (\\ud800-\\udfff)")
+        what = (
+            "a NUL character" if found.group() == "\x00" else "a lone surrogate (\\ud800-\\udfff)"
+        )
+        raise BadJSON(where, f"holds {what}")
     if not isinstance(value, dict | list):
         return value
     if depth > MAX_JSON_DEPTH:
-        raise BadJSON(f"it is nested more than {MAX_JSON_DEPTH} levels deep")
+        raise BadJSON("", f"is nested more than {MAX_JSON_DEPTH} levels deep")
     if isinstance(value, dict):
-        return {
-            _checked(key, depth, neutralise): _checked(item, depth + 1, neutralise)
-            for key, item in value.items()
-        }
-    return [_checked(item, depth + 1, neutralise) for item in value]
+        result = {}
+        for key, item in value.items():
+            place = f"{where}.{key}" if where else key
+            key = _checked(key, where or "a key", depth, neutralise)
+            result[key] = _checked(item, place[:80], depth + 1, neutralise)
+        return result
+    return [
+        _checked(item, f"{where}[{n}]"[:80], depth + 1, neutralise) for n, item in enumerate(value)
+    ]
 
 
 # ---------------------------------------------------------------------------------------

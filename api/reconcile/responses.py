@@ -179,6 +179,8 @@ def client_of(request: HttpRequest) -> str:
 def parse_json(text: str, what: str) -> Any:
     try:
         return http.loads(text, neutralise=True)
+    except http.MalformedJSON:
+        raise BadRequest(f"{what} is not valid JSON") from None
     except http.BadJSON as error:
         raise BadRequest(f"{what} cannot be read: {error}") from None
 

@@ -27,7 +27,10 @@ class StrictJSONParser(JSONParser):
         try:
             return http.loads(text)
         except http.BadJSON as error:
-            raise ParseError(f"The JSON body cannot be read: {error}.") from None
+            if error.where:
+                raise http.BadParameter(error.where, f"{error.reason}.") from None
+            raise ParseError(f"The JSON body {error.reason}.") from None
+
 
 # Files up to this size stay in memory; larger ones go to a temporary file on disk.
 _SPOOL_BYTES = 4 * 1024 * 1024
