@@ -27,7 +27,8 @@ How a query is answered
    another time always counts (the county and the unitary called "Somerset", the 2010 and
    2024 "Bath" constituencies: data of unknown date could mean either), unless a chain of
    one-to-one successions links it to the first (a recode), or it lived only in the first
-   quarter of 2009, before the April 2009 reorganisation. A ward rival does not count if
+   quarter of 2009, before the April 2009 reorganisation. A code live for a week at most (a
+   correction: issued and withdrawn within days) never counts. A ward rival does not count if
    the two were never live at the same time and share a district, and the first is live on
    the date (wards have no recorded successions: a ward re-coded at a boundary review keeps
    its name). Two live wards called "Castle" always count, so they are only ever matched
@@ -395,6 +396,8 @@ class Matcher:
         for rival in candidates[1:]:
             if rival.tier > top.tier or rival.vetoes:
                 continue
+            if not rival.valid and _fleeting(rival.record):
+                continue
             if rival.confirmations < top.confirmations:
                 continue
             if explicit_date and top.valid and not rival.valid:
@@ -452,6 +455,20 @@ class Matcher:
         common = self.index.ancestors(a.pk) & self.index.ancestors(b.pk)
         lad = types.GROUPS[types.LAD].entity_types
         return any(self.index.records[pk].entity_types & lad for pk in common)
+
+
+FLEETING = dt.timedelta(days=7)
+
+
+def _fleeting(record: Record) -> bool:
+    """Whether an entry was live for a week at most: a code the CHD records as issued and
+    withdrawn within days (159 of them, 93 wards, such as Leeds's E05011548 "Kippax &
+    Methley", live on 3 May 2018 alone, beside E05011401 of the same name), a correction
+    that no one's data means, so never a rival to the code that stands."""
+    life = record.lifetime
+    if life.operative is None or life.terminated is None:
+        return False
+    return life.terminated - life.operative <= FLEETING
 
 
 def _goodness(candidate: Candidate) -> tuple:

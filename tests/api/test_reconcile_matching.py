@@ -182,6 +182,10 @@ def reconcile(db):
         ("Hartlepool", "E06", {"status": "terminated"}, "E06000001", False),
         ("Hartlepool", "E06", {"code": "00EB"}, "E06000001", True),
         ("", "ward", {"district": "Sunderland"}, None, False),
+        # E05011548, also "Kippax & Methley" in Leeds, was live on 3 May 2018 alone (the
+        # CHD's correction): no rival to the ward that stands.
+        ("Kippax & Methley", "ward", {"district": "Leeds"}, "E05011401", True),
+        ("Rothwell", "ward", {"district": "Leeds"}, "E05011410", True),
     ],
 )
 def test_reconcile(reconcile, text, type_id, props, top, match):
