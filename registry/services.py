@@ -17,7 +17,6 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
 from . import bulk, facts, profiles
@@ -120,17 +119,17 @@ def sync_entries(
         existing = _existing(wanted, ids or {})
         progress(f"comparing {len(wanted):,} entries with the database")
         scope = [existing[r] for r in wanted if r in existing]
-        versions_now = _versions(scope)
-        # Every write records the entry's whole snapshot in its newest version, with its
-        # digest, so an entry whose newest version has the wanted snapshot's digest is
-        # unchanged: one query per batch instead of rebuilding each snapshot from its rows.
-        # Any other is compared with the snapshot its rows make (a change, or a version
-        # whose digest is not known).
-        recorded = _recorded(scope)
+        versions_now, recorded = _versions(scope)
+        # Every write records the entry's whole snapshot in its newest version and that
+        # snapshot's digest on the entry, so an entry with the wanted snapshot's digest is
+        # unchanged: read with its version number, instead of rebuilding each snapshot from
+        # its rows. Any other is compared with the snapshot its rows make (a change, or an
+        # entry whose digest is not known).
+        digests = {ref: digest(snap) for ref, snap in wanted.items()}
         candidates = {}
         for ref, snap in wanted.items():
             entry_id = existing.get(ref)
-            if entry_id and versions_now[entry_id] and recorded.get(entry_id) == digest(snap):
+            if entry_id and versions_now[entry_id] and recorded.get(entry_id) == digests[ref]:
                 result.unchanged[group_of(ref, snap)] += 1
             else:
                 candidates[ref] = entry_id
@@ -157,9 +156,9 @@ def sync_entries(
             problems = validate_batch(items, known)
             if problems:
                 raise ValidationFailed.of(problems)
-            ids = _ensure_entries(wanted, registers, existing, progress)
+            ids = _ensure_entries(wanted, digests, registers, existing, progress)
             progress(f"writing {len(to_write):,} new or changed entries")
-            _write_entries(to_write, ids, versions_now, actor, source_of)
+            _write_entries(to_write, digests, ids, versions_now, actor, source_of)
     return result
 
 
@@ -202,27 +201,19 @@ def _existing(wanted: Mapping[str, Snapshot], ids: Mapping[str, int]) -> dict[st
     return found
 
 
-def _recorded(ids: list[int]) -> dict[int, str]:
-    """The digest of the snapshot each entry's newest version recorded ("" if not known), a
-    chunk of entries per query."""
-    found: dict[int, str] = {}
-    for chunk in _chunks(sorted(ids), BATCH):
-        newest = Version.objects.filter(
-            entry_id__gte=chunk[0], entry_id__lte=chunk[-1], number=F("entry__version")
-        ).order_by()
-        found.update(facts.fetch(newest, "entry_id", "digest"))
-    return found
-
-
-def _versions(ids: list[int]) -> dict[int, int]:
-    found: dict[int, int] = {}
+def _versions(ids: list[int]) -> tuple[dict[int, int], dict[int, str]]:
+    """Each entry's version number and the digest of that version's snapshot."""
+    numbers: dict[int, int] = {}
+    digests: dict[int, str] = {}
     for chunk in _chunks(sorted(ids), BATCH):
         wanted = set(chunk)
         rows = facts.fetch(
-            Entry.objects.filter(facts.within("id", chunk)).order_by(), "id", "version"
+            Entry.objects.filter(facts.within("id", chunk)).order_by(), "id", "version", "digest"
         )
-        found.update(row for row in rows if row[0] in wanted)
-    return found
+        for pk, number, known in rows:
+            if pk in wanted:
+                numbers[pk], digests[pk] = number, known
+    return numbers, digests
 
 
 def reserve_entries(refs: Iterable[str], progress=lambda message: None) -> dict[str, int]:
@@ -243,8 +234,8 @@ def reserve_entries(refs: Iterable[str], progress=lambda message: None) -> dict[
     empty = bulk.prepare(Entry, "attributes", {})
     bulk.insert(
         Entry,
-        ["register", "key", "version", "attributes"],
-        ((registers[split_ref(ref)[0]], split_ref(ref)[1], 0, empty) for ref in missing),
+        ["register", "key", "version", "digest", "attributes"],
+        ((registers[split_ref(ref)[0]], split_ref(ref)[1], 0, "", empty) for ref in missing),
     )
     found.update(entry_ids(missing))
     return found
@@ -252,6 +243,7 @@ def reserve_entries(refs: Iterable[str], progress=lambda message: None) -> dict[
 
 def _ensure_entries(
     wanted: Mapping[str, Snapshot],
+    digests: Mapping[str, str],
     registers: Mapping[str, Register],
     existing: dict[str, int],
     progress,
@@ -273,13 +265,13 @@ def _ensure_entries(
         for ref in missing:
             slug, key = split_ref(ref)
             attributes = bulk.prepare(Entry, "attributes", wanted[ref]["attributes"])
-            rows.append((registers[slug].pk, key, 1, attributes))
-        bulk.insert(Entry, ["register", "key", "version", "attributes"], rows)
+            rows.append((registers[slug].pk, key, 1, digests[ref], attributes))
+        bulk.insert(Entry, ["register", "key", "version", "digest", "attributes"], rows)
         ids.update(entry_ids(missing))
     return ids
 
 
-def _write_entries(to_write, ids, versions_now, actor: Actor, source_of) -> None:
+def _write_entries(to_write, digests, ids, versions_now, actor: Actor, source_of) -> None:
     """Replace the rows of each entry in ``to_write`` by its snapshot's, and write its
     version; the entries themselves exist (:func:`_ensure_entries`)."""
     to_write = [(ref, ids[ref], snap, before) for ref, _, snap, before in to_write]
@@ -329,16 +321,17 @@ def _write_entries(to_write, ids, versions_now, actor: Actor, source_of) -> None
         ["entry", "number", "recorded_at", "user", "import_run", "source", "reason",
          "snapshot", "digest", "changes"],
         ((entry_id, versions_now.get(entry_id, 0) + 1, now, user, run, source_of(ref),
-          actor.reason, bulk.prepare(Version, "snapshot", snap), digest(snap),
+          actor.reason, bulk.prepare(Version, "snapshot", snap), digests[ref],
           bulk.prepare(Version, "changes", diff(before, snap)))
          for ref, entry_id, snap, before in to_write),
     )  # fmt: skip
     # New entries were created at their first version; the others move on by one.
     bulk.update(
         Entry,
-        ["version", "attributes"],
-        ((versions_now[entry_id] + 1, bulk.prepare(Entry, "attributes", snap["attributes"]),
-          entry_id) for _, entry_id, snap, _ in to_write if entry_id in versions_now),
+        ["version", "digest", "attributes"],
+        ((versions_now[entry_id] + 1, digests[ref],
+          bulk.prepare(Entry, "attributes", snap["attributes"]), entry_id)
+         for ref, entry_id, snap, _ in to_write if entry_id in versions_now),
     )  # fmt: skip
 
 

@@ -365,9 +365,9 @@ def test_restore_a_past_version_is_a_new_version(area, areas, curator):
 def test_an_unchanged_entry_is_told_by_its_digest_or_else_by_its_rows(area, curator, known):
     hartlepool = area("E06000001")
     newest = Version.objects.get(entry=hartlepool, number=hartlepool.version)
-    assert newest.digest == digest(canonical(newest.snapshot))
-    if not known:  # a version written before digests were kept
-        Version.objects.filter(pk=newest.pk).update(digest="")
+    assert hartlepool.digest == newest.digest == digest(canonical(newest.snapshot))
+    if not known:  # an entry written before digests were kept
+        Entry.objects.filter(pk=hartlepool.pk).update(digest="")
     snapshot = current_snapshot(hartlepool)
     result = sync_entries({f"{AREAS}/E06000001": snapshot}, actor(curator))
     assert (result.total_created, result.total_changed) == (0, 0)
@@ -376,4 +376,5 @@ def test_an_unchanged_entry_is_told_by_its_digest_or_else_by_its_rows(area, cura
     result = sync_entries({f"{AREAS}/E06000001": snapshot}, actor(curator))
     assert result.total_changed == 1
     written = Version.objects.get(entry=hartlepool, number=hartlepool.version + 1)
+    assert written.digest == Entry.objects.get(pk=hartlepool.pk).digest
     assert written.digest == digest(canonical(snapshot))
