@@ -198,6 +198,8 @@ _PRIORITY = [
     frozenset([ENTITY_TYPES]),
 ]
 LOWEST_PRIORITY = len(_PRIORITY)
+# From this rank on, the smaller areas (constituencies, wards, MSOAs, LSOAs) and the rest.
+MINOR_PRIORITY = _PRIORITY.index(CONSTITUENCIES)
 
 
 def priority(register: str, entity_type: str | None) -> int:

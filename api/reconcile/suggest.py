@@ -37,8 +37,12 @@ def entities(
     limit: int,
 ) -> tuple[list[dict[str, Any]], int | None]:
     """Entries whose code starts with, or one of whose name words starts, ``prefix``: the
-    exact code first, then exact names, then by kind (districts before wards), live before
-    ended, and by name."""
+    exact code first; then authorities, regions, countries and councils, before the smaller
+    and other kinds (wards, output areas, parishes…); within each, exact names before
+    prefixes, then by kind (districts before wards), live before ended, and by name. So
+    "Hart" offers Hart and its council, then Hartlepool, before the wards called Hart: with
+    every CHD code, small areas bearing a name would otherwise fill a page before the
+    authority whose name it begins."""
     text = prefix.strip()
     if not text:
         return [], None
@@ -60,15 +64,15 @@ def entities(
         return type_filter is None or type_filter.admits(record.register, record.entity_types)
 
     records = [index.records[pk] for pk in hits if admitted(index.records[pk])]
-    records.sort(
-        key=lambda r: (
-            hits[r.pk],
-            types.priority(r.register, r.entity_type_on(date)),
-            not r.live_on(date),
-            r.label(date),
-            r.key,
-        )
-    )
+
+    def order(record: Record) -> tuple:
+        rank = types.priority(record.register, record.entity_type_on(date))
+        how = hits[record.pk]
+        major = rank < types.MINOR_PRIORITY
+        return (how != 0, not major, how, rank, not record.live_on(date), record.label(date),
+                record.key)  # fmt: skip
+
+    records.sort(key=order)
     chunk, next_cursor = page(records, cursor, limit)
     return [present.suggestion(index, r, date) for r in chunk], next_cursor
 

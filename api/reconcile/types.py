@@ -23,6 +23,7 @@ from geography.entity_types import (  # noqa: F401 (the domain's kinds, as this 
     LABELS,
     LAD,
     LOWEST_PRIORITY,
+    MINOR_PRIORITY,
     REGISTER_TYPES,
     WARD,
     Group,

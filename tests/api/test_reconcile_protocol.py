@@ -286,6 +286,14 @@ def test_suggest_entity_by_id(client, db):
     assert client.get("/reconcile/suggest/entity", {"prefix": ""}).json() == {"result": []}
 
 
+def test_suggest_entity_offers_authorities_before_small_areas_of_a_name(client, db):
+    # With every CHD code, three wards called Hart would fill the first page before
+    # Hartlepool, whose name "Hart" begins (the W3C checker suggests by such a prefix).
+    result = client.get("/reconcile/suggest/entity", {"prefix": "Hart"}).json()["result"]
+    assert [item["id"] for item in result[:4]] == ["E07000089", "HAT", "E06000001", "HPL"]
+    assert {item["id"] for item in result[4:]} >= {"E05013042", "E05001473"}  # wards: Hart
+
+
 def test_suggest_type(client, db):
     body = client.get("/reconcile/suggest/type", {"prefix": "ward"}).json()
     assert body["result"][0]["id"] == "ward"
