@@ -12,7 +12,6 @@ The ``format`` attribute of each class is what makes ``…/E06000001.ttl`` and
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Iterable
 from typing import Any
@@ -20,6 +19,8 @@ from typing import Any
 from django.template.loader import render_to_string
 from rdflib import Graph
 from rest_framework import renderers
+
+from registry import exports
 
 
 class Representation:
@@ -113,7 +114,7 @@ class CSVRenderer(renderers.BaseRenderer):
     def render(self, data, accepted_media_type=None, renderer_context=None):
         header, rows = data.as_rows()
         out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\r\n")
+        writer = exports.CSVWriter(out)
         writer.writerow(header)
         writer.writerows(rows)
         return out.getvalue().encode(self.charset)

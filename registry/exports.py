@@ -9,9 +9,12 @@ time instead of an entry at a time, so an entry's page and the dump say the same
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import re
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from typing import Any, TextIO
 
 from . import facts
 from .documents import EntryFacts, EventSummary, Link, entry_facts, event_summaries
@@ -22,6 +25,37 @@ from .validtime import iso, today
 __all__ = ["CSV_HEADER", "EntryFacts", "all_events", "csv_row", "register_facts"]
 
 CHUNK = 2000
+
+# A cell a spreadsheet would run as a formula begins with one of these (OWASP, "CSV
+# injection"): a stored name "=HYPERLINK(…)" must reach an analyst's sheet as text.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """``value`` as a CSV cell no spreadsheet executes: text that begins like a formula gets a
+    leading apostrophe, which spreadsheets read as "this is text" (a number such as "-5" is
+    left alone)."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS) and not _NUMBER.fullmatch(value):
+        return f"'{value}"
+    return value
+
+
+class CSVWriter:
+    """``csv.writer`` (CRLF line ends) for every CSV the service writes — documents,
+    listings, register downloads, the checker's output — with each cell
+    :func:`spreadsheet_safe`."""
+
+    def __init__(self, out: TextIO, **options: Any) -> None:
+        self._writer = csv.writer(out, lineterminator="\r\n", **options)
+
+    def writerow(self, row: Iterable[Any]) -> None:
+        self._writer.writerow([spreadsheet_safe(cell) for cell in row])
+
+    def writerows(self, rows: Iterable[Iterable[Any]]) -> None:
+        for row in rows:
+            self.writerow(row)
+
 
 CSV_HEADER = [
     "register",

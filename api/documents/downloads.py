@@ -31,11 +31,10 @@ def _gzip_stream(chunks: Iterator[str]) -> Iterator[bytes]:
 
 
 def _csv_chunks(register: str, date: dt.date) -> Iterator[str]:
-    import csv
     import io
 
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
+    writer = exports.CSVWriter(out)
     writer.writerow(exports.CSV_HEADER)
     for n, entry in enumerate(exports.register_facts(register, date), 1):
         writer.writerow(exports.csv_row(entry))

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 from geography.registers import AREAS
+from registry import exports
 
 from .bulk import Item, describe_all, resolve
 
@@ -164,7 +165,7 @@ class Checker:
 
     def __iter__(self) -> Iterator[bytes]:
         buffer = io.StringIO()
-        writer = csv.writer(buffer, delimiter=self.delimiter, lineterminator="\r\n")
+        writer = exports.CSVWriter(buffer, delimiter=self.delimiter)
         writer.writerow([*self.header, *ADDED_COLUMNS])
         yield buffer.getvalue().encode("utf-8")
         chunk: list[list[str]] = []
@@ -221,7 +222,7 @@ class Checker:
                 if len(self.cache) > _CACHE_SIZE:
                     self.cache.popitem(last=False)
         buffer = io.StringIO()
-        writer = csv.writer(buffer, delimiter=self.delimiter, lineterminator="\r\n")
+        writer = exports.CSVWriter(buffer, delimiter=self.delimiter)
         for row, key in zip(rows, keyed, strict=True):
             if isinstance(key, str):
                 added = ["", "", "", "", "", "", key]

@@ -11,6 +11,9 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from api import http
+from registry import exports
+from registry.models import Register
+from registry.services import Actor, current_snapshot, save_entry
 
 DEEP = '{"items":' + "[" * 10_000 + "]" * 10_000 + "}"
 SURROGATE = '{"items":["\\ud800"]}'  # JSON text: json accepts it, UTF-8 cannot encode it
@@ -101,3 +104,40 @@ def test_an_unreadable_curation_body_is_a_400_and_changes_nothing(area, body, pr
 )  # fmt: skip
 def test_a_nul_in_a_query_parameter_is_a_400(client, path):
     assert client.get(path).status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("value", "safe"),
+    [
+        ("=HYPERLINK(\"http://evil.example\",\"Click\")", "'=HYPERLINK(\"http://evil.example\",\"Click\")"),
+        ("+44 1234", "'+44 1234"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("-cmd", "'-cmd"),
+        ("\t=1", "'\t=1"),
+        ("-5", "-5"),
+        ("+1.5e3", "+1.5e3"),
+        ("Hartlepool", "Hartlepool"),
+        ("", ""),
+        (None, None),
+        (3, 3),
+    ],
+)  # fmt: skip
+def test_spreadsheet_safe(value, safe):
+    assert exports.spreadsheet_safe(value) == safe
+
+
+@pytest.mark.django_db
+def test_a_formula_stored_as_a_name_reaches_every_csv_as_text(area, client):
+    areas = Register.objects.get(slug="statistical-geography")
+    snapshot = current_snapshot(area("E06000001"))
+    evil = '=HYPERLINK("http://evil.example","Click")'
+    snapshot["names"].append(["cy", "official", evil, "2009-01-01", None])  # name_cy
+    curator = get_user_model().objects.create_user("mallory", password="x-long-enough-pw")
+    save_entry(areas, "E06000001", snapshot, Actor(user=curator, reason="Testing CSV cells"))
+    document = client.get("/doc/statistical-geography/E06000001.csv").content.decode()
+    assert "'=HYPERLINK" in document and ",=HYPERLINK" not in document
+    checked = client.post(
+        "/api/v1/check/?column=code", "code,note\nE06000001,=1+2\n", content_type="text/csv"
+    )
+    rows = b"".join(checked.streaming_content).decode().splitlines()
+    assert rows[1].startswith("E06000001,'=1+2,")
