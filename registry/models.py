@@ -471,9 +471,9 @@ class Version(models.Model):
     source = models.CharField(max_length=500, blank=True)
     reason = models.TextField(blank=True)
     snapshot = models.JSONField()
-    # ``registry.snapshots.digest`` of the snapshot, written with it: a load that compares
-    # what it would write with what is there reads 40 characters an entry, not its JSON
-    # (which PostgreSQL would have to render). Empty: not known, compare the snapshot.
+    # ``registry.snapshots.digest`` of the snapshot, written with it (empty: not known). The
+    # newest version's is copied to ``Entry.digest``, which is what a load compares; this
+    # one records each version's fingerprint (and filled ``Entry.digest`` in 0008).
     digest = models.CharField(max_length=40, blank=True, default="", editable=False)
     changes = models.JSONField(default=dict)
 
