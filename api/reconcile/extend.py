@@ -23,7 +23,7 @@ from registry.models import Entry
 from . import types
 from .index import Index
 from .properties import parse_date
-from .responses import BadRequest
+from .responses import BadRequest, as_number
 
 MAX_IDS = 500
 SCHEMES = IDENTIFIER_SCHEMES
@@ -244,11 +244,10 @@ def parse(data: Any) -> Request:
         if raw_date not in (None, ""):
             date = parse_date(raw_date)
             if date is None:
-                raise BadRequest(f"setting date {raw_date!r} is not a date (YYYY-MM-DD)")
-        try:
-            limit = int(float(settings.get("limit") or 0))
-        except (TypeError, ValueError):
-            raise BadRequest(f"setting limit {settings.get('limit')!r} is not a number") from None
+                raise BadRequest(f"setting date {str(raw_date)[:50]!r} is not a date (YYYY-MM-DD)")
+        limit = as_number(settings.get("limit") or 0)
+        if limit is None:
+            raise BadRequest(f"setting limit {str(settings.get('limit'))[:50]!r} is not a number")
         parsed.append((item["id"], date, max(0, limit)))
     return Request([str(i) for i in ids], parsed)
 

@@ -11,6 +11,7 @@ other property is ignored. :data:`QUERY_PROPERTIES` is what ``suggest/property``
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -98,6 +99,8 @@ def parse_date(value: Any) -> dt.date | None:
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, int | float):
+        if isinstance(value, float) and not math.isfinite(value):  # JSON's 1e999, NaN
+            return None
         value = str(int(value))
     value = str(value).strip()
     try:

@@ -1,6 +1,7 @@
 """HTTP plumbing shared by the reconciliation views: JSON and JSONP answers with CORS on
 every one (errors included), short JSON errors, the request's own origin for absolute URLs,
-and a per-process guard that answers 429 with ``Retry-After`` when the service is overloaded.
+and a guard that answers 429 with ``Retry-After`` when a client sends more than its share
+(counted across workers) or the process is as busy as allowed.
 
 OpenRefine runs in the user's browser on another origin, so every answer carries
 ``Access-Control-Allow-Origin: *``; older OpenRefine versions and the reconciliation test
@@ -9,19 +10,29 @@ bench also use JSONP (``callback``) on GET.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import hashlib
 import json
 import math
+import os
 import re
+import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import wraps
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import caches
+from django.core.cache.backends.filebased import FileBasedCache
+from django.core.exceptions import BadRequest as DjangoBadRequest
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.http import HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from django.http.request import split_domain_port, validate_host
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.csrf import csrf_exempt
 
 from registry.auth import client_address
@@ -74,38 +85,74 @@ def error(message: str, status: int = 400, **headers: str) -> HttpResponse:
     return with_cors(response)
 
 
+def _forwarded(request: HttpRequest, meta: str, proxies: int) -> str:
+    """The value of a proxy header (``X-Forwarded-Host``…) set by the outermost of
+    ``proxies`` trusted proxies: each appends, so it is that many places from the right;
+    values further left are the client's to forge."""
+    values = [v.strip() for v in request.META.get(meta, "").split(",")]
+    values = [v for v in values if v]
+    if not values:
+        return ""
+    return values[-proxies] if len(values) >= proxies else values[0]
+
+
 def origin(request: HttpRequest) -> str:
-    """``scheme://host`` of the service as the client reached it, honouring
-    ``X-Forwarded-Proto`` (through ``SECURE_PROXY_SSL_HEADER``) and ``X-Forwarded-Host`` when
-    that host is one of ``ALLOWED_HOSTS``."""
-    scheme = "https" if request.is_secure() else "http"
-    forwarded = request.META.get("HTTP_X_FORWARDED_HOST", "").split(",")[0].strip()
+    """``scheme://host`` of the service as the client reached it. Behind
+    ``REGISTRY_TRUSTED_PROXIES`` reverse proxies (default 0) that is ``X-Forwarded-Proto``
+    and ``X-Forwarded-Host`` (when that host is one of ``ALLOWED_HOSTS``); with none, the
+    request's own scheme and ``Host``, whatever proxy headers a client sends."""
+    proxies = int(getattr(settings, "REGISTRY_TRUSTED_PROXIES", 0))
+    scheme = request._get_scheme()  # the connection's own, not SECURE_PROXY_SSL_HEADER's
     host = None
-    if forwarded:
-        domain, _ = split_domain_port(forwarded)
-        if domain and validate_host(domain, settings.ALLOWED_HOSTS):
-            host = forwarded
+    if proxies > 0:
+        proto = _forwarded(request, "HTTP_X_FORWARDED_PROTO", proxies).lower()
+        if proto in ("http", "https"):
+            scheme = proto
+        elif request.is_secure():
+            scheme = "https"
+        forwarded = _forwarded(request, "HTTP_X_FORWARDED_HOST", proxies)
+        if forwarded:
+            domain, _ = split_domain_port(forwarded)
+            if domain and validate_host(domain, settings.ALLOWED_HOSTS):
+                host = forwarded
     return f"{scheme}://{host or request.get_host()}"
+
+
+def vary_on_origin(response: HttpResponse) -> HttpResponse:
+    """Mark a cacheable answer whose body holds :func:`origin` as varying with the headers
+    that origin is read from, so no shared cache serves one host's URLs to another."""
+    headers = ["Host"]
+    if int(getattr(settings, "REGISTRY_TRUSTED_PROXIES", 0)) > 0:
+        headers += ["X-Forwarded-Host", "X-Forwarded-Proto"]
+    patch_vary_headers(response, headers)
+    return response
 
 
 # --------------------------------------------------------------------------- overload
 
+RATE_KEY = "reconcile-rate"
+
 
 class Guard:
-    """At most ``concurrency`` requests at once in this process, and at most ``rate``
-    queries a second per client on average (a token bucket holding ``burst``)."""
+    """At most ``REGISTRY_RECONCILE_CONCURRENCY`` requests at once in this process, and per
+    client at most ``REGISTRY_RECONCILE_RATE`` queries a second on average with bursts of
+    ``REGISTRY_RECONCILE_BURST``: a fixed window of ``burst / rate`` seconds (at least one)
+    allows ``burst`` queries (at least ``rate``). The windows' counts are kept in
+    ``caches["throttle"]``, which every worker on a machine shares (a file cache; Redis or
+    memcached for several machines), so the limit holds whichever worker answers. The first
+    request of a window always passes, however large its batch."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
         self._lock = threading.Lock()
         self._active = 0
-        self._buckets: dict[str, tuple[float, float]] = {}
+        self.clock = clock
 
     @staticmethod
     def _settings() -> tuple[int, float, float]:
         return (
             int(getattr(settings, "REGISTRY_RECONCILE_CONCURRENCY", 8)),
-            float(getattr(settings, "REGISTRY_RECONCILE_RATE", 1000)),
-            float(getattr(settings, "REGISTRY_RECONCILE_BURST", 10000)),
+            float(getattr(settings, "REGISTRY_RECONCILE_RATE", 200)),
+            float(getattr(settings, "REGISTRY_RECONCILE_BURST", 2000)),
         )
 
     def enter(self) -> bool:
@@ -121,20 +168,54 @@ class Guard:
             self._active -= 1
 
     def spend(self, client: str, cost: int) -> float:
-        """Take ``cost`` queries from the client's bucket: 0 if allowed, otherwise the
-        seconds to wait."""
+        """Count ``cost`` queries against the client's window: 0 if allowed, otherwise the
+        seconds until the window ends."""
         _, rate, burst = self._settings()
-        now = time.monotonic()
-        with self._lock:
-            tokens, then = self._buckets.get(client, (burst, now))
-            tokens = min(burst, tokens + (now - then) * rate)
-            if tokens < cost:
-                self._buckets[client] = (tokens, now)
-                return max(1.0, (cost - tokens) / rate)
-            self._buckets[client] = (tokens - cost, now)
-            if len(self._buckets) > 10000:
-                self._buckets.clear()
+        if not (rate > 0 and burst > 0) or math.isinf(rate):
             return 0.0
+        window = max(1.0, burst / rate)
+        allowance = max(burst, rate * window)
+        now = self.clock()
+        slot = math.floor(now / window)
+        who = hashlib.sha256(client.encode("utf-8", "replace")).hexdigest()[:24]
+        key = f"{RATE_KEY}:{who}:{window:g}:{slot}"
+        used = _count(key, cost, math.ceil(window) + 1)
+        if used > allowance and used - cost > 0:
+            return max(1.0, (slot + 1) * window - now)
+        return 0.0
+
+
+def _count(key: str, amount: int, timeout: int) -> int:
+    """Add ``amount`` to the counter ``key`` in the throttle cache, returning the new total.
+    ``add`` and ``incr`` are atomic in Redis, memcached and the local-memory cache; the file
+    cache does them as a read and a write, so its workers take turns by a lock file."""
+    cache = caches["throttle"]
+    with _machine_lock(cache):
+        if cache.add(key, amount, timeout):
+            return amount
+        try:
+            return cache.incr(key, amount)
+        except ValueError:  # expired between the two
+            cache.set(key, amount, timeout)
+            return amount
+
+
+_process_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def _machine_lock(cache: Any) -> Iterator[None]:
+    with _process_lock:
+        if not isinstance(cache, FileBasedCache):
+            yield
+            return
+        os.makedirs(cache._dir, exist_ok=True)
+        with open(os.path.join(cache._dir, f"{RATE_KEY}.lock"), "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 guard = Guard()
@@ -176,6 +257,25 @@ def client_of(request: HttpRequest) -> str:
     return client_address(request)
 
 
+def as_number(value: Any) -> int | None:
+    """``value`` (a JSON number, or text such as ``"5"``, ``"1e3"``, ``"inf"``) as a whole
+    number, ``sys.maxsize`` (or its negative) beyond what one holds; None for what is not a
+    number (``"abc"``, NaN, a list, true)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):  # any size: float() would overflow past 1e308
+        return max(-sys.maxsize, min(value, sys.maxsize))
+    try:
+        number = float(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    if math.isnan(number):
+        return None
+    if math.isinf(number) or abs(number) > sys.maxsize:
+        return sys.maxsize if number > 0 else -sys.maxsize
+    return int(number)
+
+
 def parse_json(text: str, what: str) -> Any:
     try:
         return http.loads(text, neutralise=True)
@@ -183,6 +283,15 @@ def parse_json(text: str, what: str) -> Any:
         raise BadRequest(f"{what} is not valid JSON") from None
     except http.BadJSON as error:
         raise BadRequest(f"{what} cannot be read: {error}") from None
+
+
+def body_text(request: HttpRequest) -> str:
+    """The request's body as text (bytes that are not UTF-8 read as U+FFFD); a body too large
+    is a 413."""
+    try:
+        return request.body.decode("utf-8", "replace")
+    except RequestDataTooBig:
+        raise BadRequest("request body too large", 413) from None
 
 
 def form_value(request: HttpRequest, name: str) -> str | None:
@@ -196,4 +305,8 @@ def form_value(request: HttpRequest, name: str) -> str | None:
         raise BadRequest("request body too large", 413) from None
     except TooManyFieldsSent:
         raise BadRequest("too many form fields", 413) from None
+    except MultiPartParserError as exc:
+        raise BadRequest(f"the multipart body cannot be read: {exc}"[:200]) from None
+    except DjangoBadRequest as exc:  # a form that is not UTF-8
+        raise BadRequest(str(exc)[:200]) from None
     return request.GET.get(name)

@@ -12,8 +12,10 @@ urlpatterns = [
     path("suggest/type", views.suggest_type, name="reconcile-suggest-type"),
     path("suggest/property", views.suggest_property, name="reconcile-suggest-property"),
     path("extend/propose", views.propose_properties, name="reconcile-propose"),
-    path("preview/<path:ident>", views.preview, name="reconcile-preview"),
-    path("view/<path:ident>", views.view, name="reconcile-view"),
+    # (?s): an id is anything, a line break too (a path converter would leave a trailing
+    # "%0A" to Django's HTML 404, without CORS).
+    re_path(r"^preview/(?P<ident>(?s:.+))\Z", views.preview, name="reconcile-preview"),
+    re_path(r"^view/(?P<ident>(?s:.+))\Z", views.view, name="reconcile-view"),
     path("v1", views.v1_manifest),
     path("v1/", views.v1_manifest, name="reconcile-v1"),
     path("v1/match", views.v1_match, name="reconcile-v1-match"),
@@ -23,5 +25,5 @@ urlpatterns = [
     path("v1/preview", views.preview, name="reconcile-v1-preview"),
     path("v1/extend", views.v1_extend, name="reconcile-v1-extend"),
     path("v1/extend/propose", views.propose_properties),
-    re_path(r"^(?P<rest>.+)$", views.not_found),
+    re_path(r"^(?P<rest>(?s:.+))\Z", views.not_found),
 ]

@@ -23,6 +23,8 @@ from . import extend, index, manifest, matching, present, suggest, types
 from .responses import (
     BadRequest,
     answer,
+    as_number,
+    body_text,
     client_of,
     endpoint,
     error,
@@ -31,6 +33,7 @@ from .responses import (
     origin,
     overloaded,
     parse_json,
+    vary_on_origin,
     with_cors,
 )
 
@@ -42,12 +45,13 @@ MAX_QUERY_LENGTH = 500
 
 
 def _int(value: Any, default: int, what: str, maximum: int) -> int:
+    """``value`` (a number, or its text) as a whole number from 0 to ``maximum``: beyond
+    either end (``1e999``, ``-inf`` included) it is that end; not a number is a 400."""
     if value in (None, ""):
         return default
-    try:
-        number = int(float(value))
-    except (TypeError, ValueError):
-        raise BadRequest(f"{what} must be a number") from None
+    number = as_number(value)
+    if number is None:
+        raise BadRequest(f"{what} must be a number")
     return max(0, min(number, maximum))
 
 
@@ -142,7 +146,8 @@ def service(request: HttpRequest) -> HttpResponse:
         # The manifest must answer fast even on a cold process (OpenRefine gives up after
         # 5 s): it does not wait for the index, and starts building it for what follows.
         index.warm()
-        return answer(request, manifest.v02(origin(request), index.built()), cache_seconds=3600)
+        body = manifest.v02(origin(request), index.built())
+        return vary_on_origin(answer(request, body, cache_seconds=3600))
     idx = index.current()
     if queries is not None:
         batch = parse_json(queries, "queries")
@@ -224,7 +229,7 @@ def preview(request: HttpRequest, ident: str | None = None) -> HttpResponse:
         "view": f"{origin(request)}/doc/{doc['register']}/{doc['key']}",
     }
     response = render(request, "api/reconcile/preview.html", context)
-    return with_cors(response, max_age=3600)
+    return vary_on_origin(with_cors(response, max_age=3600))
 
 
 @endpoint
@@ -280,14 +285,14 @@ def _v1_query(data: Any) -> dict[str, Any]:
 @endpoint
 def v1_manifest(request: HttpRequest) -> HttpResponse:
     index.warm()
-    return answer(request, manifest.v1(origin(request), index.built()), cache_seconds=3600)
+    body = manifest.v1(origin(request), index.built())
+    return vary_on_origin(answer(request, body, cache_seconds=3600))
 
 
 @endpoint
 def v1_match(request: HttpRequest) -> HttpResponse:
-    raw = request.body.decode("utf-8", "replace") if request.method == "POST" else ""
     if request.method == "POST" and request.content_type == "application/json":
-        data = parse_json(raw, "request body")
+        data = parse_json(body_text(request), "request body")
     else:
         queries = form_value(request, "queries")
         if queries is None:
@@ -321,7 +326,7 @@ def v1_match(request: HttpRequest) -> HttpResponse:
 @endpoint
 def v1_extend(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and request.content_type == "application/json":
-        raw = request.body.decode("utf-8", "replace")
+        raw = body_text(request)
     else:
         raw = form_value(request, "extend")
         if raw is None:
