@@ -27,14 +27,23 @@ def env_list(name: str, default: str) -> list[str]:
 
 DEBUG = env_bool("DEBUG", False)
 
-SECRET_KEY = os.environ.get("SECRET_KEY", "")
+# The key that signs sessions and CSRF tokens. From the environment; else from a file of this
+# machine's own (REGISTRY_SECRET_KEY_FILE, default var/secret-key: bin/setup writes a random
+# one, readable only by its owner, so a laptop needs no set-up); else, only with DEBUG, a
+# fixed development key. Without any of them the service refuses to start: a key anyone can
+# read in this file would let anyone forge a curator's session.
+SECRET_KEY_FILE = Path(os.environ.get("REGISTRY_SECRET_KEY_FILE", BASE_DIR / "var" / "secret-key"))
+SECRET_KEY = os.environ.get("SECRET_KEY", "").strip()
+if not SECRET_KEY and SECRET_KEY_FILE.is_file():
+    SECRET_KEY = SECRET_KEY_FILE.read_text().strip()
 if not SECRET_KEY:
-    if DEBUG or env_bool("REGISTRY_INSECURE_DEV_KEY", True):
-        # A fixed development key so sessions survive restarts on a laptop. Production must
-        # set SECRET_KEY and REGISTRY_INSECURE_DEV_KEY=false, which makes its absence fatal.
+    if DEBUG:
         SECRET_KEY = "dev-only-insecure-key-set-SECRET_KEY-in-production"  # noqa: S105
     else:
-        raise ImproperlyConfigured("SECRET_KEY must be set in the environment.")
+        raise ImproperlyConfigured(
+            f"SECRET_KEY must be set in the environment (or in {SECRET_KEY_FILE}, which "
+            "bin/setup writes for a single machine)."
+        )
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
 
@@ -100,9 +109,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {})
     # WAL lets the server's readers carry on while a load writes; a busy timeout instead of
     # "database is locked" errors under concurrent requests.
+    # Write transactions take the write lock when they begin (BEGIN IMMEDIATE): a deferred
+    # one that read first and then wrote after another writer committed would fail at once
+    # with "database is locked" rather than wait its turn, so two curators saving together
+    # got a 500. Now the second waits up to the busy timeout, then reads what the first
+    # wrote (and is refused with 409 if it started from an older version).
     DATABASES["default"]["OPTIONS"].update(
         {
-            "timeout": 20,
+            "timeout": int(os.environ.get("REGISTRY_SQLITE_BUSY_SECONDS", "20")),
+            "transaction_mode": "IMMEDIATE",
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }
     )
@@ -110,6 +125,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # about a millisecond, and when the last one closes SQLite checkpoints and removes the
     # WAL, which the next request recreates; under two gunicorn workers that races into busy
     # waits of tens of milliseconds (benchmarks/README.md, documents: 220 → 600+ req/s).
+
+# A persistent connection is checked before each request reuses it, so a database restart
+# costs the requests in flight at that moment, not the next one of every worker.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -137,9 +156,11 @@ SECURE_HSTS_SECONDS = 31536000 if _secure else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = _secure
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
+# A refused or finished admin login returns to the admin, never to a page that does not exist.
+LOGIN_URL = "admin:login"
+LOGIN_REDIRECT_URL = "admin:index"
 
 # How many reverse proxies in front of the server append to X-Forwarded-For (0: none, the
 # peer's address is the client's). Login throttling, reconciliation and lookup API rate
@@ -147,6 +168,10 @@ X_FRAME_OPTIONS = "DENY"
 REGISTRY_TRUSTED_PROXIES = int(os.environ.get("REGISTRY_TRUSTED_PROXIES", "0"))
 if REGISTRY_TRUSTED_PROXIES < 0:
     raise ImproperlyConfigured("REGISTRY_TRUSTED_PROXIES must be 0 or more")
+# X-Forwarded-Proto says whether the client used https only when a proxy of ours set it;
+# without one any client could send it (and be told its plain http was secure).
+if REGISTRY_TRUSTED_PROXIES:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
@@ -160,8 +185,9 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.MultiPartParser",
     ],
     # The lookup API (api/v1): an OpenAPI schema from the views, and per-client rate limits
-    # (requests per client address, per gunicorn worker), generous by default.
+    # (requests per client address), generous by default.
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Counted in the "throttle" cache, which every worker (and with Redis every node) shares.
     "DEFAULT_THROTTLE_RATES": {
         "lookup": os.environ.get("REGISTRY_API_RATE_LOOKUP", "100/second"),
         "bulk": os.environ.get("REGISTRY_API_RATE_BULK", "120/minute"),
@@ -205,12 +231,45 @@ LOGGING = {
 # how long the lock-out lasts (registry/auth.py). Counted in a cache shared by all workers.
 REGISTRY_LOGIN_ATTEMPTS = int(os.environ.get("REGISTRY_LOGIN_ATTEMPTS", "5"))
 REGISTRY_LOGIN_LOCKOUT_SECONDS = int(os.environ.get("REGISTRY_LOGIN_LOCKOUT_SECONDS", "900"))
+# Reconciliation's per-client limit: queries a second on average, and the most in one burst
+# (api/reconcile/responses.py), counted in the shared "throttle" cache.
+REGISTRY_RECONCILE_RATE = float(os.environ.get("REGISTRY_RECONCILE_RATE", "200"))
+REGISTRY_RECONCILE_BURST = float(os.environ.get("REGISTRY_RECONCILE_BURST", "2000"))
+
+
+def cache_for(url: str, default_location: Path) -> dict:
+    """A Django cache from ``REGISTRY_CACHE_URL``: empty, a file cache in ``default_location``
+    (shared by every worker of one machine, no server needed, counters atomic under a file
+    lock: registry/cache.py); ``redis://…`` (or
+    ``rediss://``), Django's Redis cache, shared by every node; ``file:///path``, a file cache
+    there."""
+    if not url:
+        return {
+            "BACKEND": "registry.cache.FileCache",
+            "LOCATION": str(default_location),
+            "OPTIONS": {"MAX_ENTRIES": 10000},
+        }
+    scheme = url.split("://", 1)[0].lower()
+    if scheme in ("redis", "rediss"):
+        return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
+    if scheme == "file":
+        return {
+            "BACKEND": "registry.cache.FileCache",
+            "LOCATION": url.split("://", 1)[1],
+            "OPTIONS": {"MAX_ENTRIES": 10000},
+        }
+    raise ImproperlyConfigured(f"REGISTRY_CACHE_URL {url!r}: use redis://…, rediss://… or file://…")
+
+
+# "default" holds rendered documents within one process; "throttle" holds the login, lookup
+# API and reconciliation counts, which must be shared by every process that answers.
+REGISTRY_CACHE_URL = os.environ.get("REGISTRY_CACHE_URL", "").strip()
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
-    "throttle": {
-        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-        "LOCATION": os.environ.get("REGISTRY_THROTTLE_CACHE", str(BASE_DIR / "var" / "throttle")),
-    },
+    "throttle": cache_for(
+        REGISTRY_CACHE_URL,
+        Path(os.environ.get("REGISTRY_THROTTLE_CACHE", str(BASE_DIR / "var" / "throttle"))),
+    ),
 }
 
 # The base of every persistent URI the registry mints. Never taken from the request host:

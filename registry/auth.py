@@ -1,9 +1,19 @@
-"""Throttling of admin logins against password guessing.
+"""Throttling of admin logins against password guessing, without letting anyone lock a
+curator out.
 
-Failed logins are counted per client address and per username in the ``throttle`` cache
-(shared by every server process). After ``REGISTRY_LOGIN_ATTEMPTS`` failures either count
-locks further attempts out for ``REGISTRY_LOGIN_LOCKOUT_SECONDS``, with a message that says
-so, even with the right password; a successful login clears the username's count.
+Three counts, in the ``throttle`` cache that every server process shares (its counters are
+atomic: ``registry.cache``):
+
+- **this username from this address**: an attempt is counted *before* the password is
+  checked, so a burst of parallel guesses cannot all pass one check; after
+  ``REGISTRY_LOGIN_ATTEMPTS`` attempts that pair waits ``REGISTRY_LOGIN_LOCKOUT_SECONDS``. A
+  success clears it. Someone else's guesses at a username never lock out its owner's address.
+- **this address, any username**: ``REGISTRY_LOGIN_ADDRESS_ATTEMPTS`` failures (default four
+  times the above) lock out the address that is spraying usernames.
+- **this username, any address**: past ``REGISTRY_LOGIN_USERNAME_BACKOFF`` failures in the
+  window (a distributed guess), only addresses where the username has logged in before may
+  keep trying; everyone else waits. Its owner, at an address they have used, is never
+  refused.
 """
 
 from __future__ import annotations
@@ -14,6 +24,11 @@ from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.core.cache import caches
 from django.core.exceptions import ValidationError
+
+from .cache import count
+
+# How long an address where a username logged in is remembered as that user's own.
+KNOWN_ADDRESS_SECONDS = 90 * 24 * 3600
 
 
 def client_address(request) -> str:
@@ -31,38 +46,67 @@ def client_address(request) -> str:
     return hops[-proxies] if len(hops) >= proxies else remote
 
 
-def _keys(request, username: str) -> list[str]:
+def _user(username: str) -> str:
+    return hashlib.sha256(username.strip().lower().encode()).hexdigest()[:32]
+
+
+def _keys(request, username: str) -> dict[str, str]:
     address = client_address(request) if request else ""
-    digest = hashlib.sha256(username.strip().lower().encode()).hexdigest()[:32]
-    return [f"login-fail:addr:{address}", f"login-fail:user:{digest}"]
+    user = _user(username)
+    return {
+        "pair": f"login-try:pair:{user}:{address}",
+        "address": f"login-fail:addr:{address}",
+        "user": f"login-fail:user:{user}",
+        "known": f"login-ok:{user}:{address}",
+    }
 
 
-def locked_out(request, username: str) -> bool:
-    cache = caches["throttle"]
-    return any(
-        (cache.get(key) or 0) >= settings.REGISTRY_LOGIN_ATTEMPTS
-        for key in _keys(request, username)
+def _address_limit() -> int:
+    return getattr(
+        settings, "REGISTRY_LOGIN_ADDRESS_ATTEMPTS", 4 * settings.REGISTRY_LOGIN_ATTEMPTS
     )
 
 
+def _username_backoff() -> int:
+    return getattr(
+        settings, "REGISTRY_LOGIN_USERNAME_BACKOFF", 10 * settings.REGISTRY_LOGIN_ATTEMPTS
+    )
+
+
+def locked_out(request, username: str) -> bool:
+    """Whether a login for ``username`` from this client must wait, before it is tried."""
+    cache, keys = caches["throttle"], _keys(request, username)
+    if (cache.get(keys["pair"]) or 0) >= settings.REGISTRY_LOGIN_ATTEMPTS:
+        return True
+    if (cache.get(keys["address"]) or 0) >= _address_limit():
+        return True
+    return (cache.get(keys["user"]) or 0) >= _username_backoff() and not cache.get(keys["known"])
+
+
+def attempt(request, username: str) -> bool:
+    """Count an attempt for this username from this client; False if it is one too many (so
+    of N parallel attempts only the allowed number go on to the password check)."""
+    cache, keys = caches["throttle"], _keys(request, username)
+    tries = count(cache, keys["pair"], settings.REGISTRY_LOGIN_LOCKOUT_SECONDS)
+    return tries <= settings.REGISTRY_LOGIN_ATTEMPTS
+
+
 def record_failure(request, username: str) -> None:
-    cache = caches["throttle"]
-    for key in _keys(request, username):
-        cache.add(key, 0, settings.REGISTRY_LOGIN_LOCKOUT_SECONDS)
-        try:
-            cache.incr(key)
-        except ValueError:
-            cache.set(key, 1, settings.REGISTRY_LOGIN_LOCKOUT_SECONDS)
+    cache, keys = caches["throttle"], _keys(request, username)
+    for key in (keys["address"], keys["user"]):
+        count(cache, key, settings.REGISTRY_LOGIN_LOCKOUT_SECONDS)
 
 
-def clear(request, username: str) -> None:
-    caches["throttle"].delete(_keys(request, username)[1])
+def record_success(request, username: str) -> None:
+    cache, keys = caches["throttle"], _keys(request, username)
+    cache.delete(keys["pair"])
+    cache.set(keys["known"], 1, KNOWN_ADDRESS_SECONDS)
 
 
 class ThrottledAdminLoginForm(AdminAuthenticationForm):
     def clean(self):
         username = self.cleaned_data.get("username") or ""
-        if locked_out(self.request, username):
+        if locked_out(self.request, username) or not attempt(self.request, username):
             minutes = settings.REGISTRY_LOGIN_LOCKOUT_SECONDS // 60
             raise ValidationError(
                 f"Too many failed attempts to log in. Try again in {minutes} minutes.",
@@ -73,5 +117,5 @@ class ThrottledAdminLoginForm(AdminAuthenticationForm):
         except ValidationError:
             record_failure(self.request, username)
             raise
-        clear(self.request, username)
+        record_success(self.request, username)
         return cleaned

@@ -106,7 +106,11 @@ def canonical(snapshot: Snapshot) -> Snapshot:
         field: _sorted([record(field, row) for row in snapshot.get(field) or []])
         for field in LIST_FIELDS
     }
-    result["attributes"] = dict(sorted((snapshot.get("attributes") or {}).items()))
+    attributes = snapshot.get("attributes") or {}
+    # Anything but an object is left as it is, for validation to refuse.
+    result["attributes"] = (
+        dict(sorted(attributes.items())) if isinstance(attributes, dict) else attributes
+    )
     return result
 
 

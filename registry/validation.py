@@ -17,6 +17,7 @@ source file it came from.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
@@ -368,46 +369,113 @@ def _new_rows(item: Item) -> Snapshot:
     }
 
 
-# Each row's fields: (name, allowed values or a type check, required).
+# Each row's fields: (name, allowed values or a type check, required, longest text). The
+# lengths are the columns' (registry/models.py): a longer value could not be stored whole.
 _ROWS = {
-    "names": [("language", LANGUAGE.values, True), ("kind", NAME_KIND.values, True),
-              ("text", str, True), ("valid_from", "date", False), ("valid_to", "date", False)],
-    "identifiers": [("scheme", str, True), ("value", str, True), ("valid_from", "date", True),
-                    ("valid_to", "date", False)],
-    "states": [("valid_from", "date", True), ("valid_to", "date", False),
-               ("status", STATUS.values, True), ("entity_type", str, False)],
-    "relations": [("kind", RELATION_KIND.values, True), ("hierarchy", str, False),
-                  ("target", "ref", True), ("valid_from", "date", True), ("valid_to", "date", False)],
+    "names": [("language", LANGUAGE.values, True, 8), ("kind", NAME_KIND.values, True, 16),
+              ("text", str, True, 300), ("valid_from", "date", False, 10),
+              ("valid_to", "date", False, 10)],
+    "identifiers": [("scheme", str, True, 64), ("value", str, True, 200),
+                    ("valid_from", "date", True, 10), ("valid_to", "date", False, 10)],
+    "states": [("valid_from", "date", True, 10), ("valid_to", "date", False, 10),
+               ("status", STATUS.values, True, 16), ("entity_type", str, False, 16)],
+    "relations": [("kind", RELATION_KIND.values, True, 16), ("hierarchy", str, False, 64),
+                  ("target", "ref", True, 129), ("valid_from", "date", True, 10),
+                  ("valid_to", "date", False, 10)],
 }  # fmt: skip
+# The most rows of one kind an entry may hold, and the size of its attributes as JSON: far
+# beyond any real entry (the most names of one is under 20), small enough that one write
+# cannot fill the database.
+MAX_ROWS = 1000
+MAX_ATTRIBUTES_BYTES = 10_000
+# Text no database column can hold: NUL (PostgreSQL refuses it), a UTF-16 half without its
+# pair (UTF-8 cannot encode it), and other C0 controls, which no name or code contains.
+_UNSTORABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+
+
+def unstorable(value: str) -> str | None:
+    """What makes ``value`` unfit to store ("a NUL character"), or None."""
+    found = _UNSTORABLE.search(value)
+    if found is None:
+        return None
+    char = found.group()
+    if char == "\x00":
+        return "a NUL character"
+    if "\ud800" <= char <= "\udfff":
+        return "a lone surrogate"
+    return f"a control character (U+{ord(char):04X})"
+
+
+def _attributes(attributes: Any) -> list[str]:
+    if not isinstance(attributes, dict):
+        return ["attributes must be an object."]
+    problems = []
+
+    def walk(value: Any) -> None:
+        if isinstance(value, str):
+            bad = unstorable(value)
+            if bad and not problems:
+                problems.append(f"attributes hold text with {bad}.")
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                walk(key)
+                walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+
+    walk(attributes)
+    if problems:
+        return problems
+    try:
+        size = len(json.dumps(attributes, ensure_ascii=False).encode())
+    except (TypeError, ValueError, RecursionError):
+        return ["attributes must be JSON text, numbers, lists and objects."]
+    if size > MAX_ATTRIBUTES_BYTES:
+        return [f"attributes are {size:,} bytes as JSON; at most {MAX_ATTRIBUTES_BYTES:,}."]
+    return []
 
 
 def _shapes(snapshot: Snapshot) -> list[Problem]:
-    """Every row has its fields, of the right kind: dates as YYYY-MM-DD, choices from their
-    lists, no row twice."""
+    """Every row has its fields, of the right kind and length: dates as YYYY-MM-DD, choices
+    from their lists, text a database can store, no row twice; attributes of bounded size."""
     problems = []
 
     def found(message: str, field_name: str, row: Any = None) -> None:
         problems.append(Problem(message, "shapes", field_name, row))
 
+    for message in _attributes(snapshot.get("attributes", {})):
+        found(message, "attributes")
     for field_name, spec in _ROWS.items():
         rows = snapshot.get(field_name, [])
         if not isinstance(rows, list):
             found(f"{field_name} must be a list of rows.", field_name)
             continue
+        if len(rows) > MAX_ROWS:
+            found(f"{field_name} has {len(rows):,} rows; at most {MAX_ROWS:,}.", field_name)
+            continue
         seen = set()
         for number, row in enumerate(rows, start=1):
             where = f"{field_name} row {number}"
             if not isinstance(row, list | tuple) or len(row) != len(spec):
-                names = ", ".join(name for name, _, _ in spec)
+                names = ", ".join(name for name, *_ in spec)
                 found(f"{where} must have {len(spec)} values: {names}.", field_name, row)
                 continue
-            for value, (name, check, required) in zip(row, spec, strict=True):
+            for value, (name, check, required, longest) in zip(row, spec, strict=True):
                 if value is None or value == "":
                     if required:
                         found(f"{where}: {name} is required.", field_name, row)
                     continue
                 if not isinstance(value, str):
                     found(f"{where}: {name} must be text.", field_name, row)
+                elif bad := unstorable(value):
+                    found(f"{where}: {name} contains {bad}.", field_name, row)
+                elif len(value) > longest:
+                    found(
+                        f"{where}: {name} is {len(value):,} characters long; at most {longest}.",
+                        field_name,
+                        row,
+                    )
                 elif check == "date":
                     try:
                         dt.date.fromisoformat(value)

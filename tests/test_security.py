@@ -144,6 +144,63 @@ def test_login_is_throttled_after_repeated_failures(users, settings):
     assert response.status_code == 302
 
 
+def test_guessing_a_username_elsewhere_does_not_lock_its_owner_out(users, settings):
+    from django.core.cache import caches
+
+    caches["throttle"].clear()
+    settings.REGISTRY_LOGIN_ATTEMPTS = 3
+    attacker = Client(REMOTE_ADDR="198.51.100.66")
+    for _ in range(5):
+        attacker.post("/admin/login/", {"username": "cora", "password": "wrong"})
+    refused = attacker.post("/admin/login/", {"username": "cora", "password": "x-long-enough-pw"})
+    assert "Too many failed attempts to log in" in refused.content.decode()
+    owner = Client(REMOTE_ADDR="203.0.113.7")
+    ok = owner.post(
+        "/admin/login/?next=/admin/", {"username": "cora", "password": "x-long-enough-pw"}
+    )
+    assert ok.status_code == 302
+    caches["throttle"].clear()
+
+
+def test_a_distributed_guess_slows_new_addresses_but_never_the_owners_own(users, settings):
+    from django.core.cache import caches
+
+    caches["throttle"].clear()
+    settings.REGISTRY_LOGIN_USERNAME_BACKOFF = 4
+    owner = Client(REMOTE_ADDR="203.0.113.7")
+    ok = {"username": "cora", "password": "x-long-enough-pw"}
+    assert owner.post("/admin/login/?next=/admin/", ok).status_code == 302
+    owner.logout()
+    for n in range(4):  # one guess each from four addresses
+        Client(REMOTE_ADDR=f"198.51.100.{n}").post("/admin/login/", {**ok, "password": "no"})
+    stranger = Client(REMOTE_ADDR="192.0.2.1").post("/admin/login/", ok)
+    assert "Too many failed attempts to log in" in stranger.content.decode()
+    assert owner.post("/admin/login/?next=/admin/", ok).status_code == 302
+    caches["throttle"].clear()
+
+
+def test_a_parallel_burst_gets_no_more_guesses_than_the_limit(settings, tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.core.cache import caches
+    from django.test import RequestFactory
+
+    from registry.auth import attempt
+
+    settings.CACHES = {
+        **settings.CACHES,
+        "throttle": {"BACKEND": "registry.cache.FileCache", "LOCATION": str(tmp_path)},
+    }
+    settings.REGISTRY_LOGIN_ATTEMPTS = 5
+    try:
+        request = RequestFactory().post("/admin/login/", REMOTE_ADDR="198.51.100.66")
+        with ThreadPoolExecutor(30) as pool:
+            allowed = list(pool.map(lambda _: attempt(request, "cora"), range(30)))
+        assert allowed.count(True) == 5
+    finally:
+        caches["throttle"].clear()
+
+
 @pytest.mark.parametrize(
     ("proxies", "forwarded", "expected"),
     [
@@ -171,6 +228,7 @@ def test_behind_a_proxy_one_clients_failures_do_not_lock_out_another(users, sett
 
     caches["throttle"].clear()
     settings.REGISTRY_LOGIN_ATTEMPTS = 3
+    settings.REGISTRY_LOGIN_ADDRESS_ATTEMPTS = 3
     settings.REGISTRY_TRUSTED_PROXIES = 1
     attacker = Client(REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="198.51.100.66")
     for name in ("admin", "root", "test"):
@@ -186,25 +244,84 @@ def test_behind_a_proxy_one_clients_failures_do_not_lock_out_another(users, sett
     caches["throttle"].clear()
 
 
-def test_production_settings_are_safe_by_default():
+def _settings_in_a_fresh_process(env: dict, *names: str):
     import subprocess
     import sys
 
     code = (
         "import django, os; os.environ['DJANGO_SETTINGS_MODULE']='config.settings';"
         "from django.conf import settings as s;"
-        "print(s.DEBUG, s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SECURE_HSTS_SECONDS > 0)"
+        f"print(repr([getattr(s, n, None) for n in {list(names)!r}]))"
     )
-    env = {"PATH": "/usr/bin:/bin", "SECRET_KEY": "x" * 50}
+    env = {"PATH": "/usr/bin:/bin", "REGISTRY_SECRET_KEY_FILE": "/nonexistent/secret", **env}
     # The interpreter running the tests, on a fixed snippet: nothing untrusted.
-    out = subprocess.run(  # noqa: S603
-        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
-    )
-    assert out.stdout.split() == ["False", "True", "True", "True"]
-    env["REGISTRY_INSECURE_DEV_KEY"] = "false"
-    del env["SECRET_KEY"]
-    failed = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)  # noqa: S603
+    return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)  # noqa: S603
+
+
+def test_production_settings_are_safe_by_default():
+    import ast
+
+    out = _settings_in_a_fresh_process(
+        {"SECRET_KEY": "x" * 50},
+        "DEBUG", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE", "SECURE_HSTS_SECONDS",
+        "SECURE_PROXY_SSL_HEADER",
+    )  # fmt: skip
+    assert ast.literal_eval(out.stdout) == [False, True, True, 31536000, None]
+    # Without a key (none in the environment, no key file) and not in debug: no start.
+    failed = _settings_in_a_fresh_process({}, "SECRET_KEY")
     assert failed.returncode != 0 and "SECRET_KEY must be set" in failed.stderr
+    # In debug, a development key; from a key file, that key.
+    debug = _settings_in_a_fresh_process({"DEBUG": "true"}, "SECRET_KEY")
+    assert ast.literal_eval(debug.stdout)[0].startswith("dev-only-insecure-key")
+
+
+def test_the_key_file_bin_setup_writes_is_read(tmp_path):
+    import ast
+
+    key = tmp_path / "secret-key"
+    key.write_text("k" * 50 + "\n")
+    out = _settings_in_a_fresh_process({"REGISTRY_SECRET_KEY_FILE": str(key)}, "SECRET_KEY")
+    assert ast.literal_eval(out.stdout) == ["k" * 50]
+
+
+def test_x_forwarded_proto_is_trusted_only_behind_a_trusted_proxy():
+    import ast
+
+    env = {"SECRET_KEY": "x" * 50}
+    alone = _settings_in_a_fresh_process(env, "SECURE_PROXY_SSL_HEADER")
+    assert ast.literal_eval(alone.stdout) == [None]
+    proxied = _settings_in_a_fresh_process(
+        {**env, "REGISTRY_TRUSTED_PROXIES": "1"}, "SECURE_PROXY_SSL_HEADER"
+    )
+    assert ast.literal_eval(proxied.stdout) == [("HTTP_X_FORWARDED_PROTO", "https")]
+
+
+@pytest.mark.parametrize(
+    ("url", "backend", "location"),
+    [
+        ("", "registry.cache.FileCache", "/srv/throttle"),
+        ("redis://cache:6379/1", "django.core.cache.backends.redis.RedisCache", "redis://cache:6379/1"),
+        ("file:///var/cache/registry", "registry.cache.FileCache", "/var/cache/registry"),
+    ],
+)  # fmt: skip
+def test_the_shared_cache_is_chosen_by_one_setting(url, backend, location):
+    from pathlib import Path
+
+    from config.settings import cache_for
+
+    chosen = cache_for(url, Path("/srv/throttle"))
+    assert (chosen["BACKEND"], chosen["LOCATION"]) == (backend, location)
+
+
+def test_an_unknown_cache_url_is_refused():
+    from pathlib import Path
+
+    from django.core.exceptions import ImproperlyConfigured
+
+    from config.settings import cache_for
+
+    with pytest.raises(ImproperlyConfigured, match="REGISTRY_CACHE_URL"):
+        cache_for("memcached://x", Path("throttle"))
 
 
 def test_http_basic_credentials_are_ignored_so_passwords_cannot_be_guessed_through_the_api(users):

@@ -16,12 +16,18 @@ from .problems import PayloadTooLarge
 class StrictJSONParser(JSONParser):
     """DRF's JSON parser reading through :func:`api.http.loads`: a malformed, too deeply
     nested or unstorable body (a NUL, a lone surrogate) is a 400 problem saying so, never a
-    500 from wherever the text would first be used."""
+    500 from wherever the text would first be used; a body over Django's
+    ``DATA_UPLOAD_MAX_MEMORY_SIZE`` (2.5 MB) is a 413, read no further."""
 
     def parse(self, stream, media_type=None, parser_context=None):
         encoding = (parser_context or {}).get("encoding", settings.DEFAULT_CHARSET)
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        size = -1 if limit is None else limit + 1
+        raw = stream.read(size) if stream is not None else b""
+        if limit is not None and len(raw) > limit:
+            raise PayloadTooLarge(f"The body is larger than {limit:,} bytes.")
         try:
-            text = codecs.getreader(encoding)(stream).read()
+            text = codecs.decode(raw, encoding)
         except (UnicodeDecodeError, LookupError):
             raise ParseError(f"The JSON body is not {encoding} text.") from None
         try:

@@ -23,10 +23,16 @@ DATE = OpenApiParameter(
 
 _DESCRIPTIONS = {
     400: "A parameter is malformed or names nothing that exists (`invalid-params` says which).",
+    401: "No valid token (`Authorization: Token …`).",
+    403: "The token's user may not make this change.",
     404: "No such entry, register, scheme or event.",
+    409: "The entry changed since the version the request starts from, or already exists.",
+    412: "`If-Match` names a version that is no longer the entry's current one.",
     413: "The request is too large.",
     415: "The request body is not of a supported media type.",
+    428: "A replacing write must say which version it starts from (`If-Match`).",
     429: "Too many requests from this client: wait `Retry-After` seconds.",
+    503: "The database is unavailable or busy: retry after `Retry-After` seconds.",
 }
 
 
@@ -37,6 +43,18 @@ def responses(ok, *errors: int, ok_status: int = 200) -> dict:
     if ok_status == 200:
         result[304] = OpenApiResponse(description="Not modified since the cached copy.")
     for status in sorted({400, 429, *errors}):
+        result[(status, PROBLEM_MEDIA_TYPE)] = OpenApiResponse(
+            ProblemSerializer, description=_DESCRIPTIONS[status]
+        )
+    return result
+
+
+def curation_responses(ok, *errors: int, ok_status: int = 200, writes: bool = True) -> dict:
+    """``extend_schema(responses=…)`` for the write API: no 304, and for a write the
+    problems every write can give (a rule broken, no token, no permission, too large, busy)."""
+    result = {ok_status: ok}
+    common = {400, 401, 403, 413, 415, 503} if writes else {400}
+    for status in sorted({*common, *errors}):
         result[(status, PROBLEM_MEDIA_TYPE)] = OpenApiResponse(
             ProblemSerializer, description=_DESCRIPTIONS[status]
         )

@@ -8,6 +8,7 @@ request rather than once at import, so changing the setting (or a test overridin
 effect at once.
 """
 
+from django.core.cache import caches
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
@@ -15,7 +16,14 @@ from registry.auth import client_address
 
 
 class ClientRateThrottle(SimpleRateThrottle):
-    """Counts requests per client address within the scope's period."""
+    """Counts requests per client address within the scope's period, in the ``throttle``
+    cache that every worker (and, with ``REGISTRY_CACHE_URL`` set to Redis, every node)
+    shares: a limit kept per process would let a client through once per worker."""
+
+    @property
+    def cache(self):
+        # Looked up per request, not at import, so a changed CACHES setting applies.
+        return caches["throttle"]
 
     def get_rate(self):
         return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)

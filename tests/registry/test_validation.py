@@ -94,6 +94,19 @@ def test_rules_about_one_entry(snapshot, expected):
         ({"names": [["en", "official", "", None, None]]}, "names row 1: text is required."),
         ({"relations": [["parent", "", "T002", "2010-01-01", None]]}, "relations row 1: target 'T002' is not register/key."),
         ({"names": [["en", "official", "A", None, None]] * 2}, "names row 2 repeats an earlier row."),
+        # Lengths and text no database can store (NUL, lone surrogates, controls): refused
+        # alike on SQLite, which would store them, and PostgreSQL, which would fail.
+        ({"names": [["en", "official", "A" * 301, None, None]]}, "names row 1: text is 301 characters long; at most 300."),
+        ({"identifiers": [["gss", "E" * 201, "2010-01-01", None]]}, "identifiers row 1: value is 201 characters long; at most 200."),
+        ({"names": [["en", "official", "Lee\x00ds", None, None]]}, "names row 1: text contains a NUL character."),
+        ({"names": [["en", "official", "Lee\ud800ds", None, None]]}, "names row 1: text contains a lone surrogate."),
+        ({"names": [["en", "official", "Lee\x1bds", None, None]]}, "names row 1: text contains a control character (U+001B)."),
+        ({"identifiers": [["gss\x00", "E1", "2010-01-01", None]]}, "identifiers row 1: scheme contains a NUL character."),
+        ({"names": [["en", "alternative", f"A{n}", None, None] for n in range(1001)]}, "names has 1,001 rows; at most 1,000."),
+        ({"attributes": {"note": "x" * 10_000}}, "attributes are 10,012 bytes as JSON; at most 10,000."),
+        ({"attributes": {"note": "a\x00b"}}, "attributes hold text with a NUL character."),
+        ({"attributes": {"k\ud800": 1}}, "attributes hold text with a lone surrogate."),
+        ({"attributes": ["not", "an", "object"]}, "attributes must be an object."),
     ],
 )  # fmt: skip
 def test_rows_of_the_wrong_shape_are_refused_first(rows, expected):
