@@ -197,18 +197,21 @@ class Postgres:
 
 class Server:
     """gunicorn started by bin/serve's own command line (its set-up steps left out: the
-    database is migrated and loaded already, and nothing is written to var/)."""
+    database is migrated and loaded already, and nothing is written to var/).
+    ``Server.source`` may name another script of the same shape, to try a configuration."""
+
+    source = SERVE
 
     def __init__(self, port: int, env: dict[str, str], logs: Path) -> None:
         self.port, self.logs = port, logs
         self.env = {**env, "REGISTRY_BIND": f"{HOST}:{port}"}
         self.process: subprocess.Popen | None = None
 
-    @staticmethod
-    def script() -> str:
+    @classmethod
+    def script(cls) -> str:
         """bin/serve without its set-up steps (bin/setup, manage.py, mkdir): what is left
         sets the serving environment and execs gunicorn."""
-        text = SERVE.read_text().replace("\\\n", " ")
+        text = cls.source.read_text().replace("\\\n", " ")
         kept = []
         for line in text.splitlines():
             stripped = line.strip()
@@ -225,7 +228,8 @@ class Server:
     @classmethod
     def describe_command(cls) -> str:
         line = next(line for line in cls.script().splitlines() if "gunicorn" in line)
-        return "`" + " ".join(line.split()).removeprefix("exec ") + "` (from bin/serve)"
+        where = "bin/serve" if cls.source == SERVE else cls.source
+        return "`" + " ".join(line.split()).removeprefix("exec ") + f"` (from {where})"
 
     def __enter__(self) -> Server:
         self.logs.mkdir(parents=True, exist_ok=True)

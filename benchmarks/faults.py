@@ -349,6 +349,12 @@ def main() -> int:
         help="auto: If-Match with the curation GET's ETag, expected_version where there is "
         "no GET; expected_version: always the body field",
     )
+    parser.add_argument(
+        "--serve",
+        type=Path,
+        default=Server.source,
+        help="start gunicorn as this script does (default bin/serve), to try another set-up",
+    )
     parser.add_argument("--sqlite-only", action="store_true", help="leave PostgreSQL out")
     parser.add_argument("--keep", action="store_true", help="keep the scratch directory")
     parser.add_argument(
@@ -359,6 +365,7 @@ def main() -> int:
     )
     args = parser.parse_args()
     only = {int(n) for n in args.only.split(",")}
+    Server.source = args.serve
     want_sqlite = bool(only & {1, 2, 4, 5})
     want_postgres = bool(only & {1, 3, 5}) and not args.sqlite_only
 
