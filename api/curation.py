@@ -40,8 +40,9 @@ from registry.services import (
 from registry.validation import MAX_ROWS
 from registry.validtime import iso
 
+from . import http
 from .v1 import problems
-from .v1.schema import curation_responses
+from .v1.schema import CurationSchema, curation_responses
 
 # The longest change note: a sentence or a paragraph, as recorded in the version.
 MAX_NOTE = 1000
@@ -190,7 +191,13 @@ def _stale(entry: Entry, tag: str) -> problems.PreconditionFailed:
 class CurationView(APIView):
     authentication_classes = [TokenAuthentication, SessionAuthentication]
     permission_classes = [CanCurate]
+    schema = CurationSchema()
     creates = False
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        for name, value in kwargs.items():
+            http.check_path_value(name, http.check_text(name, str(value)))
 
     def get_exception_handler(self):
         return problems.exception_handler

@@ -79,11 +79,12 @@ def parse_date(value: str, name: str = "date") -> dt.date:
         raise BadDate(name, f"{text!r} is not a valid calendar date.", value) from None
 
 
-def as_at(query: Mapping[str, str]) -> tuple[dt.date, bool]:
+def as_at(query: Mapping[str, str], *, blank_is_today: bool = True) -> tuple[dt.date, bool]:
     """The as-at date of a request (its ``date`` parameter, default today in Europe/London)
-    and whether the client gave it."""
+    and whether the client gave it. A page's date field left empty submits ``date=``, which
+    means today; to an API (``blank_is_today=False``) an empty date is as malformed as any."""
     value = query.get("date")
-    if value is None or value == "":
+    if value is None or (value == "" and blank_is_today):
         return today(), False
     return parse_date(value), True
 
@@ -165,6 +166,26 @@ def _checked(value: Any, where: str, depth: int, neutralise: bool) -> Any:
 
 # ---------------------------------------------------------------------------------------
 # Entries by register and key
+
+
+# What a register slug and a key in a URL can be made of: ASCII letters, digits, hyphens (and
+# underscores in keys). Anything else, such as a Cyrillic "Е" or a full-width "Ｅ" that looks
+# like a code, could be the key of no register.
+SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
+KEY_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]*$"
+_PATH_PATTERNS = {"register": SLUG_PATTERN, "key": KEY_PATTERN}
+
+
+def check_path_value(name: str, value: str) -> str:
+    """A register or key from a URL, refused (400) if no register could hold it."""
+    pattern = _PATH_PATTERNS.get(name)
+    if pattern and not re.match(pattern, value, flags=re.ASCII):
+        shown = value[:40].encode("ascii", "backslashreplace").decode()
+        raise BadParameter(
+            name,
+            f"{shown!r} has characters no {name} can have (ASCII letters, digits and hyphens).",
+        )
+    return value
 
 
 class NoSuchRegister(LookupError):

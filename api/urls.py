@@ -3,9 +3,13 @@ reconciliation service."""
 
 from django.urls import include, path
 
+from api import service
 from api.reconcile import views as reconcile
 
 urlpatterns = [
+    # For load balancers and orchestrators: alive, and ready (database up, data loaded).
+    path("healthz", service.healthz, name="healthz"),
+    path("readyz", service.readyz, name="readyz"),
     # Reconciliation (OpenRefine): /reconcile and /reconcile/ are the same 0.2 endpoint.
     path("reconcile", reconcile.service),
     path("reconcile/", include("api.reconcile.urls")),

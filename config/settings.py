@@ -67,6 +67,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Before anything reads the body: a declared size over the endpoint's limit is a 413.
+    "api.service.RequestSizeLimit",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -219,6 +221,12 @@ SPECTACULAR_SETTINGS = {
 REGISTRY_API_CACHE_SECONDS = int(os.environ.get("REGISTRY_API_CACHE_SECONDS", "3600"))
 # The largest CSV file the code checker takes, in bytes (413 beyond).
 REGISTRY_CHECKER_MAX_BYTES = int(os.environ.get("REGISTRY_CHECKER_MAX_BYTES", "209715200"))
+# The largest ONS change file the admin's import takes.
+REGISTRY_CHANGE_IMPORT_MAX_BYTES = int(
+    os.environ.get("REGISTRY_CHANGE_IMPORT_MAX_BYTES", str(20 * 1024 * 1024))
+)
+# How long a client is told to wait (Retry-After) when the database is down or busy.
+REGISTRY_RETRY_AFTER_SECONDS = int(os.environ.get("REGISTRY_RETRY_AFTER_SECONDS", "10"))
 
 LOGGING = {
     "version": 1,

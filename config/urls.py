@@ -5,6 +5,9 @@ from django.urls import include, path
 
 from geography.admin_views import change_import_apply, change_import_view
 
+# Every exception no view handled: a database outage is a 503 with Retry-After (api/service.py).
+handler500 = "api.service.server_error"
+
 urlpatterns = [
     path(
         "admin/change-import/",

@@ -3,6 +3,7 @@ as one change set (see ``geography.change_import``)."""
 
 from __future__ import annotations
 
+import time
 import uuid
 from pathlib import Path
 
@@ -19,7 +20,8 @@ from registry.services import ValidationFailed
 from . import change_import
 from .importers.base import LoadError
 
-MAX_UPLOAD = 20 * 1024 * 1024
+# Uploads previewed but never applied are deleted after this long (their session is gone).
+UPLOAD_MAX_AGE_SECONDS = 24 * 3600
 
 
 class UploadForm(forms.Form):
@@ -42,6 +44,21 @@ def _upload_dir() -> Path:
     return path
 
 
+def prune_uploads(now: float | None = None) -> list[str]:
+    """Delete previewed files older than ``UPLOAD_MAX_AGE_SECONDS`` (abandoned previews), and
+    return their names. Run at every preview, so the folder never grows without bound."""
+    now = time.time() if now is None else now
+    removed = []
+    for path in _upload_dir().glob("*.csv"):
+        try:
+            if now - path.stat().st_mtime > UPLOAD_MAX_AGE_SECONDS:
+                path.unlink()
+                removed.append(path.name)
+        except FileNotFoundError:  # applied or pruned by another request meanwhile
+            continue
+    return removed
+
+
 def _check(request) -> None:
     if not (
         request.user.has_perm("registry.add_entry")
@@ -59,8 +76,9 @@ def change_import_view(request):
         upload = form.cleaned_data["file"]
         name = Path(upload.name).name
         try:
-            if upload.size > MAX_UPLOAD:
-                raise LoadError(name, 0, f"the file is larger than {MAX_UPLOAD // 1024 // 1024} MB")
+            limit = settings.REGISTRY_CHANGE_IMPORT_MAX_BYTES
+            if upload.size > limit:
+                raise LoadError(name, 0, f"the file is larger than {limit // 1024 // 1024} MB")
             text = upload.read().decode("utf-8-sig")
             plan = change_import.preview(text, name, request.user)
         except UnicodeDecodeError:
@@ -71,6 +89,7 @@ def change_import_view(request):
             for message in error.messages[:50]:
                 form.add_error("file", message)
         else:
+            prune_uploads()
             token = uuid.uuid4().hex
             # newline="" both ways: apply must read exactly the text the preview planned.
             (_upload_dir() / f"{token}.csv").write_text(text, encoding="utf-8", newline="")

@@ -9,6 +9,7 @@ from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 
+from ..http import KEY_PATTERN, SLUG_PATTERN
 from .problems import PROBLEM_MEDIA_TYPE
 from .serializers import ProblemSerializer
 
@@ -66,8 +67,24 @@ def only_lookup_api(endpoints):
     return [endpoint for endpoint in endpoints if endpoint[0].startswith(PREFIX)]
 
 
+def path_patterns(path: str) -> list[OpenApiParameter]:
+    """The ``register`` and ``key`` of a path, with the pattern any value of theirs has."""
+    return [
+        OpenApiParameter(name, str, OpenApiParameter.PATH, pattern=pattern)
+        for name, pattern in (("register", SLUG_PATTERN), ("key", KEY_PATTERN))
+        if f"{{{name}}}" in path
+    ]
+
+
 class LookupSchema(AutoSchema):
-    """Every lookup endpoint takes ``?date=``."""
+    """Every lookup endpoint takes ``?date=``; a register or key in its path has a pattern."""
 
     def get_override_parameters(self):
-        return [DATE, *super().get_override_parameters()]
+        return [DATE, *path_patterns(self.path), *super().get_override_parameters()]
+
+
+class CurationSchema(AutoSchema):
+    """The write API: a register or key in its path has a pattern (no ``?date=``)."""
+
+    def get_override_parameters(self):
+        return [*path_patterns(self.path), *super().get_override_parameters()]

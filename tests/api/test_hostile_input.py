@@ -141,3 +141,81 @@ def test_a_formula_stored_as_a_name_reaches_every_csv_as_text(area, client):
     )
     rows = b"".join(checked.streaming_content).decode().splitlines()
     assert rows[1].startswith("E06000001,'=1+2,")
+
+
+# ----------------------------------------------------------------- contract gaps (issue 11)
+
+
+def test_an_empty_date_in_the_api_is_a_400_but_on_a_page_means_today(db, client):
+    response = client.get("/api/v1/entries/statistical-geography/E07000004/?date=")
+    assert response.status_code == 400
+    assert response.json()["invalid-params"] == [
+        {"name": "date", "reason": "'' is not a date in the form YYYY-MM-DD."}
+    ]
+    # A page's date field left empty submits date=: the page as at today.
+    assert client.get("/doc/statistical-geography/E07000004?date=").status_code == 200
+
+
+def test_over_a_thousand_bulk_items_is_a_400_naming_the_field(db, client):
+    body = json.dumps({"items": ["E07000004"] * 1001})
+    response = client.post("/api/v1/lookup/", body, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["invalid-params"] == [
+        {"name": "items", "reason": "has 1,001 items; a bulk lookup takes at most 1,000."}
+    ]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/entries/statistical-geography/\u0415\u004f6000001/",  # Cyrillic Е
+        "/api/v1/entries/statistical-geography/\uff25\uff10\uff16000001/",  # full-width Ｅ０６
+        "/api/v1/entries/statistical-geography/\u0415\u004f6000001/children/",
+        "/api/v1/entity-types/\u0415\u004f6/",
+        "/api/v1/curation/entries/statistical-geography/\u0415\u004f6000001/",
+    ],
+)
+def test_a_key_no_register_could_hold_is_a_400(db, client, path):
+    response = client.get(path)
+    assert response.status_code == 400, response.content
+    assert response["Content-Type"] == "application/problem+json"
+    [param] = response.json()["invalid-params"]
+    assert param["name"] == "key"
+    assert "characters no key can have" in param["reason"]
+
+
+def test_the_openapi_document_gives_the_pattern_of_path_keys(db, client):
+    document = client.get("/api/v1/schema/", HTTP_ACCEPT="application/json").json()
+    parameters = document["paths"]["/api/v1/entries/{register}/{key}/"]["get"]["parameters"]
+    patterns = {p["name"]: p["schema"].get("pattern") for p in parameters if p["in"] == "path"}
+    assert patterns == {"register": http.SLUG_PATTERN, "key": http.KEY_PATTERN}
+    assert "/api/v1/curation/entries/{register}/{key}/" in document["paths"]
+
+
+def test_a_login_lands_on_the_admin_whatever_next_says(db, client):
+    user = get_user_model().objects.create_user("lena", password="x-long-enough-pw")
+    user.groups.add(Group.objects.get(name="curator"))
+    user.is_staff = True
+    user.save()
+    response = client.post(
+        "/admin/login/?next=https://evil.example/",
+        {"username": "lena", "password": "x-long-enough-pw", "next": "https://evil.example/"},
+    )
+    assert response.status_code == 302
+    assert response["Location"] == "/admin/"
+
+
+def test_abandoned_change_import_uploads_are_deleted(settings, tmp_path):
+    import os
+    import time
+
+    from geography.admin_views import UPLOAD_MAX_AGE_SECONDS, prune_uploads
+
+    settings.REGISTRY_UPLOAD_DIR = tmp_path
+    old, fresh = tmp_path / "old.csv", tmp_path / "fresh.csv"
+    for path in (old, fresh):
+        path.write_text("x")
+    day_ago = time.time() - UPLOAD_MAX_AGE_SECONDS - 60
+    os.utime(old, (day_ago, day_ago))
+    assert prune_uploads() == ["old.csv"]
+    assert not old.exists() and fresh.exists()

@@ -59,8 +59,10 @@ class BulkLookupView(LookupView):
         data = request.data
         items = data.get("items") if isinstance(data, dict) else None
         if isinstance(items, list) and len(items) > s.MAX_BULK_ITEMS:
-            raise problems.PayloadTooLarge(
-                f"{len(items)} items: a bulk lookup takes at most {s.MAX_BULK_ITEMS}."
+            # A 400 naming the field (the schema's maxItems), before the items are read.
+            raise problems.BadParameter(
+                "items",
+                f"has {len(items):,} items; a bulk lookup takes at most {s.MAX_BULK_ITEMS:,}.",
             )
         serializer = s.BulkRequestSerializer(data=data)
         serializer.is_valid(raise_exception=True)

@@ -1,0 +1,139 @@
+"""What keeps the service answering sensibly when things go wrong around it: health checks
+for a load balancer, a request too large refused before a byte of it is read, and a database
+that is down, busy or full told as a 503 with ``Retry-After`` rather than a 500.
+
+- ``GET /healthz`` (liveness): the process answers; touches nothing else.
+- ``GET /readyz`` (readiness): the database answers and holds the reference data; 503 if not,
+  so a load balancer sends traffic elsewhere.
+- :class:`RequestSizeLimit`: a body declared larger than the endpoint takes is a 413 at once
+  (the code checker takes ``REGISTRY_CHECKER_MAX_BYTES``, the admin's change import
+  ``REGISTRY_CHANGE_IMPORT_MAX_BYTES``, everything else ``DATA_UPLOAD_MAX_MEMORY_SIZE``), so
+  a client that declares a gigabyte ties up no worker waiting for it.
+- :func:`server_error` (``handler500``): every exception no view handled reaches it; a
+  database that cannot be reached, is locked past the busy timeout or is out of space
+  (``OperationalError``, ``InterfaceError``) is a 503 with ``Retry-After``; anything else a
+  short 500 page or problem.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from django.conf import settings
+from django.db import InterfaceError, OperationalError, connection
+from django.http import HttpResponse, JsonResponse
+from django.template.loader import render_to_string
+
+from registry.models import Entry
+
+PROBLEM = "application/problem+json"
+
+
+def retry_after() -> int:
+    return int(getattr(settings, "REGISTRY_RETRY_AFTER_SECONDS", 10))
+
+
+def _error(request, status: int, title: str, detail: str, **headers: str) -> HttpResponse:
+    """An error in the form the caller reads: problem+json for the APIs and the health
+    checks, the reconciliation service's JSON, or a page."""
+    path = request.path
+    if path.startswith(("/api/", "/readyz", "/healthz")):
+        body = {"type": "about:blank", "title": title, "status": status, "detail": detail,
+                "instance": path}  # fmt: skip
+        response = HttpResponse(json.dumps(body), status=status, content_type=PROBLEM)
+    elif path.startswith("/reconcile"):
+        response = JsonResponse({"status": status, "error": detail}, status=status)
+        response["Access-Control-Allow-Origin"] = "*"
+    else:
+        try:
+            page = render_to_string("api/error.html", {"status": status, "detail": detail})
+        except Exception:  # the page itself may need what is broken
+            page = f"<!doctype html><title>{title}</title><h1>{title}</h1><p>{detail}</p>"
+        response = HttpResponse(page, status=status, content_type="text/html; charset=utf-8")
+    response["Cache-Control"] = "no-store"
+    for header, value in headers.items():
+        response[header] = value
+    return response
+
+
+def database_unavailable(request) -> HttpResponse:
+    seconds = retry_after()
+    return _error(
+        request,
+        503,
+        "Service unavailable",
+        f"The registry's database is unavailable or busy. Try again in {seconds} seconds.",
+        **{"Retry-After": str(seconds)},
+    )
+
+
+def server_error(request) -> HttpResponse:
+    """``handler500``: called while the exception is being handled, so it can tell an outage
+    of the database (503) from a fault of ours (500)."""
+    error = sys.exc_info()[1]
+    if isinstance(error, OperationalError | InterfaceError):
+        return database_unavailable(request)
+    return _error(
+        request, 500, "Internal server error", "Something went wrong on our side; it is logged."
+    )
+
+
+def healthz(request) -> HttpResponse:
+    response = HttpResponse("ok\n", content_type="text/plain; charset=utf-8")
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def readyz(request) -> HttpResponse:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        loaded = Entry.objects.exists()
+    except (OperationalError, InterfaceError):
+        return database_unavailable(request)
+    if not loaded:
+        return _error(
+            request, 503, "Service unavailable", "The database holds no entries yet: load the data.",
+            **{"Retry-After": str(retry_after())},
+        )  # fmt: skip
+    response = JsonResponse({"status": "ready", "database": connection.vendor})
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def body_limit(path: str) -> int | None:
+    """The largest body ``path`` takes, in bytes."""
+    if path.startswith("/api/v1/check"):
+        return settings.REGISTRY_CHECKER_MAX_BYTES + 64 * 1024  # and the form's framing
+    if path.startswith("/admin/change-import"):
+        return settings.REGISTRY_CHANGE_IMPORT_MAX_BYTES + 64 * 1024
+    if settings.DATA_UPLOAD_MAX_MEMORY_SIZE is None:
+        return None
+    return settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 64 * 1024
+
+
+class RequestSizeLimit:
+    """Refuse (413) a request whose declared ``Content-Length`` is over its endpoint's limit,
+    before reading it; an unreadable length is a 400."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        declared = request.META.get("CONTENT_LENGTH") or ""
+        if declared:
+            try:
+                length = int(declared)
+                if length < 0:
+                    raise ValueError
+            except ValueError:
+                return _error(request, 400, "Bad request", "The Content-Length is not a number.")
+            limit = body_limit(request.path)
+            if limit is not None and length > limit:
+                return _error(
+                    request, 413, "Request too large",
+                    f"The body is {length:,} bytes; {request.path} takes at most {limit:,}.",
+                    Connection="close",
+                )  # fmt: skip
+        return self.get_response(request)
