@@ -9,6 +9,10 @@ that is down, busy or full told as a 503 with ``Retry-After`` rather than a 500.
   (the code checker takes ``REGISTRY_CHECKER_MAX_BYTES``, the admin's change import
   ``REGISTRY_CHANGE_IMPORT_MAX_BYTES``, everything else ``DATA_UPLOAD_MAX_MEMORY_SIZE``), so
   a client that declares a gigabyte ties up no worker waiting for it.
+- :class:`BodyDeadline` (WSGI, around the application): a body must arrive within
+  ``REGISTRY_BODY_SECONDS`` (default 10), or the thread reading it gives up (408), so a
+  client that trickles a byte a second, or sends nothing after its headers, holds a thread
+  for seconds, not for as long as it likes.
 - :func:`server_error` (``handler500``): every exception no view handled reaches it; a
   database that cannot be reached, is locked past the busy timeout or is out of space
   (``OperationalError``, ``InterfaceError``) is a 503 with ``Retry-After``; anything else a
@@ -19,10 +23,11 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse, JsonResponse, UnreadablePostError
 from django.template.loader import render_to_string
 
 from registry.models import Entry
@@ -74,6 +79,12 @@ def server_error(request) -> HttpResponse:
     error = sys.exc_info()[1]
     if isinstance(error, OperationalError | InterfaceError):
         return database_unavailable(request)
+    if isinstance(error, UnreadablePostError | BodyTimeout):
+        return _error(
+            request, 408, "Request timeout",
+            f"The request's body did not arrive within {body_seconds()} seconds.",
+            Connection="close",
+        )  # fmt: skip
     return _error(
         request, 500, "Internal server error", "Something went wrong on our side; it is logged."
     )
@@ -137,3 +148,71 @@ class RequestSizeLimit:
                     Connection="close",
                 )  # fmt: skip
         return self.get_response(request)
+
+
+def body_seconds() -> float:
+    return float(getattr(settings, "REGISTRY_BODY_SECONDS", 10))
+
+
+class BodyTimeout(TimeoutError):
+    """The request's body did not arrive in time."""
+
+
+class _DeadlineInput:
+    """``wsgi.input`` that must be read by ``deadline``: each read waits on the client's
+    socket at most the time left (gunicorn gives the socket as ``gunicorn.socket``)."""
+
+    def __init__(self, stream, sock, deadline: float):
+        self._stream, self._sock, self._deadline = stream, sock, deadline
+
+    def _arm(self) -> None:
+        left = self._deadline - time.monotonic()
+        if left <= 0:
+            raise BodyTimeout("the request body did not arrive in time")
+        if self._sock is not None:
+            self._sock.settimeout(left)
+
+    def _call(self, method, *args):
+        self._arm()
+        try:
+            return method(*args)
+        except TimeoutError as error:  # socket.timeout, from the armed socket
+            raise BodyTimeout("the request body did not arrive in time") from error
+
+    def read(self, *args):
+        return self._call(self._stream.read, *args)
+
+    def readline(self, *args):
+        return self._call(self._stream.readline, *args)
+
+    def readlines(self, *args):
+        return self._call(self._stream.readlines, *args)
+
+    def __iter__(self):
+        return iter(self.readline, b"")
+
+
+class BodyDeadline:
+    """WSGI middleware: the body of a request must be read within ``REGISTRY_BODY_SECONDS``
+    of its headers; the socket's timeout is put back before the answer is sent."""
+
+    def __init__(self, application):
+        self.application = application
+
+    def __call__(self, environ, start_response):
+        sock = environ.get("gunicorn.socket")
+        if environ.get("CONTENT_LENGTH") in (None, "", "0") and "chunked" not in environ.get(
+            "HTTP_TRANSFER_ENCODING", ""
+        ):
+            return self.application(environ, start_response)
+        previous = sock.gettimeout() if sock is not None else None
+        environ["wsgi.input"] = _DeadlineInput(
+            environ["wsgi.input"], sock, time.monotonic() + body_seconds()
+        )
+
+        def start(status, headers, exc_info=None):
+            if sock is not None:
+                sock.settimeout(previous)  # the answer is written without the deadline
+            return start_response(status, headers, exc_info)
+
+        return self.application(environ, start)

@@ -225,6 +225,8 @@ REGISTRY_CHECKER_MAX_BYTES = int(os.environ.get("REGISTRY_CHECKER_MAX_BYTES", "2
 REGISTRY_CHANGE_IMPORT_MAX_BYTES = int(
     os.environ.get("REGISTRY_CHANGE_IMPORT_MAX_BYTES", str(20 * 1024 * 1024))
 )
+# How long a request's body may take to arrive after its headers (408 beyond).
+REGISTRY_BODY_SECONDS = float(os.environ.get("REGISTRY_BODY_SECONDS", "10"))
 # How long a client is told to wait (Retry-After) when the database is down or busy.
 REGISTRY_RETRY_AFTER_SECONDS = int(os.environ.get("REGISTRY_RETRY_AFTER_SECONDS", "10"))
 

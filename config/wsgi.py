@@ -1,4 +1,6 @@
-"""WSGI entry point for production servers (gunicorn config.wsgi)."""
+"""WSGI entry point for production servers (gunicorn config.wsgi): Django's application,
+inside :class:`api.service.BodyDeadline`, so a request body that never arrives frees its
+thread after ``REGISTRY_BODY_SECONDS``."""
 
 import os
 
@@ -6,4 +8,8 @@ from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
-application = get_wsgi_application()
+django_application = get_wsgi_application()
+
+from api.service import BodyDeadline  # noqa: E402 (needs the settings configured above)
+
+application = BodyDeadline(django_application)

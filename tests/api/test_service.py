@@ -95,3 +95,39 @@ def test_an_unreadable_content_length_is_a_400(client):
                            CONTENT_LENGTH="lots")  # fmt: skip
     assert response.status_code == 400
     assert response["Content-Type"] == "application/problem+json"
+
+
+def test_a_body_that_does_not_arrive_in_time_frees_its_reader(settings):
+    import socket
+    import time
+
+    from api.service import BodyTimeout, _DeadlineInput
+
+    settings.REGISTRY_BODY_SECONDS = 0.3
+    server, client = socket.socketpair()
+    try:
+        client.sendall(b"{")  # one byte, then nothing
+        reader = _DeadlineInput(server.makefile("rb"), server, time.monotonic() + 0.3)
+        assert reader.read(1) == b"{"
+        started = time.monotonic()
+        with pytest.raises(BodyTimeout):
+            reader.read(100)
+        assert time.monotonic() - started < 2
+    finally:
+        server.close()
+        client.close()
+
+
+def test_a_body_timeout_is_a_408(monkeypatch):
+    from api.service import BodyTimeout
+
+    def slow(*args, **kwargs):
+        raise BodyTimeout("the request body did not arrive in time")
+
+    monkeypatch.setattr("api.v1.parsers.StrictJSONParser.parse", slow)
+    response = Client(raise_request_exception=False).post(
+        "/api/v1/lookup/", b'{"items": []}', content_type="application/json"
+    )
+    assert response.status_code == 408
+    assert response["Content-Type"] == "application/problem+json"
+    assert response["Connection"] == "close"

@@ -1,0 +1,36 @@
+"""gunicorn's settings for serving the registry (bin/serve: ``gunicorn -c config/gunicorn.py``).
+
+- **Threaded workers** (``WEB_CONCURRENCY`` processes of ``GUNICORN_THREADS`` threads): a
+  client sending its body slowly holds one thread, and for at most ``REGISTRY_BODY_SECONDS``
+  (``api.service.BodyDeadline``), while the others keep answering.
+- **The application and the reconciliation index are loaded once, in the master**, before
+  the workers are forked: every worker starts with the index built (a worker killed and
+  replaced answers its first reconciliation at once, not after rebuilding it for 15 s), and
+  the workers share its memory, which ``gc.freeze()`` after the build keeps from being
+  copied. The database connections the build used are closed before the fork.
+"""
+
+import os
+import time
+
+wsgi_app = "config.wsgi:application"
+workers = int(os.environ.get("WEB_CONCURRENCY", "3"))
+worker_class = "gthread"
+threads = int(os.environ.get("GUNICORN_THREADS", "8"))
+timeout = 120
+preload_app = True
+accesslog = "-"
+
+
+def when_ready(server):
+    """In the master, after the application is loaded and before any worker is forked."""
+    from django.db import connections
+
+    from api.reconcile import index
+
+    started = time.monotonic()
+    index.current()
+    connections.close_all()
+    server.log.info(
+        "reconciliation index built in %.1f s", __import__("time").monotonic() - started
+    )
