@@ -196,15 +196,6 @@ def test_bad_bulk_requests_are_problems(client, body, status, parameter):
     assert problem["invalid-params"][0]["name"].startswith(parameter)
 
 
-def test_oversized_bulk_request_is_413(client):
-    response = client.post(
-        URL, json.dumps({"items": ["E07000004"] * 1001}), content_type="application/json"
-    )
-    assert response.status_code == 413
-    assert response["Content-Type"] == "application/problem+json"
-    assert response.json()["detail"] == "1001 items: a bulk lookup takes at most 1000."
-
-
 def test_bulk_of_1000_is_answered_in_order_in_few_queries(client, django_assert_max_num_queries):
     codes = list(
         Entry.objects.in_register("statistical-geography")
