@@ -9,6 +9,7 @@ import json
 import os
 import random
 import re
+import runpy
 import secrets
 import shlex
 import signal
@@ -229,7 +230,21 @@ class Server:
     def describe_command(cls) -> str:
         line = next(line for line in cls.script().splitlines() if "gunicorn" in line)
         where = "bin/serve" if cls.source == SERVE else cls.source
-        return "`" + " ".join(line.split()).removeprefix("exec ") + f"` (from {where})"
+        described = "`" + " ".join(line.split()).removeprefix("exec ") + f"` (from {where})"
+        words = shlex.split(line.replace('"', ""))
+        config = next(
+            (words[i + 1] for i, w in enumerate(words[:-1]) if w in ("-c", "--config")), None
+        )
+        if config and (ROOT / config).is_file():
+            # gunicorn's own settings file (plain assignments): the ones that shape serving
+            settings = runpy.run_path(str(ROOT / config))
+            named = ("worker_class", "workers", "threads", "timeout", "preload_app")
+            described += (
+                ", with "
+                + ", ".join(f"{name}={settings[name]!r}" for name in named if name in settings)
+                + f" from {config}"
+            )
+        return described
 
     def __enter__(self) -> Server:
         self.logs.mkdir(parents=True, exist_ok=True)
@@ -474,8 +489,8 @@ class SlowClients:
             threading.Thread(target=self.loop, args=(n,), daemon=True) for n in range(count)
         ]
         self.connections = 0
-        self.outcomes: Counter[str] = Counter()
-        self.held: list[float] = []
+        self.outcomes: dict[str, Counter[str]] = {"trickling": Counter(), "silent": Counter()}
+        self.held: dict[str, list[float]] = {"trickling": [], "silent": []}
 
     def loop(self, number: int) -> None:
         head = (
@@ -483,11 +498,12 @@ class SlowClients:
             f"Content-Type: application/json\r\nContent-Length: {self.length}\r\n\r\n"
         ).encode()
         trickle = number % 2 == 1
+        mode = "trickling" if trickle else "silent"
         while not self.stopping.is_set():
             try:
                 sock = socket.create_connection((HOST, self.port), timeout=5)
             except OSError as error:
-                self.outcomes[f"connect {type(error).__name__}"] += 1
+                self.outcomes[mode][f"connect {type(error).__name__}"] += 1
                 self.stopping.wait(0.5)
                 continue
             self.connections += 1
@@ -512,8 +528,8 @@ class SlowClients:
                 outcome = f"{type(error).__name__}"
             finally:
                 sock.close()
-            self.held.append(time.monotonic() - opened)
-            self.outcomes[outcome] += 1
+            self.held[mode].append(time.monotonic() - opened)
+            self.outcomes[mode][outcome] += 1
 
     def start(self) -> None:
         for thread in self.threads:
@@ -525,11 +541,12 @@ class SlowClients:
             thread.join(10)
 
     def report(self) -> str:
-        outcomes = ", ".join(f"{what} × {n}" for what, n in sorted(self.outcomes.items()))
-        return (
-            f"slow clients: {self.connections} connections ({outcomes}), "
-            f"longest held {max(self.held, default=0):.0f} s"
-        )
+        """Per kind of client: what its connections ended in, and the longest one held."""
+        parts = []
+        for mode, outcomes in self.outcomes.items():
+            ends = ", ".join(f"{what} × {n}" for what, n in sorted(outcomes.items()))
+            parts.append(f"{mode} ({ends}; longest {max(self.held[mode], default=0):.0f} s)")
+        return f"slow clients: {self.connections} connections: " + ", ".join(parts)
 
 
 def declared_huge(port: int, wait: float = 5.0) -> str:

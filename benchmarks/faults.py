@@ -313,6 +313,8 @@ def outcome_traffic(r: dict) -> str:
             f"{r['during']['5xx']} 5xx ({r['during']['503']} × 503); after it "
             f"{up['failed']} failed, {up['5xx']} 5xx ({up['503']} × 503)"
         )
+        if r["503"]:
+            parts.append(f"{r['503_without_retry_after']} of the 503s without Retry-After")
     if "slow" in r:
         parts.append(r["slow"])
         parts.append("p99 by kind: " + ", ".join(f"{k} {ms(v)}" for k, v in r["by_kind"].items()))
