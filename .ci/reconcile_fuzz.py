@@ -800,7 +800,8 @@ class Generator:
                 "1.0-draft",
                 expect_count=expect,
             )
-        form = enc(queries) if maybe(rng, 0.5) else text
+        # The form's queries: the list itself, or the whole body (then as many as it holds).
+        form, expect = (enc(queries), n) if maybe(rng, 0.5) else (text, expect)
         return Request(
             "POST /reconcile/v1/match (form)",
             "POST",
@@ -809,7 +810,7 @@ class Generator:
             "application/x-www-form-urlencoded",
             "reconciliation-result-batch",
             "1.0-draft",
-            expect_count=n,
+            expect_count=expect,
         )
 
     def extend_v1(self) -> Request:
