@@ -20,6 +20,9 @@ threads = int(os.environ.get("GUNICORN_THREADS", "8"))
 timeout = 120
 preload_app = True
 accesslog = "-"
+# No control socket (gunicorn 27's ~/.gunicorn/gunicorn.ctl): several servers on one machine
+# (tests, benchmarks, CI) would share its one path; signals still control the server.
+control_socket_disable = True
 
 
 def when_ready(server):

@@ -356,3 +356,12 @@ def test_registry_admins_issue_api_tokens(users):
     boss = Client()
     boss.force_login(users["admin"])
     assert boss.get("/admin/authtoken/tokenproxy/").status_code == 200
+
+
+def test_two_workers_count_one_clients_requests_together(tmp_path):
+    """Two cache objects on one folder are what two gunicorn workers hold: a client's count
+    is one count, so a limit cannot be multiplied by the number of workers."""
+    from registry.cache import FileCache, count
+
+    first, second = (FileCache(str(tmp_path), {}) for _ in range(2))
+    assert [count(first, "k", 60), count(second, "k", 60), count(first, "k", 60)] == [1, 2, 3]

@@ -59,6 +59,11 @@ print(json.dumps({"saved": saved, "stale": stale, "errors": errors}))
 def test_two_curators_saving_at_once_lose_nothing_and_never_see_database_is_locked(tmp_path):
     template = SQLiteTemplate()
     shutil.copy(template.file("default"), tmp_path / "registry.sqlite3")
+    import sqlite3
+
+    # A served database is in WAL mode already (the setting persists); the template, a copy of
+    # an in-memory one, is not, and two processes switching it at once would race on that.
+    sqlite3.connect(tmp_path / "registry.sqlite3").execute("PRAGMA journal_mode=WAL").close()
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings",
@@ -85,8 +90,6 @@ def test_two_curators_saving_at_once_lose_nothing_and_never_see_database_is_lock
     assert [r["errors"] for r in results] == [[], []]
     saved = [name for r in results for name in r["saved"]]
     assert len(saved) == 40
-
-    import sqlite3
 
     db = sqlite3.connect(tmp_path / "registry.sqlite3")
     try:
