@@ -140,7 +140,8 @@ class Guard:
     allows ``burst`` queries (at least ``rate``). The windows' counts are kept in
     ``caches["throttle"]``, which every worker on a machine shares (a file cache; Redis or
     memcached for several machines), so the limit holds whichever worker answers. The first
-    request of a window always passes, however large its batch."""
+    request of a window always passes, however large its batch; a rate or burst of 0 (or an
+    infinite rate) turns the limit off."""
 
     def __init__(self, clock: Callable[[], float] = time.time) -> None:
         self._lock = threading.Lock()

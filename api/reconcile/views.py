@@ -148,13 +148,13 @@ def service(request: HttpRequest) -> HttpResponse:
         index.warm()
         body = manifest.v02(origin(request), index.built())
         return vary_on_origin(answer(request, body, cache_seconds=3600))
-    idx = index.current()
     if queries is not None:
         batch = parse_json(queries, "queries")
+        # Counted before any work, the index's first build included.
         if over := _spend(request, len(batch) if isinstance(batch, dict) else 1):
             return over
-        return answer(request, run_batch(batch, idx))
-    return answer(request, _extend(request, raw_extend, idx))
+        return answer(request, run_batch(batch, index.current()))
+    return answer(request, _extend(request, raw_extend, index.current()))
 
 
 def _cursor_args(request: HttpRequest, cursor_name: str) -> tuple[str, int, int]:

@@ -288,3 +288,12 @@ def test_a_client_over_its_limit_gets_429_from_any_worker(client, db, settings, 
         client, "/reconcile", queries('{"q0": {"query": "Leeds"}}'), REMOTE_ADDR="192.0.2.51"
     )
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize(("rate", "burst"), [(0, 100), (10, 0), (float("inf"), 100)])
+def test_a_rate_or_burst_of_zero_turns_the_limit_off(settings, rate, burst):
+    settings.REGISTRY_RECONCILE_RATE = rate
+    settings.REGISTRY_RECONCILE_BURST = burst
+    guard = Guard(clock=lambda: 11_000_000.0)
+    assert guard.spend("192.0.2.60", 10**6) == 0
+    assert guard.spend("192.0.2.60", 10**6) == 0
