@@ -227,18 +227,26 @@ class Server:
         return script
 
     @classmethod
-    def describe_command(cls) -> str:
+    @classmethod
+    def settings(cls) -> tuple[str | None, dict]:
+        """The gunicorn settings file the command line names (``-c``), and its settings."""
         line = next(line for line in cls.script().splitlines() if "gunicorn" in line)
-        where = "bin/serve" if cls.source == SERVE else cls.source
-        described = "`" + " ".join(line.split()).removeprefix("exec ") + f"` (from {where})"
         words = shlex.split(line.replace('"', ""))
         config = next(
             (words[i + 1] for i, w in enumerate(words[:-1]) if w in ("-c", "--config")), None
         )
         if config and (ROOT / config).is_file():
-            # gunicorn's own settings file (plain assignments): the ones that shape serving
-            settings = runpy.run_path(str(ROOT / config))
-            named = ("worker_class", "workers", "threads", "timeout", "preload_app")
+            return config, runpy.run_path(str(ROOT / config))  # plain assignments
+        return None, {}
+
+    @classmethod
+    def describe_command(cls) -> str:
+        line = next(line for line in cls.script().splitlines() if "gunicorn" in line)
+        where = "bin/serve" if cls.source == SERVE else cls.source
+        described = "`" + " ".join(line.split()).removeprefix("exec ") + f"` (from {where})"
+        config, settings = cls.settings()
+        named = ("worker_class", "workers", "threads", "timeout", "preload_app")
+        if config:
             described += (
                 ", with "
                 + ", ".join(f"{name}={settings[name]!r}" for name in named if name in settings)
@@ -248,9 +256,11 @@ class Server:
 
     def __enter__(self) -> Server:
         self.logs.mkdir(parents=True, exist_ok=True)
-        # gunicorn's control socket would otherwise be ~/.gunicorn/gunicorn.ctl, shared with
-        # any other gunicorn on the machine; appended after bin/serve's own arguments.
-        script = self.script().rstrip() + f" --control-socket {self.logs / 'gunicorn.ctl'}"
+        # gunicorn 27's control socket is ~/.gunicorn/gunicorn.ctl unless turned off, one path
+        # for every gunicorn on the machine: if bin/serve leaves it on, ours goes elsewhere.
+        script = self.script().rstrip()
+        if not self.settings()[1].get("control_socket_disable") and "control-socket" not in script:
+            script += f" --control-socket {self.logs / 'gunicorn.ctl'}"
         self.process = subprocess.Popen(
             ["bash", "-c", script, str(SERVE)],
             cwd=ROOT, env=self.env, start_new_session=True,
