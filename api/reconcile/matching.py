@@ -62,6 +62,11 @@ DEFAULT_LIMIT = 10
 MAX_LIMIT = 100
 # How many entries found through shared words are scored for similarity.
 MAX_FUZZY_CANDIDATES = 400
+# A query's words looked up, and of those the ones also looked up by spelling (a pass over the
+# whole vocabulary each): no name has more than 20 words, and without a bound a 500-character
+# query of short made-up words held a worker for 90 s a batch.
+MAX_QUERY_WORDS = 24
+MAX_SPELLING_WORDS = 6
 # Words too common to find candidates by on their own.
 _STOPWORDS = frozenset(["and", "of", "the", "upon", "on", "in", "a", "with", "under", "le"])
 
@@ -242,12 +247,14 @@ class Matcher:
         """Entries sharing a word with the query (or, with ``spelling``, a word close in
         spelling), scored by similarity."""
         words = list(dict.fromkeys(query.full.split() + query.core.split()))
-        words = [w for w in words if w not in _STOPWORDS] or words
+        words = ([w for w in words if w not in _STOPWORDS] or words)[:MAX_QUERY_WORDS]
         weights: dict[int, float] = {}
         n = max(1, len(self.index.records))
+        spelled = 0
         for word in words:
             postings = self.index.get("token", word)
-            if (spelling or not postings) and len(word) >= 4:
+            if (spelling or not postings) and len(word) >= 4 and spelled < MAX_SPELLING_WORDS:
+                spelled += 1
                 close = process.extract(
                     word, self.index.vocabulary, scorer=fuzz.ratio, score_cutoff=80, limit=3
                 )

@@ -297,3 +297,25 @@ def test_a_rate_or_burst_of_zero_turns_the_limit_off(settings, rate, burst):
     guard = Guard(clock=lambda: 11_000_000.0)
     assert guard.spend("192.0.2.60", 10**6) == 0
     assert guard.spend("192.0.2.60", 10**6) == 0
+
+
+def test_a_query_of_made_up_words_makes_few_spelling_searches(client, db, monkeypatch):
+    """Each spelling search is a pass over the whole vocabulary: a 500-character query of 99
+    made-up words made 99 of them (0.2 s a query, 90 s a batch of 500); now at most six."""
+    from types import SimpleNamespace
+
+    from api.reconcile import matching
+
+    searched = []
+
+    def extract(word, *args, **kwargs):
+        searched.append(word)
+        return real.extract(word, *args, **kwargs)
+
+    real = matching.process
+    monkeypatch.setattr(matching, "process", SimpleNamespace(extract=extract))
+    text = " ".join(f"qx{i:02d}" for i in range(99))
+    response = post(client, "/reconcile", queries(json.dumps({"q0": {"query": text}})))
+    assert response.status_code == 200
+    assert response.json() == {"q0": {"result": []}}
+    assert searched == ["qx00", "qx01", "qx02", "qx03", "qx04", "qx05"]
