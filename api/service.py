@@ -21,8 +21,11 @@ that is down, busy or full told as a 503 with ``Retry-After`` rather than a 500.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import socket
 import sys
+import threading
 import time
 
 from django.conf import settings
@@ -159,15 +162,33 @@ class BodyTimeout(TimeoutError):
 
 
 class _DeadlineInput:
-    """``wsgi.input`` that must be read by ``deadline``: each read waits on the client's
-    socket at most the time left (gunicorn gives the socket as ``gunicorn.socket``)."""
+    """``wsgi.input`` that must be read by ``deadline``. Each read waits on the client's
+    socket (gunicorn gives it as ``gunicorn.socket``) at most the time left, which stops a
+    client that sends nothing; a client that trickles a byte at a time satisfies every wait,
+    so at the deadline a timer shuts the socket for reading (:meth:`expire`): the read in
+    progress returns short, and the request is a 408."""
 
     def __init__(self, stream, sock, deadline: float):
         self._stream, self._sock, self._deadline = stream, sock, deadline
+        self._lock = threading.Lock()
+        self.expired = self.done = False
+
+    def expire(self) -> None:
+        with self._lock:
+            if self.done or self._sock is None:
+                return
+            self.expired = True
+            with contextlib.suppress(OSError):  # already closed
+                self._sock.shutdown(socket.SHUT_RD)
+
+    def finish(self) -> None:
+        """No more of the body will be read (the answer has begun)."""
+        with self._lock:
+            self.done = True
 
     def _arm(self) -> None:
         left = self._deadline - time.monotonic()
-        if left <= 0:
+        if left <= 0 or self.expired:
             raise BodyTimeout("the request body did not arrive in time")
         if self._sock is not None:
             self._sock.settimeout(left)
@@ -175,9 +196,12 @@ class _DeadlineInput:
     def _call(self, method, *args):
         self._arm()
         try:
-            return method(*args)
+            data = method(*args)
         except TimeoutError as error:  # socket.timeout, from the armed socket
             raise BodyTimeout("the request body did not arrive in time") from error
+        if self.expired:
+            raise BodyTimeout("the request body did not arrive in time")
+        return data
 
     def read(self, *args):
         return self._call(self._stream.read, *args)
@@ -206,13 +230,26 @@ class BodyDeadline:
         ):
             return self.application(environ, start_response)
         previous = sock.gettimeout() if sock is not None else None
-        environ["wsgi.input"] = _DeadlineInput(
-            environ["wsgi.input"], sock, time.monotonic() + body_seconds()
-        )
+        seconds = body_seconds()
+        body = _DeadlineInput(environ["wsgi.input"], sock, time.monotonic() + seconds)
+        environ["wsgi.input"] = body
+        timer = None
+        if sock is not None:
+            timer = threading.Timer(seconds, body.expire)
+            timer.daemon = True
+            timer.start()
 
         def start(status, headers, exc_info=None):
+            body.finish()
+            if timer is not None:
+                timer.cancel()
             if sock is not None:
                 sock.settimeout(previous)  # the answer is written without the deadline
             return start_response(status, headers, exc_info)
 
-        return self.application(environ, start)
+        try:
+            return self.application(environ, start)
+        finally:
+            body.finish()
+            if timer is not None:
+                timer.cancel()

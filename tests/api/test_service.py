@@ -131,3 +131,36 @@ def test_a_body_timeout_is_a_408(monkeypatch):
     assert response.status_code == 408
     assert response["Content-Type"] == "application/problem+json"
     assert response["Connection"] == "close"
+
+
+def test_a_body_trickled_a_byte_at_a_time_is_cut_off_at_the_deadline():
+    import socket
+    import threading
+    import time
+
+    from api.service import BodyTimeout, _DeadlineInput
+
+    server, client = socket.socketpair()
+    stop = threading.Event()
+
+    def trickle():
+        while not stop.is_set():
+            try:
+                client.sendall(b" ")
+            except OSError:
+                return
+            stop.wait(0.05)
+
+    sender = threading.Thread(target=trickle, daemon=True)
+    sender.start()
+    try:
+        reader = _DeadlineInput(server.makefile("rb"), server, time.monotonic() + 0.5)
+        threading.Timer(0.5, reader.expire).start()
+        started = time.monotonic()
+        with pytest.raises(BodyTimeout):
+            reader.read(100_000)  # would take over an hour at this rate
+        assert time.monotonic() - started < 3
+    finally:
+        stop.set()
+        server.close()
+        client.close()
