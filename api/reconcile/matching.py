@@ -62,6 +62,8 @@ DEFAULT_LIMIT = 10
 MAX_LIMIT = 100
 # How many entries found through shared words are scored for similarity.
 MAX_FUZZY_CANDIDATES = 400
+# How many such entries are scored at most, found or not.
+MAX_FUZZY_SCORED = 600
 # A query's words looked up, and of those the ones also looked up by spelling (a pass over the
 # whole vocabulary each): no name has more than 20 words, and without a bound a 500-character
 # query of short made-up words held a worker for 90 s a batch.
@@ -269,12 +271,16 @@ class Matcher:
                     weights[pk] = weights.get(pk, 0.0) + weight
         ranked = sorted(weights, key=lambda pk: -weights[pk])
         found: dict[int, Candidate] = {}
+        scored = 0
         for pk in ranked:
-            if len(found) >= MAX_FUZZY_CANDIDATES:
+            # Bounded by the entries scored, not found: a long query like no name scored
+            # every entry sharing a word with it (thousands, 80 ms a query).
+            if len(found) >= MAX_FUZZY_CANDIDATES or scored >= MAX_FUZZY_SCORED:
                 break
             record = self.index.records[pk]
             if not admit(record):
                 continue
+            scored += 1
             best_sim, best_name = 0.0, None
             for name in record.names:
                 sim = similarity(query, name.forms)

@@ -319,3 +319,24 @@ def test_a_query_of_made_up_words_makes_few_spelling_searches(client, db, monkey
     assert response.status_code == 200
     assert response.json() == {"q0": {"result": []}}
     assert searched == ["qx00", "qx01", "qx02", "qx03", "qx04", "qx05"]
+
+
+def test_a_long_query_like_no_name_scores_a_bounded_number_of_entries(client, db, monkeypatch):
+    """A 500-character query of single letters shares a word with thousands of entries, and
+    every one was scored for similarity (2,900 comparisons, 80 ms a query); now at most
+    MAX_FUZZY_SCORED entries (600) are."""
+    from api.reconcile import matching
+
+    compared = []
+
+    def similarity(query, name):
+        compared.append(name)
+        return real(query, name)
+
+    real = matching.similarity
+    monkeypatch.setattr(matching, "similarity", similarity)
+    text = ("a b c d e f g h i j k l m n o p q r s t u v w x y z " * 9)[:500]
+    response = post(client, "/reconcile", queries(json.dumps({"q0": {"query": text}})))
+    assert response.status_code == 200
+    assert response.json()["q0"]["result"] == []
+    assert 0 < len(compared) < 1500
