@@ -26,14 +26,19 @@ control_socket_disable = True
 
 
 def when_ready(server):
-    """In the master, after the application is loaded and before any worker is forked."""
-    from django.db import connections
+    """In the master, after the application is loaded and before any worker is forked. If
+    the database cannot be read now (down, not migrated), the server starts anyway and each
+    worker builds the index at its first reconciliation request, as without preloading."""
+    from django.db import DatabaseError, connections
 
     from api.reconcile import index
 
     started = time.monotonic()
-    index.current()
-    connections.close_all()
-    server.log.info(
-        "reconciliation index built in %.1f s", __import__("time").monotonic() - started
-    )
+    try:
+        index.current()
+    except DatabaseError as error:
+        server.log.warning("reconciliation index not built before the fork: %s", error)
+    else:
+        server.log.info("reconciliation index built in %.1f s", time.monotonic() - started)
+    finally:
+        connections.close_all()
