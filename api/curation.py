@@ -196,8 +196,7 @@ class CurationView(APIView):
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
-        for name, value in kwargs.items():
-            http.check_path_value(name, http.check_text(name, str(value)))
+        http.check_path(kwargs)
 
     def get_exception_handler(self):
         return problems.exception_handler

@@ -188,6 +188,13 @@ def check_path_value(name: str, value: str) -> str:
     return value
 
 
+def check_path(kwargs: Mapping[str, Any]) -> None:
+    """Every value a URL gave a view: text a register could hold (:func:`check_text`), and a
+    register or key of the characters such values have (:func:`check_path_value`)."""
+    for name, value in kwargs.items():
+        check_path_value(name, check_text(name, str(value)))
+
+
 class NoSuchRegister(LookupError):
     def __init__(self, slug: str):
         super().__init__(slug)

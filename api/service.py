@@ -35,7 +35,10 @@ from django.template.loader import render_to_string
 
 from registry.models import Entry
 
-PROBLEM = "application/problem+json"
+from .reconcile.responses import error as reconcile_error
+from .v1 import problems
+
+PROBLEM = problems.PROBLEM_MEDIA_TYPE
 
 
 def retry_after() -> int:
@@ -44,15 +47,13 @@ def retry_after() -> int:
 
 def _error(request, status: int, title: str, detail: str, **headers: str) -> HttpResponse:
     """An error in the form the caller reads: problem+json for the APIs and the health
-    checks, the reconciliation service's JSON, or a page."""
+    checks (``api.v1.problems``), the reconciliation service's own JSON, or a page."""
     path = request.path
     if path.startswith(("/api/", "/readyz", "/healthz")):
-        body = {"type": "about:blank", "title": title, "status": status, "detail": detail,
-                "instance": path}  # fmt: skip
+        body = problems.problem_body(status, detail, instance=path)
         response = HttpResponse(json.dumps(body), status=status, content_type=PROBLEM)
     elif path.startswith("/reconcile"):
-        response = JsonResponse({"status": status, "error": detail}, status=status)
-        response["Access-Control-Allow-Origin"] = "*"
+        response = reconcile_error(detail, status)
     else:
         try:
             page = render_to_string("api/error.html", {"status": status, "detail": detail})

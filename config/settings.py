@@ -253,19 +253,13 @@ def cache_for(url: str, default_location: Path) -> dict:
     lock: registry/cache.py); ``redis://…`` (or
     ``rediss://``), Django's Redis cache, shared by every node; ``file:///path``, a file cache
     there."""
-    if not url:
-        return {
-            "BACKEND": "registry.cache.FileCache",
-            "LOCATION": str(default_location),
-            "OPTIONS": {"MAX_ENTRIES": 10000},
-        }
-    scheme = url.split("://", 1)[0].lower()
-    if scheme in ("redis", "rediss"):
+    scheme, _, rest = url.partition("://")
+    if scheme.lower() in ("redis", "rediss"):
         return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
-    if scheme == "file":
+    if not url or scheme.lower() == "file":
         return {
             "BACKEND": "registry.cache.FileCache",
-            "LOCATION": url.split("://", 1)[1],
+            "LOCATION": rest if url else str(default_location),
             "OPTIONS": {"MAX_ENTRIES": 10000},
         }
     raise ImproperlyConfigured(f"REGISTRY_CACHE_URL {url!r}: use redis://…, rediss://… or file://…")

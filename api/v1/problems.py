@@ -70,7 +70,9 @@ _SLUGS = {
     413: "payload-too-large",
     415: "unsupported-media-type",
     428: "precondition-required",
+    408: "request-timeout",
     429: "too-many-requests",
+    500: "server-error",
     503: "unavailable",
 }
 
@@ -86,7 +88,9 @@ _TITLES = {
     413: "Request too large",
     415: "Unsupported media type",
     428: "Precondition required",
+    408: "Request timeout",
     429: "Too many requests",
+    500: "Internal server error",
     503: "Service unavailable",
 }
 
@@ -120,6 +124,18 @@ def problem(
     headers: dict[str, str] | None = None,
 ) -> Response:
     """A problem+json response."""
+    body = problem_body(status_code, detail, instance=instance, invalid_params=invalid_params)
+    return Response(body, status=status_code, headers=headers, content_type=PROBLEM_MEDIA_TYPE)
+
+
+def problem_body(
+    status_code: int,
+    detail: str,
+    *,
+    instance: str = "",
+    invalid_params: list[dict[str, str]] | None = None,
+) -> dict[str, Any]:
+    """The RFC 9457 object of a problem (also written outside DRF, by ``api.service``)."""
     body: dict[str, Any] = {
         "type": problem_type(_SLUGS.get(status_code, "error")),
         "title": _TITLES.get(status_code, "Error"),
@@ -130,7 +146,7 @@ def problem(
         body["instance"] = instance
     if invalid_params:
         body["invalid-params"] = invalid_params
-    return Response(body, status=status_code, headers=headers, content_type=PROBLEM_MEDIA_TYPE)
+    return body
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:

@@ -37,13 +37,16 @@ _DESCRIPTIONS = {
 }
 
 
-def responses(ok, *errors: int, ok_status: int = 200) -> dict:
+def responses(
+    ok, *errors: int, ok_status: int = 200, always=(400, 429), not_modified: bool = True
+) -> dict:
     """An ``extend_schema(responses=…)`` value: ``ok`` for success, 304 for a cached copy
-    that is still current, and a problem+json body for each error status (400 and 429 always)."""
+    that is still current (a 200 that can be cached), and a problem+json body for each error
+    status (``always``: 400 and 429 for the lookup API)."""
     result = {ok_status: ok}
-    if ok_status == 200:
+    if ok_status == 200 and not_modified:
         result[304] = OpenApiResponse(description="Not modified since the cached copy.")
-    for status in sorted({400, 429, *errors}):
+    for status in sorted({*always, *errors}):
         result[(status, PROBLEM_MEDIA_TYPE)] = OpenApiResponse(
             ProblemSerializer, description=_DESCRIPTIONS[status]
         )
@@ -51,15 +54,10 @@ def responses(ok, *errors: int, ok_status: int = 200) -> dict:
 
 
 def curation_responses(ok, *errors: int, ok_status: int = 200, writes: bool = True) -> dict:
-    """``extend_schema(responses=…)`` for the write API: no 304, and for a write the
-    problems every write can give (a rule broken, no token, no permission, too large, busy)."""
-    result = {ok_status: ok}
-    common = {400, 401, 403, 413, 415, 503} if writes else {400}
-    for status in sorted({*common, *errors}):
-        result[(status, PROBLEM_MEDIA_TYPE)] = OpenApiResponse(
-            ProblemSerializer, description=_DESCRIPTIONS[status]
-        )
-    return result
+    """:func:`responses` for the write API: no 304, and for a write the problems every write
+    can give (a rule broken, no token, no permission, too large, busy)."""
+    always = (400, 401, 403, 413, 415, 503) if writes else (400,)
+    return responses(ok, *errors, ok_status=ok_status, always=always, not_modified=False)
 
 
 def only_lookup_api(endpoints):

@@ -53,8 +53,7 @@ class LookupView(GenericAPIView):
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
-        for name, value in kwargs.items():
-            http.check_path_value(name, http.check_text(name, str(value)))
+        http.check_path(kwargs)
         self.date, self.date_given = http.as_at(request.query_params, blank_is_today=False)
         self.validators = None
         if self.cacheable and request.method in ("GET", "HEAD"):
