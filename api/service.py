@@ -35,10 +35,7 @@ from django.template.loader import render_to_string
 
 from registry.models import Entry
 
-from .reconcile.responses import error as reconcile_error
-from .v1 import problems
-
-PROBLEM = problems.PROBLEM_MEDIA_TYPE
+PROBLEM = "application/problem+json"
 
 
 def retry_after() -> int:
@@ -48,6 +45,11 @@ def retry_after() -> int:
 def _error(request, status: int, title: str, detail: str, **headers: str) -> HttpResponse:
     """An error in the form the caller reads: problem+json for the APIs and the health
     checks (``api.v1.problems``), the reconciliation service's own JSON, or a page."""
+    # Imported here: config.wsgi imports this module before DRF's settings are loaded, and
+    # api.v1.problems imports DRF, whose views import the parsers that import problems.
+    from .reconcile.responses import error as reconcile_error
+    from .v1 import problems
+
     path = request.path
     if path.startswith(("/api/", "/readyz", "/healthz")):
         body = problems.problem_body(status, detail, instance=path)
