@@ -122,6 +122,68 @@ class Tally:
         )
 
 
+def misspell(name: str, rng: random.Random) -> str | None:
+    """``name`` with one typing slip in its longest word (a letter dropped, doubled, swapped
+    with the next or replaced by a neighbour on the keyboard), or None when no word has five
+    letters or more (a slip in a short word is another word as often as not)."""
+    words = name.split()
+    longest = max(range(len(words)), key=lambda i: len(words[i]))
+    word = words[longest]
+    if len(word) < 5 or not word.isalpha():
+        return None
+    i = rng.randrange(1, len(word) - 1)
+    kind = rng.choice(("drop", "double", "swap", "replace"))
+    if kind == "drop":
+        word = word[:i] + word[i + 1 :]
+    elif kind == "double":
+        word = word[:i] + word[i] + word[i:]
+    elif kind == "swap":
+        word = word[:i] + word[i + 1] + word[i] + word[i + 2 :]
+    else:
+        near = _KEYBOARD.get(word[i].lower(), "e")
+        word = word[:i] + rng.choice(near) + word[i + 1 :]
+    if word.lower() == words[longest].lower():
+        return None
+    return " ".join(words[:longest] + [word] + words[longest + 1 :])
+
+
+# The letters beside each on a QWERTY keyboard.
+_KEYBOARD = dict(
+    zip(
+        "qwertyuiopasdfghjklzxcvbnm",
+        [
+            "wa",
+            "qes",
+            "wrd",
+            "etf",
+            "rgy",
+            "thu",
+            "yji",
+            "uko",
+            "ilp",
+            "ol",
+            "qsz",
+            "awdx",
+            "sefc",
+            "drgv",
+            "fthb",
+            "gyjn",
+            "hukm",
+            "jil",
+            "kop",
+            "asx",
+            "zsdc",
+            "xdfv",
+            "cfgb",
+            "vghn",
+            "bhjm",
+            "njk",
+        ],
+        strict=True,
+    )
+)
+
+
 def quality() -> None:
     setup_django()
     from api.reconcile import index, matching, types
@@ -133,7 +195,7 @@ def quality() -> None:
     def run(text, type_id, props):
         query = matching.Query(
             text,
-            types.type_filter([type_id], known),
+            types.type_filter([type_id], known) if type_id else None,
             5,
             [matching.Property(pid, [value]) for pid, value in props],
         )
@@ -148,6 +210,7 @@ def quality() -> None:
         Tally("Council variants, no date (labels as given)"),
         Tally("Council variants, no date (a label's recode successor also right)"),
         Tally(f"Council variants, date {HISTORICAL_DATE} on rows of former authorities"),
+        Tally("Council variants, no type (the area or its recode successor right)"),
     ]
     stale = []
     for row in rows:
@@ -168,6 +231,10 @@ def quality() -> None:
             plain if current else run(row["variant"], types.LA_AREA, [("date", HISTORICAL_DATE)])
         )
         tallies[2].add({code}, dated, row["variant"])
+        # Untyped, as OpenRefine's type guessing and "no particular type" send it: the area
+        # is expected; a council, or anything else, automatically matched counts as wrong.
+        untyped = run(row["variant"], None, [])
+        tallies[3].add(lineage(code), untyped, row["variant"])
 
     wards = list(csv.DictReader(WARDS.open()))
     ward_tallies = [
@@ -175,7 +242,10 @@ def quality() -> None:
         Tally("2025 wards, district code as property"),
         Tally("2025 wards, name alone"),
         Tally("2025 wards sharing their name, name alone"),
+        Tally("2025 wards with a typo, district code as property"),
+        Tally("2025 wards with a typo, district name as property"),
     ]
+    rng = random.Random(12)  # noqa: S311 - the same slips every run, not a secret
     for ward in wards:
         expected = {ward["ward_code"]}
         name = ward["ward_name"]
@@ -185,6 +255,13 @@ def quality() -> None:
         ward_tallies[2].add(expected, alone, name)
         if int(ward["wards_with_this_name"]) > 1:
             ward_tallies[3].add(expected, alone, name)
+        typo = misspell(name, rng)
+        if typo is not None:
+            label = f"{typo} ({name})"
+            parent = [("parent", ward["lad_code"])]
+            ward_tallies[4].add(expected, run(typo, types.WARD, parent), label)
+            district = [("district", ward["lad_name"])]
+            ward_tallies[5].add(expected, run(typo, types.WARD, district), label)
 
     print("| Set | Queries | Top-1 | Auto-match precision | Auto-match recall |")
     print("|---|---:|---:|---:|---:|")

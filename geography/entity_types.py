@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .names import COMBINED, COUNCIL, COUNTY, DISTRICT
+from .names import COMBINED, COUNCIL, COUNTY, DISTRICT, HEALTH, PARISH, POLICE
 from .registers import AREAS, COUNCILS, ENTITY_TYPES
 
 LSOAS = frozenset({"E01", "W01"})
@@ -28,6 +28,7 @@ COUNTIES = frozenset({"E10", "E11"})
 REGIONS = frozenset({"E12"})
 CONSTITUENCIES = frozenset({"E14", "W07", "S14", "N05", "N06"})
 COMBINED_AUTHORITIES = frozenset({"E47"})
+GREATER_LONDON_AUTHORITY = frozenset({"E61"})
 COUNTRIES = frozenset({"E92", "W92", "S92", "N92"})
 # Great Britain, England and Wales, the United Kingdom.
 UNIONS = frozenset({"K02", "K03", "K04"})
@@ -104,10 +105,10 @@ GROUPS: dict[str, Group] = {
         Group(
             LA_AREA,
             "Local authority area (any tier)",
-            DISTRICTS | COUNTIES | COMBINED_AUTHORITIES,
+            DISTRICTS | COUNTIES | COMBINED_AUTHORITIES | GREATER_LONDON_AUTHORITY,
             (AREAS,),
-            "Any area with a council or combined authority: districts of every kind, counties "
-            "and combined authorities",
+            "Any area with a council or combined authority: districts of every kind, counties, "
+            "combined authorities and Greater London",
         ),
         Group(
             "county",
@@ -152,6 +153,86 @@ GROUPS: dict[str, Group] = {
             (AREAS,),
             "England, Wales, Scotland and Northern Ireland",
         ),
+        Group("region", "Region of England", REGIONS, (AREAS,), "The nine English regions (E12)"),
+        Group(
+            "parish",
+            "Civil parish or community",
+            PARISHES,
+            (AREAS,),
+            "Civil parishes of England (E04) and communities of Wales (W04)",
+        ),
+        Group(
+            "county-electoral-division",
+            "County electoral division",
+            COUNTY_ELECTORAL_DIVISIONS,
+            (AREAS,),
+            "Electoral divisions of English county councils (E58)",
+        ),
+        Group(
+            "data-zone",
+            "Data zone (Scotland or Northern Ireland)",
+            DATA_ZONES | NI_DATA_ZONES,
+            (AREAS,),
+            "Scottish data zones (S01) and Northern Irish data zones (N20)",
+        ),
+        Group(
+            "intermediate-zone",
+            "Intermediate or super data zone",
+            INTERMEDIATE_ZONES | NI_SUPER_DATA_ZONES,
+            (AREAS,),
+            "Scottish intermediate zones (S02) and Northern Irish super data zones (N21)",
+        ),
+        Group(
+            "workplace-zone",
+            "Workplace zone",
+            WORKPLACE_ZONES,
+            (AREAS,),
+            "Census workplace zones (E33, W35, S34, N19)",
+        ),
+        Group(
+            "built-up-area",
+            "Built-up area (2022)",
+            BUILT_UP_AREAS,
+            (AREAS,),
+            "Built-up areas of the 2022 definition (E63, W45, S45)",
+        ),
+        Group(
+            "icb",
+            "Integrated care board",
+            ICBS,
+            (AREAS,),
+            "NHS integrated care boards of England (E54)",
+        ),
+        Group(
+            "sub-icb-location",
+            "Sub-ICB location (formerly CCG)",
+            SUB_ICB_LOCATIONS,
+            (AREAS,),
+            "Sub integrated care board locations, formerly clinical commissioning groups (E38)",
+        ),
+        Group("nhs-region", "NHS England region", NHS_REGIONS, (AREAS,), "NHS regions (E40)"),
+        Group(
+            "police-force-area",
+            "Police force area",
+            POLICE_FORCE_AREAS,
+            (AREAS,),
+            "Police force areas of England, Wales, Scotland and Northern Ireland (E23, W15, "
+            "S23, N23)",
+        ),
+        Group(
+            "national-park",
+            "National park",
+            NATIONAL_PARKS,
+            (AREAS,),
+            "National parks of England, Wales and Scotland (E26, W18, S21)",
+        ),
+        Group(
+            "travel-to-work-area",
+            "Travel to work area",
+            TRAVEL_TO_WORK_AREAS,
+            (AREAS,),
+            "Travel to work areas (E30, W22, S22, N12)",
+        ),
     )
 }
 
@@ -179,7 +260,22 @@ LABELS = {
     "E12": "Region",
     **dict.fromkeys(CONSTITUENCIES, "Constituency"),
     "E47": "Combined authority",
+    "E61": "Greater London Authority",
     **dict.fromkeys(COUNTRIES, "Country"),
+    "E04": "Civil parish",
+    "W04": "Community",
+    "E58": "County electoral division",
+    **dict.fromkeys(DATA_ZONES | NI_DATA_ZONES, "Data zone"),
+    "S02": "Intermediate zone",
+    "N21": "Super data zone",
+    **dict.fromkeys(WORKPLACE_ZONES, "Workplace zone"),
+    **dict.fromkeys(BUILT_UP_AREAS, "Built-up area"),
+    "E54": "Integrated care board",
+    "E38": "Sub-ICB location",
+    "E40": "NHS region",
+    **dict.fromkeys(POLICE_FORCE_AREAS, "Police force area"),
+    **dict.fromkeys(NATIONAL_PARKS, "National park"),
+    **dict.fromkeys(TRAVEL_TO_WORK_AREAS, "Travel to work area"),
 }
 
 # Without a type, which kinds of entry a bare name most likely means: districts first, then
@@ -222,6 +318,9 @@ HINT_TYPES = {
     COUNTY: COUNTIES | {"E06", "W06"},
     COMBINED: COMBINED_AUTHORITIES,
     COUNCIL: GROUPS[LA_AREA].entity_types,
+    PARISH: PARISHES,
+    HEALTH: ICBS | SUB_ICB_LOCATIONS | NHS_REGIONS,
+    POLICE: POLICE_FORCE_AREAS,
 }
 
 # The kinds of area an authority-kind word names outright ("Kent County Council" says
@@ -231,6 +330,9 @@ NAMED_KINDS = {
     DISTRICT: DISTRICTS,
     COUNTY: COUNTIES,
     COMBINED: COMBINED_AUTHORITIES,
+    PARISH: PARISHES,
+    HEALTH: ICBS | SUB_ICB_LOCATIONS | NHS_REGIONS,
+    POLICE: POLICE_FORCE_AREAS,
 }
 
 # Kinds of area whose names are unique in the UK at any one moment.

@@ -32,6 +32,10 @@ from registry.text import fold
 
 # What a stripped affix says about the kind of area: a hint, not a rule.
 DISTRICT, COUNTY, COMBINED, COUNCIL = "district", "county", "combined", "council"
+PARISH, HEALTH, POLICE = "parish", "health", "police"
+# The hints that name one kind outright, so outweigh the rest ("Ampthill Town Council" says
+# parish, whatever "council" alone would admit).
+SPECIFIC_HINTS = frozenset({COMBINED, PARISH, HEALTH, POLICE})
 
 # Prefixes, longest first, with the hint each gives. Welsh forms come first in the name
 # ("Cyngor Sir Ynys Môn" is the Isle of Anglesey County Council).
@@ -42,6 +46,8 @@ _PREFIXES: tuple[tuple[tuple[str, ...], str | None], ...] = tuple(
         ("cyngor dinas a sir", DISTRICT),
         ("cyngor dinas", DISTRICT),
         ("cyngor sir", COUNTY),
+        ("cyngor cymuned", PARISH),
+        ("cyngor tref", PARISH),
         ("cyngor", None),
         ("bwrdeistref sirol", DISTRICT),
         ("dinas a sir", DISTRICT),
@@ -61,6 +67,8 @@ _PREFIXES: tuple[tuple[tuple[str, ...], str | None], ...] = tuple(
         ("county of", COUNTY),
         ("city of", DISTRICT),
         ("county", COUNTY),
+        ("co", COUNTY),
+        ("nhs", HEALTH),
         ("the", None),
     )
 )
@@ -68,7 +76,16 @@ _PREFIXES: tuple[tuple[tuple[str, ...], str | None], ...] = tuple(
 _SUFFIXES: tuple[tuple[tuple[str, ...], str | None], ...] = tuple(
     (tuple(words.split()), hint)
     for words, hint in (
+        ("mayoral combined county authority", COMBINED),
+        ("mayoral combined authority", COMBINED),
         ("combined county authority", COMBINED),
+        ("integrated care board", HEALTH),
+        ("clinical commissioning group", HEALTH),
+        ("police service", POLICE),
+        ("police force", POLICE),
+        ("police", POLICE),
+        ("constabulary", POLICE),
+        ("parish", PARISH),
         ("combined authority", COMBINED),
         ("city region", COMBINED),
         ("metropolitan borough", DISTRICT),
@@ -83,6 +100,9 @@ _SUFFIXES: tuple[tuple[tuple[str, ...], str | None], ...] = tuple(
         ("borough", DISTRICT),
         ("city", DISTRICT),
         ("county", COUNTY),
+        ("icb", HEALTH),
+        ("ccg", HEALTH),
+        ("mca", COMBINED),
         ("cca", COMBINED),
         ("ca", COMBINED),
         ("cc", COMBINED),
@@ -95,6 +115,8 @@ _SUFFIXES: tuple[tuple[tuple[str, ...], str | None], ...] = tuple(
 )
 
 _COUNCIL_WORDS = {"council", "cyngor"}
+# The word before "council" in the names of parish, town and community councils.
+_LOCAL_COUNCIL_WORDS = {"parish", "town", "community"}
 _NO_HINTS: frozenset[str] = frozenset()
 
 
@@ -147,6 +169,10 @@ def forms(text: str) -> Forms:
     while len(tokens) > 1 and tokens[-1] in _COUNCIL_WORDS:
         tokens = tokens[:-1]
         hints.add(COUNCIL)
+        if len(tokens) > 1 and tokens[-1] in _LOCAL_COUNCIL_WORDS:
+            # "Ampthill Town Council": the parish of Ampthill, a civil parish's council.
+            tokens = tokens[:-1]
+            hints.add(PARISH)
     while len(tokens) > 1 and tokens[0] == "the":
         tokens = tokens[1:]
     plain = full if len(tokens) == len(full_tokens) else " ".join(tokens)

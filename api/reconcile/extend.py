@@ -111,6 +111,34 @@ PROPERTIES: list[Prop] = [
         ("msoa", types.GROUPS["msoa"].name),
     ),
     Prop(
+        "parent-intermediate-zone",
+        "Intermediate zone",
+        "The intermediate zone (Scotland) of a data zone",
+        frozenset([AREA]),
+        ("intermediate-zone", types.GROUPS["intermediate-zone"].name),
+    ),
+    Prop(
+        "parent-super-data-zone",
+        "Super data zone",
+        "The super data zone (Northern Ireland) of a data zone",
+        frozenset([AREA]),
+        ("intermediate-zone", types.GROUPS["intermediate-zone"].name),
+    ),
+    Prop(
+        "parent-icb",
+        "Integrated care board",
+        "The integrated care board of a sub-ICB location",
+        frozenset([AREA]),
+        ("icb", types.GROUPS["icb"].name),
+    ),
+    Prop(
+        "parent-nhs-region",
+        "NHS region",
+        "The NHS England region of an integrated care board",
+        frozenset([AREA]),
+        ("nhs-region", types.GROUPS["nhs-region"].name),
+    ),
+    Prop(
         "current",
         "Current code(s)",
         "The live entries on the date that this code leads to (itself if live)",
@@ -154,6 +182,13 @@ PROPERTIES: list[Prop] = [
     ),
 ]
 BY_ID = {prop.id: prop for prop in PROPERTIES}
+# The properties that hold only while an entry is live: with a ``date`` setting outside its
+# lifetime they answer nothing. (With no date, a terminated entry answers as last live, so a
+# column of old codes can still be given their names.)
+AS_AT = frozenset(
+    {"name", "name_cy", "entity_type", "parent", "governed_by", "governs"}
+    | {p.id for p in PROPERTIES if p.id.startswith(("parent-", "identifier-"))}
+)
 
 PROPERTY_SETTINGS = [
     {
@@ -287,9 +322,15 @@ class Extender:
             self._docs[key] = doc
         return self._docs[key]
 
-    def values(self, entry: Entry, pid: str, date: dt.date) -> list[dict[str, Any]]:
+    def values(
+        self, entry: Entry, pid: str, date: dt.date, explicit: bool = False
+    ) -> list[dict[str, Any]]:
         prop = BY_ID.get(pid)
         if prop is None or entry.register.slug not in prop.registers:
+            return []
+        if explicit and pid in AS_AT and not self._live(entry, date):
+            # Asked for a day outside the entry's lifetime, it had no name, parent or type
+            # then: nothing, rather than the name it bore before or after.
             return []
         doc = self.document(entry, date)
         if pid == "code":
@@ -326,13 +367,23 @@ class Extender:
             return [{"str": value} for value in values]
         return []
 
+    def _live(self, entry: Entry, date: dt.date) -> bool:
+        record = self.index.records.get(entry.pk)
+        if record is None or entry.register.slug == ENTITY_TYPE:
+            return True
+        return record.live_on(date)
+
     def rows(self, request: Request, today: dt.date) -> dict[str, dict[str, list[Any]]]:
         rows: dict[str, dict[str, list[Any]]] = {}
         for ident in request.ids:
             entry = self.entry(ident)
             row: dict[str, list[Any]] = {}
             for pid, date, limit in request.properties:
-                values = self.values(entry, pid, date or today) if entry is not None else []
+                values = (
+                    self.values(entry, pid, date or today, explicit=date is not None)
+                    if entry is not None
+                    else []
+                )
                 row[pid] = values[:limit] if limit else values
             rows[ident] = row
         return rows

@@ -28,7 +28,7 @@ import gc
 import threading
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from django.db import connection
@@ -55,6 +55,9 @@ class IndexName(NamedTuple):
         return validtime.covers(self.start, self.end, day)
 
 
+_KINDS: dict[frozenset[str], frozenset[str]] = {}
+
+
 @dataclass(slots=True)
 class Record:
     """What the matcher knows of one entry: its rows in valid time (``registry.facts``),
@@ -72,10 +75,15 @@ class Record:
     identifiers: tuple[IdentifierRow, ...]
     successors: tuple[int, ...]
     predecessors: tuple[int, ...]
+    # Computed once from ``states``: every query asks them of hundreds of records.
+    lifetime: validtime.Lifetime = field(init=False)
+    entity_types: frozenset[str] = field(init=False)
 
-    @property
-    def lifetime(self) -> validtime.Lifetime:
-        return validtime.lifetime(self.states)
+    def __post_init__(self) -> None:
+        self.lifetime = validtime.lifetime(self.states)
+        kinds = validtime.entity_types(self.states)
+        # Interned: a few hundred distinct sets shared by 232,000 records.
+        self.entity_types = _KINDS.setdefault(kinds, kinds)
 
     @property
     def operative(self) -> dt.date | None:
@@ -91,10 +99,6 @@ class Record:
     def overlaps(self, other: Record) -> bool:
         """Whether the two entries were ever live on the same day."""
         return validtime.live_together(self.states, other.states)
-
-    @property
-    def entity_types(self) -> frozenset[str]:
-        return validtime.entity_types(self.states)
 
     def entity_type_on(self, date: dt.date) -> str | None:
         return validtime.entity_type_on(self.states, date)
@@ -205,6 +209,8 @@ class Index:
         self._prefixes: list[tuple[str, int]] | None = None
         self._keys: list[tuple[str, int]] | None = None
         self._ancestors: dict[int, frozenset[int]] = {}
+        self._vocabularies: dict[tuple, tuple[dict[str, tuple[int, ...]], tuple[str, ...]]] = {}
+        self._admitted: dict[tuple, frozenset[int]] = {}
         self._lock = threading.Lock()
         self.entity_type_keys = {
             r.key for r in records.values() if r.register == types.ENTITY_TYPES
@@ -240,6 +246,52 @@ class Index:
         else:
             found = self.by_key(value)
         return found[0] if found else None
+
+    def vocabulary_of(self, admits: types.TypeFilter | None) -> tuple[str, ...]:
+        """The words of the names of the entries a type admits (every word without one),
+        sorted: what a misspelt word is compared with. Built on first use per type: a
+        district's typo is looked for among some 2,000 words, not the 150,000 of every
+        name in the registry, where closer words of parishes and zones would crowd it out."""
+        if admits is None:
+            return self.vocabulary
+        return self._typed(admits)[1]
+
+    def tokens_of(self, admits: types.TypeFilter, word: str) -> tuple[int, ...]:
+        """The entries a type admits that have ``word`` in a name (the ``token`` postings
+        restricted to the type)."""
+        return self._typed(admits)[0].get(word, ())
+
+    def _typed(
+        self, admits: types.TypeFilter
+    ) -> tuple[dict[str, tuple[int, ...]], tuple[str, ...]]:
+        key = (admits.registers, admits.entity_types)
+        found = self._vocabularies.get(key)
+        if found is None:
+            postings: dict[str, list[int]] = defaultdict(list)
+            for pk in sorted(self.admitted(admits)):
+                words = set()
+                for name in self.records[pk].names:
+                    words.update(name.forms.full.split())
+                for word in words:
+                    postings[word].append(pk)
+            found = self._vocabularies[key] = (
+                {word: tuple(pks) for word, pks in postings.items()},
+                tuple(sorted(postings)),
+            )
+        return found
+
+    def admitted(self, admits: types.TypeFilter) -> frozenset[int]:
+        """The entries a type admits, computed once per type: a query's words are weighed
+        over these alone, not over the thousands of entries of other types sharing them."""
+        key = (admits.registers, admits.entity_types)
+        found = self._admitted.get(key)
+        if found is None:
+            found = self._admitted[key] = frozenset(
+                pk
+                for pk, record in self.records.items()
+                if admits.admits(record.register, record.entity_types)
+            )
+        return found
 
     def ancestors(self, pk: int) -> frozenset[int]:
         """Every entry ``pk`` has lain within at any time, at any level."""

@@ -38,15 +38,17 @@ How a query is answered
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import OSA
 
 from geography.entity_types import HINT_TYPES, NAMED_KINDS, NATIONALLY_UNIQUE
 from geography.gss import GSS_REORGANISATION, is_gss
-from geography.names import COMBINED, Forms, forms
+from geography.names import SPECIFIC_HINTS, Forms, forms
 from geography.registers import ENTITY_TYPE_PATTERN
 from registry import uris
 from registry.models import LANGUAGE, NAME_KIND
@@ -108,6 +110,8 @@ class Candidate:
     valid: bool = True
     hint_fit: bool | None = None
     former_name: bool = False
+    type_differs: bool = False
+    slips: int | None = None  # typing slips from its nearest name (similar names only)
     priority: int = 0
     score: float = 0.0
     match: bool = False
@@ -244,7 +248,12 @@ class Matcher:
         return found
 
     def _by_words(
-        self, query: Forms, exclude: set[int], admit, spelling: bool
+        self,
+        query: Forms,
+        exclude: set[int],
+        admit,
+        spelling: bool,
+        admits: types.TypeFilter | None = None,
     ) -> dict[int, Candidate]:
         """Entries sharing a word with the query (or, with ``spelling``, a word close in
         spelling), scored by similarity."""
@@ -253,23 +262,36 @@ class Matcher:
         weights: dict[int, float] = {}
         n = max(1, len(self.index.records))
         spelled = 0
+        vocabulary = None
+
+        def postings_of(word: str) -> tuple[tuple[int, ...], int]:
+            # (the entries the type admits with the word, how many entries have it at all)
+            every = self.index.get("token", word)
+            if admits is None or not every:
+                return every, len(every)
+            return self.index.tokens_of(admits, word), len(every)
+
         for word in words:
-            postings = self.index.get("token", word)
-            if (spelling or not postings) and len(word) >= 4 and spelled < MAX_SPELLING_WORDS:
+            postings, count = postings_of(word)
+            if (spelling or not count) and len(word) >= 4 and spelled < MAX_SPELLING_WORDS:
                 spelled += 1
+                if vocabulary is None:
+                    vocabulary = self.index.vocabulary_of(admits)
                 close = process.extract(
-                    word, self.index.vocabulary, scorer=fuzz.ratio, score_cutoff=80, limit=3
+                    word, vocabulary, scorer=fuzz.ratio, score_cutoff=80, limit=3
                 )
                 for other, _, _ in close:
                     if other != word:
-                        postings = postings + self.index.get("token", other)
-            if not postings or len(postings) > n // 4:
+                        more, more_count = postings_of(other)
+                        postings, count = postings + more, count + more_count
+            if not count or count > n // 4:
                 continue
-            weight = 1.0 / len(postings)
+            # Weighed by how rare the word is in the whole registry.
+            weight = 1.0 / count
             for pk in postings:
                 if pk not in exclude:
                     weights[pk] = weights.get(pk, 0.0) + weight
-        ranked = sorted(weights, key=lambda pk: -weights[pk])
+        ranked = heapq.nlargest(MAX_FUZZY_SCORED, weights, key=weights.__getitem__)
         found: dict[int, Candidate] = {}
         scored = 0
         for pk in ranked:
@@ -352,10 +374,24 @@ class Matcher:
                     add(area)
         admitted = sum(1 for c in found.values() if admit(c.record))
         if admitted < query.limit:
-            for candidate in self._by_words(q, set(found), admit, not admitted).values():
+            for candidate in self._by_words(
+                q, set(found), admit, not admitted, query.types
+            ).values():
                 add(candidate)
 
+        # An identifier names one entry whatever the type chosen: OpenRefine pre-selects the
+        # type of a column's first rows, and a county's or a ward's code in a column of
+        # district codes is still that county or ward (said by the feature ``type_differs``).
         candidates = [c for c in found.values() if admit(c.record)]
+        if not any(c.tier == IDENTIFIER for c in candidates):
+            for candidate in found.values():
+                if (
+                    candidate.tier == IDENTIFIER
+                    and candidate.strong
+                    and not admit(candidate.record)
+                ):
+                    candidate.type_differs = True
+                    candidates.append(candidate)
         for candidate in candidates:
             record = candidate.record
             candidate.valid = record.live_on(date)
@@ -366,7 +402,7 @@ class Matcher:
             )
             if q.hints and candidate.tier >= CORE:
                 fits = {record.register} | set(record.entity_types)
-                hints = {COMBINED} if COMBINED in q.hints else q.hints
+                hints = (q.hints & SPECIFIC_HINTS) or q.hints
                 allowed = set().union(*(HINT_TYPES[h] for h in hints)) | {types.COUNCILS}
                 candidate.hint_fit = bool(fits & allowed)
                 if not candidate.hint_fit and candidate.tier == CORE:
@@ -377,7 +413,7 @@ class Matcher:
         for candidate in candidates:
             candidate.score = adjusted_score(candidate, typed, explicit is not None)
         candidates.sort(key=lambda c: _rank(c, date))
-        if candidates and self._certain(candidates, explicit is not None, q.hints):
+        if candidates and self._certain(candidates, explicit is not None, q, query):
             top = candidates[0]
             top.match = True
             for other in candidates[1:]:
@@ -385,22 +421,45 @@ class Matcher:
         return Result(candidates[: query.limit], date, explicit is not None)
 
     def _certain(
-        self, candidates: list[Candidate], explicit_date: bool, hints: frozenset[str] = frozenset()
+        self, candidates: list[Candidate], explicit_date: bool, q: Forms, query: Query
     ) -> bool:
         top = candidates[0]
-        if top.tier > CORE or top.vetoes or top.unverified:
+        hints = q.hints
+        if top.vetoes or top.unverified:
             return False
-        if top.tier == IDENTIFIER and not top.strong:
+        if top.tier == IDENTIFIER:
+            if not top.strong:
+                return False
+            if top.type_differs:
+                return not any(c.tier == IDENTIFIER for c in candidates[1:])
+        elif query.types is None and (
+            top.record.register == types.COUNCILS
+            or self._council_or_area(top, candidates)
+            or self._other_kind(top, candidates)
+        ):
+            # Without a type, a name is matched only when no other kind of entry bears it: a
+            # council's name always names its area as well, linked or not ("Hull City
+            # Council", "Armagh City").
+            return False
+        if top.tier == FUZZY:
+            return self._confirmed_fuzzy(top, candidates, q, query)
+        if top.tier > CORE:
+            return False
+        if self._longer_name_rival(top, candidates, q):
             return False
         lineage = None
         if not top.valid and not explicit_date:
-            # Terminated, and no date given: the user may mean the code that replaced it.
+            # Terminated, and no date given: the user may mean the code that replaced it, when
+            # that bears the name too ("Buckinghamshire", county then unitary). A successor
+            # of another name is no rival: "Aylesbury Vale" is E07000004, which ended in 2020
+            # (and whose "current" extension leads to Buckinghamshire).
             lineage = self.index.lineage(top.pk)
             # Unless the query names the kind of area the top is and its successor is not:
             # "Buckinghamshire County Council" is the county, not the unitary after it.
             named = frozenset().union(*(NAMED_KINDS.get(h, frozenset()) for h in hints))
             if any(
                 c.valid
+                and c.tier <= top.tier
                 and c.pk in lineage
                 and not (top.record.entity_types & named and not c.record.entity_types & named)
                 for c in candidates[1:]
@@ -426,6 +485,105 @@ class Matcher:
             return False
         return True
 
+    def _council_or_area(self, top: Candidate, candidates: list[Candidate]) -> bool:
+        """Whether, without a type, the candidates hold both a council and an area it
+        governs (at any time): "Kent County Council" and "Hackney" name the council and the
+        area alike, and only a type (or an identifier) can say which is meant."""
+        record = top.record
+        if record.register == types.COUNCILS:
+            counterparts = {span.target for span in record.governs}
+        else:
+            counterparts = {span.target for span in record.governed_by}
+        return any(c.pk in counterparts for c in candidates[1:] if not c.vetoes)
+
+    def _other_kind(self, top: Candidate, candidates: list[Candidate]) -> bool:
+        """Whether an entry of another kind (register, or rank in the no-type order) bears
+        the query's name or core name too: untyped, "City of Leicester" is the unitary
+        authority as much as the major town, so neither is certain."""
+        lineage = None
+        for rival in candidates[1:]:
+            if rival.tier > CORE or rival.vetoes:
+                continue
+            if rival.record.register == top.record.register and rival.priority == top.priority:
+                continue
+            if not rival.valid and _fleeting(rival.record):
+                continue
+            if lineage is None:
+                lineage = self.index.lineage(top.pk)
+            if rival.pk not in lineage:
+                return True
+        return False
+
+    def _longer_name_rival(self, top: Candidate, candidates: list[Candidate], q: Forms) -> bool:
+        """Whether a rival as well confirmed as ``top`` is called by the query's words and
+        more: "Newcastle" is one ward's whole name, but written in a column it is as likely to
+        be Newcastle upon Tyne or Newcastle-under-Lyme. Not a rival: another name of
+        ``top``'s own lineage (a recode), an entry never live with it and not live on the
+        day, or one a property vetoes."""
+        words = q.full
+        if not words:
+            return False
+        lineage = None
+        for rival in candidates[1:]:
+            if rival.vetoes or rival.confirmations < top.confirmations:
+                continue
+            # Plausible: an authority or a larger area beside a ward, a constituency or a
+            # small area (a district beside a ward, not a district beside its county), or any
+            # when ``top`` itself is found only by a shortened name.
+            minor_top = top.priority >= types.MINOR_PRIORITY > rival.priority
+            if top.tier == NAME and not minor_top:
+                continue
+            if not rival.valid and _fleeting(rival.record):
+                continue
+            longer = any(
+                (n.forms.full.startswith(words + " ") or n.forms.plain.startswith(words + " "))
+                and n.forms.core != q.core
+                for n in rival.record.names
+            )
+            if not longer:
+                continue
+            if top.valid and not rival.valid and not top.record.overlaps(rival.record):
+                continue
+            if lineage is None:
+                lineage = self.index.lineage(top.pk)
+            if rival.pk in lineage:
+                continue
+            return True
+        return False
+
+    def _confirmed_fuzzy(
+        self, top: Candidate, candidates: list[Candidate], q: Forms, query: Query
+    ) -> bool:
+        """Whether a candidate found by similar spelling is confirmed well enough to be
+        matched automatically: a slip or two of typing away from one of its names
+        (:func:`typo_distance`), live on the date, confirmed by a parent property or inside
+        a type narrower than a whole register, and alone there: no other candidate as well
+        confirmed within a clear margin of similarity or itself a slip or two away."""
+        if not top.valid or top.via.startswith("council"):
+            return False
+        narrow_type = query.types is not None and bool(query.types.entity_types)
+        if not (top.confirmations or narrow_type):
+            return False
+        top.slips = typo_distance(q, top.record.names)
+        slip = top.slips is not None
+        if not slip and not _words_within(q, top.record.names):
+            return False
+        for rival in candidates[1:]:
+            if rival.vetoes or rival.confirmations < top.confirmations:
+                continue
+            if not rival.valid and (_fleeting(rival.record) or self._succeeds(top, rival)):
+                continue
+            if rival.pk in self.index.lineage(top.pk, one_to_one=True):
+                continue
+            if slip:
+                if rival.similarity >= top.similarity - FUZZY_MARGIN:
+                    return False
+                if typo_distance(q, rival.record.names) is not None:
+                    return False
+            elif rival.score >= top.score - WORDS_MARGIN or _words_within(q, rival.record.names):
+                return False
+        return True
+
     def _other_meaning(self, top: Record, rival: Record) -> bool:
         """Whether ``rival`` is another area that bore the name at another time, not just
         ``top`` under another code: a county and the unitary that took its name (Somerset),
@@ -447,7 +605,7 @@ class Matcher:
         """Whether live ``top`` took over ``rival``'s name: never live together, and of a kind
         whose names are unique at any moment, or within a common district, or both within
         the parent the query named."""
-        if top.record.overlaps(rival.record):
+        if top.record.overlaps(rival.record) and not _handed_over(top.record, rival.record):
             return False
         if (
             top.confirmations
@@ -471,6 +629,42 @@ class Matcher:
 
 
 FLEETING = dt.timedelta(days=7)
+# How far below a confirmed similar name another candidate must score for it to stand alone.
+FUZZY_MARGIN = 8.0
+# How far below a name holding every word of the query another candidate must score.
+WORDS_MARGIN = 15.0
+
+
+def _words_within(query: Forms, names) -> bool:
+    """Whether every word of the query's core, beyond the commonest, is a word of one of
+    ``names``, and one of them is a word of four letters or more: "armagh" within "Armagh
+    City, Banbridge and Craigavon", "rhondda" within "Rhondda Cynon Taf". A shortened name,
+    not a typo; matched only when nothing else comes close."""
+    words = [w for w in query.core.split() if w not in _STOPWORDS]
+    if not words or max(len(w) for w in words) < 4:
+        return False
+    for name in names:
+        own = set(name.forms.full.split())
+        if all(w in own for w in words):
+            return True
+    return False
+
+
+def typo_distance(query: Forms, names) -> int | None:
+    """The fewest typing slips (a letter dropped, added, changed, or two swapped: optimal
+    string alignment distance) between the query and one of ``names``, compared on their
+    full and core forms; None when more than one slip in a name of under eight letters or
+    more than two in a longer one (beyond that, it is another name, not a typo)."""
+    best = None
+    for name in names:
+        for a, b in ((query.full, name.forms.full), (query.core, name.forms.core)):
+            if not a or not b:
+                continue
+            allowed = 1 if len(b.replace(" ", "")) < 8 else 2
+            distance = OSA.distance(a, b, score_cutoff=allowed)
+            if distance <= allowed and (best is None or distance < best):
+                best = distance
+    return best
 
 
 def _fleeting(record: Record) -> bool:
@@ -482,6 +676,24 @@ def _fleeting(record: Record) -> bool:
     if life.operative is None or life.terminated is None:
         return False
     return life.terminated - life.operative <= FLEETING
+
+
+# How long a new code may be live beside the one it took over from: the CHD dates some new
+# wards from when their codes were issued, ahead of the election that brought them in
+# (Bridgend's 2022 wards are operative from 5 May 2021, the wards they replaced until 4 May
+# 2022).
+HANDOVER = dt.timedelta(days=550)
+
+
+def _handed_over(new: Record, old: Record) -> bool:
+    """Whether ``old`` ended within :data:`HANDOVER` of ``new`` starting, ``new`` having
+    started later: a handover, not two areas live together."""
+    new_life, old_life = new.lifetime, old.lifetime
+    if new_life.operative is None or old_life.terminated is None or old_life.operative is None:
+        return False
+    if new_life.operative <= old_life.operative:
+        return False
+    return old_life.terminated - new_life.operative <= HANDOVER
 
 
 def _goodness(candidate: Candidate) -> tuple:

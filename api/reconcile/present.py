@@ -26,15 +26,19 @@ def type_name(index: Index, type_id: str) -> str:
 
 
 def types_of(index: Index, record: Record, date: dt.date) -> list[dict[str, str]]:
-    """The candidate's types: its entity type on the date, then the broader groups it falls
-    in (so OpenRefine's type guessing offers "Local authority district (any kind)" too)."""
+    """The candidate's types: the groups its entity type on the date falls in, narrowest
+    first, then the entity type itself. OpenRefine's type guessing weights a candidate's
+    first type most, and pre-selects the type that wins: listed first, "Electoral ward or
+    division (any country)" covers a UK-wide column of wards, where ``E05`` would leave every
+    Welsh and Scottish ward unmatched."""
     if record.register != types.AREAS:
         return [{"id": record.register, "name": types.REGISTER_TYPES[record.register]}]
     entity_type = record.entity_type_on(date)
     if entity_type is None:
         return [{"id": types.AREAS, "name": types.REGISTER_TYPES[types.AREAS]}]
-    result = [{"id": entity_type, "name": type_name(index, entity_type)}]
-    result += [{"id": g.id, "name": g.name} for g in types.groups_of(entity_type)]
+    groups = sorted(types.groups_of(entity_type), key=lambda g: len(g.entity_types))
+    result = [{"id": g.id, "name": g.name} for g in groups]
+    result.append({"id": entity_type, "name": type_name(index, entity_type)})
     return result
 
 
@@ -105,6 +109,23 @@ def features(candidate: Candidate) -> list[dict[str, Any]]:
                 "id": "kind_word_fits",
                 "name": "the query's authority-kind word fits",
                 "value": candidate.hint_fit,
+            }
+        )
+    if candidate.slips is not None:
+        result.append(
+            {
+                "id": "typing_slips",
+                "name": "typing slips from its nearest name (matched automatically only when "
+                "a property or the type confirms it and nothing else is near)",
+                "value": candidate.slips,
+            }
+        )
+    if candidate.type_differs:
+        result.append(
+            {
+                "id": "type_differs",
+                "name": "found by its code, but not of the type asked for",
+                "value": True,
             }
         )
     if candidate.via != "name":

@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 
 from api.reconcile import index, matching, types
+from api.reconcile.index import IndexName
 from api.reconcile.matching import CORE, FUZZY, IDENTIFIER, NAME, Candidate, Property, Query
 from geography.names import forms
 
@@ -64,6 +65,41 @@ def test_code_in(text, code, strong):
 )
 def test_name_tier(query, name, tier):
     assert matching.name_tier(forms(query), forms(name)) == tier
+
+
+@pytest.mark.parametrize(
+    ("query", "names", "distance"),
+    [
+        ("Wrarington", ["Warrington"], 1),  # two letters swapped
+        ("Hartlepol", ["Hartlepool"], 1),
+        ("Tiinity", ["Trinity"], 1),
+        ("Newcastle on Tyne", ["Newcastle upon Tyne"], 2),
+        ("Trinty", ["Trinity", "Trinity Ward"], 1),
+        ("Ryde", ["Rye"], 1),
+        ("Bath", ["Bute"], None),  # two slips in a short name: another name
+        ("Barnet", ["Burnley"], None),
+        ("", ["Leeds"], None),
+    ],
+)
+def test_typo_distance(query, names, distance):
+    index_names = [IndexName("en", "official", n, None, None, forms(n)) for n in names]
+    assert matching.typo_distance(forms(query), index_names) == distance
+
+
+@pytest.mark.parametrize(
+    ("query", "names", "within"),
+    [
+        ("armagh", ["Armagh City, Banbridge and Craigavon"], True),
+        ("Rhondda", ["Rhondda Cynon Taf"], True),
+        ("anglesey", ["Isle of Anglesey"], True),
+        ("county of", ["Herefordshire, County of"], False),  # no word that says where
+        ("Rye", ["Rye Harbour"], False),  # under four letters
+        ("North Leeds", ["Leeds"], False),
+    ],
+)
+def test_words_within(query, names, within):
+    index_names = [IndexName("en", "official", n, None, None, forms(n)) for n in names]
+    assert matching._words_within(forms(query), index_names) is within
 
 
 @pytest.mark.parametrize(
@@ -153,7 +189,46 @@ def reconcile(db):
         ("North East CA", "local-authority-area", {}, "E47000014", False),
         ("North East CA", "local-authority-area", {"date": "2020-01-01"}, "E47000010", True),
         ("Shepway", "local-authority-district", {}, "E07000112", True),  # a former name
-        ("Hartlepol", "local-authority-district", {}, "E06000001", False),  # misspelt
+        # Misspelt, but one slip from the only district near it: the type confirms it.
+        ("Hartlepol", "local-authority-district", {}, "E06000001", True),
+        ("Hartlepol", None, {}, "E06000001", False),  # no type: nothing confirms it
+        ("Wrarington", "local-authority-district", {}, "E06000007", True),
+        # A parent confirms a slip; the ward of that name before 2015 took no part.
+        ("Tiinity", "ward", {"parent": "East Lindsey"}, "E05009903", True),
+        ("Tiinity", "ward", {}, None, False),  # Trinity wards everywhere
+        # A shortened name that only one area of the type holds, nothing else near it.
+        ("armagh", "local-authority-district", {}, "N09000002", True),
+        ("rhondda", "local-authority-district", {}, "W06000016", True),
+        # Without a type, a council and its area are two meanings of one name.
+        ("Kent County Council", None, {}, "E10000016", False),
+        ("London Borough of Hackney", None, {}, "E09000012", False),
+        ("adur district", None, {}, "E07000223", False),
+        ("Tees Valley Combined Authority", None, {}, "TVCA", False),
+        ("Hull City Council", None, {}, "KHL", False),
+        ("Kent County Council", "local-authority-area", {}, "E10000016", True),
+        ("Kent County Council", "local-authority", {}, "KEN", True),
+        # One ward's whole name, and the start of two cities' names.
+        ("Newcastle", None, {}, None, False),
+        ("Newcastle", "local-authority-district", {}, "E08000021", False),
+        # A county's whole name beside districts named after it is still the county.
+        ("Derbyshire", "local-authority-area", {}, "E10000007", True),
+        ("Suffolk", "local-authority-area", {}, "E10000029", True),
+        # The usual written forms of counties and combined authorities.
+        ("cambridgeshire county", "local-authority-area", {}, "E10000003", True),
+        ("Greater Manchester CA", "local-authority-area", {}, "E47000001", True),
+        ("West Midlands CA", "local-authority-area", {}, "E47000007", True),
+        ("Co Durham", "local-authority-area", {}, "E06000047", True),
+        # An identifier finds its entry whatever the type chosen.
+        ("E10000016", "local-authority-district", {}, "E10000016", True),
+        ("E05013043", "local-authority-district", {}, "E05013043", True),
+        # The new families' written forms.
+        # Sussex's ICB was re-coded in 2024 (E54000053 to E54000064): a date decides.
+        ("NHS Sussex Integrated Care Board", "icb", {}, "E54000064", False),
+        ("NHS Sussex Integrated Care Board", "icb", {"date": "2025-01-01"}, "E54000064", True),
+        ("Sussex ICB", "icb", {"date": "2025-01-01"}, "E54000064", True),
+        ("Cheshire and Merseyside ICB", "icb", {}, "E54000008", True),
+        ("Northumbria Police", "police-force-area", {}, "E23000007", True),
+        ("Broxburn East - 04", "data-zone", {}, "S01013481", True),
         ("zzqx no such place qqzz", None, {}, None, False),
         # Terminated entries stay findable; the date decides between codes of one name.
         ("Aylesbury Vale", "local-authority-district", {}, "E07000004", True),
@@ -166,7 +241,8 @@ def reconcile(db):
         ("Bath", "westminster-constituency", {}, "E14001080", False),
         ("Bath", "westminster-constituency", {"date": "2019-12-12"}, "E14000547", True),
         ("Bath", "westminster-constituency", {"date": "2024-07-04"}, "E14001080", True),
-        ("Bournemouth", "local-authority-district", {}, "E06000028", False),  # or its successor?
+        # No date: the former unitary, whose successor (BCP) bears another name.
+        ("Bournemouth", "local-authority-district", {}, "E06000028", True),
         ("Bournemouth", "local-authority-district", {"date": "2015"}, "E06000028", True),
         # Wards: a shared name is never matched without a parent to tell them apart.
         ("Castle", "ward", {}, None, False),

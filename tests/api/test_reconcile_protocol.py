@@ -119,10 +119,11 @@ def test_queries_by_post_and_get_agree(client, db):
         "description": "Metropolitan district in West Midlands, 2009–",
         "score": 100.0,
         "match": True,
+        # Broad groups first, narrowest first: OpenRefine pre-selects the first type.
         "type": [
-            {"id": "E08", "name": "Metropolitan Districts"},
             {"id": "local-authority-district", "name": "Local authority district (any kind)"},
             {"id": "local-authority-area", "name": "Local authority area (any tier)"},
+            {"id": "E08", "name": "Metropolitan Districts"},
         ],
         "features": first["features"],
     }
@@ -263,8 +264,8 @@ def test_suggest_entity_pages_with_a_cursor(client, db):
         "name": "Castle",
         "description": "Ward in Sunderland, 2009–",  # the CHD's date
         "notable": [
-            {"id": "E05", "name": "Electoral Wards/Divisions"},
             {"id": "ward", "name": "Electoral ward or division (any country)"},
+            {"id": "E05", "name": "Electoral Wards/Divisions"},
         ],
     }
     seen = {item["id"] for item in first["result"]}
@@ -344,8 +345,8 @@ def test_view_redirects_to_the_document(client, db):
     # One property per identifier scheme, including the five the CHD's Equivalents table
     # brings (empty unless loaded with --chd).
     [
-        ("E05", "code", 29),
-        ("", "code", 30),
+        ("E05", "code", 33),
+        ("", "code", 34),
         ("local-authority", "code", 18),
         ("statistical-entity", "code", 3),
     ],
@@ -474,3 +475,79 @@ def test_v1_suggest_uses_offset(client, db):
     ).json()
     assert len(body["result"]) == 5
     assert body["offset"] == 5
+
+
+def test_extend_answers_nothing_outside_the_lifetime(client, db):
+    """Asked as at a day before E07000004 began or after it ended, a name or a parent is
+    not there; its own dates, and where it leads, always are."""
+
+    def extend(date):
+        settings = {"date": date}
+        query = {
+            "ids": ["E07000004"],
+            "properties": [
+                {"id": "name", "settings": settings},
+                {"id": "parent-county", "settings": settings},
+                {"id": "terminated", "settings": settings},
+                {"id": "current", "settings": settings},
+            ],
+        }
+        return post(client, "/reconcile", extend=query).json()["rows"]["E07000004"]
+
+    assert extend("2019-01-01") == {
+        "name": [{"str": "Aylesbury Vale"}],
+        "parent-county": [{"id": "E10000002", "name": "Buckinghamshire"}],
+        "terminated": [{"date": "2020-03-31T00:00:00Z"}],
+        "current": [{"id": "E07000004", "name": "Aylesbury Vale"}],
+    }
+    after = extend("2021-01-01")
+    assert after["name"] == [] and after["parent-county"] == []
+    assert after["terminated"] == [{"date": "2020-03-31T00:00:00Z"}]
+    assert after["current"] == [{"id": "E06000060", "name": "Buckinghamshire"}]
+    before = extend("2001-01-01")
+    assert before["name"] == [] and before["parent-county"] == []
+
+
+def test_extend_the_new_hierarchies(client, db):
+    query = {
+        "ids": ["S01013481", "E04012107", "E38000265"],
+        "properties": [
+            {"id": "parent-intermediate-zone"},
+            {"id": "parent-district"},
+            {"id": "parent-icb"},
+            {"id": "parent-nhs-region"},
+        ],
+    }
+    rows = post(client, "/reconcile", extend=query).json()["rows"]
+    # A data zone's intermediate zone and council area; a parish's district.
+    assert rows["S01013481"]["parent-intermediate-zone"] == [
+        {"id": "S02002514", "name": "Broxburn East"}
+    ]
+    assert rows["S01013481"]["parent-district"] == [{"id": "S12000040", "name": "West Lothian"}]
+    assert rows["E04012107"]["parent-district"] == [{"id": "E06000024", "name": "North Somerset"}]
+    # A sub-ICB location's ICB, and that ICB's NHS region.
+    assert rows["E38000265"]["parent-icb"] == [
+        {"id": "E54000064", "name": "NHS Sussex Integrated Care Board"}
+    ]
+    assert rows["E38000265"]["parent-nhs-region"] == [{"id": "E40000005", "name": "South East"}]
+    proposed = client.get("/reconcile/extend/propose", {"type": "data-zone"}).json()
+    assert "parent-intermediate-zone" in {p["id"] for p in proposed["properties"]}
+
+
+def test_an_identifier_of_another_type_says_so(client, db):
+    queries = {"q0": {"query": "E10000016", "type": "local-authority-district"}}
+    first = post(client, "/reconcile", queries=queries).json()["q0"]["result"][0]
+    assert (first["id"], first["match"]) == ("E10000016", True)
+    assert {"id": "type_differs", "value": True} in first["features"]
+
+
+def test_a_confirmed_typo_says_how_far_it_is(client, db):
+    queries = {
+        "q0": {"query": "Wrarington", "type": "local-authority-district"},
+        "q1": {"query": "Wrarington"},
+    }
+    body = post(client, "/reconcile", queries=queries).json()
+    typed = body["q0"]["result"][0]
+    assert (typed["id"], typed["match"]) == ("E06000007", True)
+    assert {"id": "typing_slips", "value": 1} in typed["features"]
+    assert not any(c["match"] for c in body["q1"]["result"])  # no type: nothing confirms it

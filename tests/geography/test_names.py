@@ -10,6 +10,58 @@ from registry.text import repair, uninvert
     ("text", "full", "plain", "core", "hints"),
     [
         ("Hartlepool", "hartlepool", "hartlepool", "hartlepool", set()),
+        # The new families' written forms: parish and town councils, NHS bodies, police.
+        (
+            "Ampthill Town Council",
+            "ampthill town council",
+            "ampthill",
+            "ampthill",
+            {"council", "parish"},
+        ),
+        (
+            "Wrington Parish Council",
+            "wrington parish council",
+            "wrington",
+            "wrington",
+            {"council", "parish"},
+        ),
+        (
+            "Cyngor Cymuned Llanbedr",
+            "cyngor cymuned llanbedr",
+            "cyngor cymuned llanbedr",
+            "llanbedr",
+            {"parish"},
+        ),
+        (
+            "NHS Sussex Integrated Care Board",
+            "nhs sussex integrated care board",
+            "nhs sussex integrated care board",
+            "sussex",
+            {"health"},
+        ),
+        ("Sussex ICB", "sussex icb", "sussex icb", "sussex", {"health"}),
+        (
+            "Northumbria Police",
+            "northumbria police",
+            "northumbria police",
+            "northumbria",
+            {"police"},
+        ),
+        ("Co Durham", "co durham", "co durham", "durham", {"county"}),
+        (
+            "Greater Manchester CA",
+            "greater manchester ca",
+            "greater manchester ca",
+            "greater manchester",
+            {"combined"},
+        ),
+        (
+            "South Yorkshire Mayoral Combined Authority",
+            "south yorkshire mayoral combined authority",
+            "south yorkshire mayoral combined authority",
+            "south yorkshire",
+            {"combined"},
+        ),
         ("Bristol, City of", "city of bristol", "city of bristol", "bristol", {"district"}),
         (
             "edinburgh (city of)",
