@@ -4,6 +4,7 @@ and entity suggest with a cursor."""
 
 import json
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 
@@ -112,3 +113,46 @@ def test_suggest_with_cursor(client, db):
         "/reconcile/suggest/entity", {"prefix": "castle", "type": "ward", "cursor": first["cursor"]}
     ).json()
     assert {r["id"] for r in more["result"]}.isdisjoint({r["id"] for r in first["result"]})
+
+
+def guessed_types(client, cells: list[str]) -> list[str]:
+    """The types OpenRefine's "Start reconciling" dialogue offers for a column, best first:
+    its guesser sends the first ten distinct cells untyped with limit 3, counts each type
+    once per candidate (at most ten), and breaks ties by the mean of 1/(1 + the candidate's
+    rank) weighted by the type's place in the candidate's list (first counts most)."""
+    queries = {f"q{i}": {"query": cell, "limit": 3} for i, cell in enumerate(cells[:10])}
+    response = client.post(
+        "/reconcile",
+        urlencode({"queries": json.dumps(queries)}),
+        content_type="application/x-www-form-urlencoded",
+    )
+    counts: dict[str, int] = {}
+    scores: dict[str, float] = {}
+    for answer in response.json().values():
+        for rank, candidate in enumerate(answer["result"]):
+            kinds = candidate["type"]
+            for place, kind in enumerate(kinds):
+                weight = (len(kinds) - place) / len(kinds) / (1 + rank)
+                counts[kind["id"]] = counts.get(kind["id"], 0) + 1
+                scores[kind["id"]] = scores.get(kind["id"], 0.0) + weight
+    return sorted(counts, key=lambda k: (-min(10, counts[k]), -scores[k] / counts[k]))
+
+
+def test_type_guessing_offers_the_area_and_the_council(client, db):
+    cells = [
+        "Kent County Council", "London Borough of Hackney", "Adur District Council",
+        "Leeds City Council", "Cardiff Council", "Hartlepool Borough Council",
+        "Surrey County Council", "Bristol City Council", "Fife Council", "Wigan Council",
+    ]  # fmt: skip
+    top3 = guessed_types(client, cells)[:3]
+    assert "local-authority" in top3
+    assert {"local-authority-area", "local-authority-district"} & set(top3)
+
+
+def test_type_guessing_covers_the_whole_uk_for_wards(client, db):
+    # Ward names of England, Wales and Scotland: the type pre-selected must be the group.
+    cells = [
+        "Headland and Harbour", "Riverside", "Cathays", "Leith Walk", "Splott",
+        "Hendy", "Aberkenfig", "Seaton", "Park", "Castle",
+    ]  # fmt: skip
+    assert guessed_types(client, cells)[0] == "ward"
