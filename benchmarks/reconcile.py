@@ -7,13 +7,15 @@
 **quality** runs the matcher (``api.reconcile.matching``) directly against the registry
 database (``var/registry.sqlite3`` or ``DATABASE_URL``) on two sets:
 
-- ``data/la_name_variants_dev.csv``: 2,007 real-world spellings of council names with the GSS
+- ``data/la_name_variants_dev.csv``: 2,004 real-world spellings of council names with the GSS
   code of the area (copied from the shared evaluation data; OGL v3, derived from ONS names),
-  reconciled against the type ``local-authority-area`` without a date, and again giving the
-  rows for authorities that no longer exist the date their data would carry (2018-06-01);
+  reconciled against the type ``local-authority-area`` without a date, again giving the
+  rows for authorities that no longer exist the date their data would carry (2018-06-01), and
+  without a type (where any automatic match but the area's is wrong);
 - ``data/wards_2025_eval.csv``: every ward of the 2025 vintage (England and Wales, built from
   ``fixtures/wards/`` by ``build-wards``), reconciled against the type ``ward`` with the
-  district's name as property ``district``, with its code as property ``parent``, and alone.
+  district's name as property ``district``, with its code as property ``parent``, and alone;
+  and misspelt (one seeded typing slip in the longest word, :func:`misspell`) with either.
 
 It reports top-1 accuracy (the first candidate is the expected code), auto-match precision
 (of the queries matched automatically, the share matched to the expected code) and

@@ -35,7 +35,7 @@ def when_ready(server):
 
     started = time.monotonic()
     try:
-        index.current()
+        index.current().prepare()
     except DatabaseError as error:
         server.log.warning("reconciliation index not built before the fork: %s", error)
     else:

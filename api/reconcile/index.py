@@ -211,6 +211,7 @@ class Index:
         self._ancestors: dict[int, frozenset[int]] = {}
         self._vocabularies: dict[tuple, tuple[dict[str, tuple[int, ...]], tuple[str, ...]]] = {}
         self._admitted: dict[tuple, frozenset[int]] = {}
+        self._filters: dict[tuple, types.TypeFilter] = {}
         self._lock = threading.Lock()
         self.entity_type_keys = {
             r.key for r in records.values() if r.register == types.ENTITY_TYPES
@@ -269,10 +270,7 @@ class Index:
         if found is None:
             postings: dict[str, list[int]] = defaultdict(list)
             for pk in sorted(self.admitted(admits)):
-                words = set()
-                for name in self.records[pk].names:
-                    words.update(name.forms.full.split())
-                for word in words:
+                for word in _words(self.records[pk]):
                     postings[word].append(pk)
             found = self._vocabularies[key] = (
                 {word: tuple(pks) for word, pks in postings.items()},
@@ -286,6 +284,7 @@ class Index:
         key = (admits.registers, admits.entity_types)
         found = self._admitted.get(key)
         if found is None:
+            self._filters[key] = admits
             found = self._admitted[key] = frozenset(
                 pk
                 for pk, record in self.records.items()
@@ -399,7 +398,52 @@ class Index:
                 for key in keys:
                     if pk not in postings[dictionary].get(key, ()):
                         postings[dictionary][key] = (*postings[dictionary].get(key, ()), pk)
-        return Index(records, fingerprint, postings)
+        index = Index(records, fingerprint, postings)
+        self._carry_typed(index, changed)
+        return index
+
+    def _carry_typed(self, index: Index, changed: dict[int, Record]) -> None:
+        """Give ``index`` this one's per-type entry sets and word postings, patched for the
+        ``changed`` records, so no query after an edit waits for them to be rebuilt."""
+        for key, admits in self._filters.items():
+            admitted = set(self._admitted[key])
+            for pk, record in changed.items():
+                if admits.admits(record.register, record.entity_types):
+                    admitted.add(pk)
+                else:
+                    admitted.discard(pk)
+            index._filters[key] = admits
+            index._admitted[key] = frozenset(admitted)
+            typed = self._vocabularies.get(key)
+            if typed is None:
+                continue
+            postings = dict(typed[0])
+            for pk, record in changed.items():
+                old = self.records.get(pk)
+                if old is not None and pk in self._admitted[key]:
+                    for word in _words(old):
+                        rest = tuple(p for p in postings.get(word, ()) if p != pk)
+                        if rest:
+                            postings[word] = rest
+                        else:
+                            postings.pop(word, None)
+                if pk in admitted:
+                    for word in _words(record):
+                        postings[word] = (*postings.get(word, ()), pk)
+            index._vocabularies[key] = (postings, tuple(sorted(postings)))
+
+    def prepare(self) -> None:
+        """Compute the per-type look-ups of every type OpenRefine is offered (the groups and
+        the registers), as the server does before its workers fork, so that they share them
+        and no query waits for one."""
+        for type_id in (*types.GROUPS, *types.REGISTER_TYPES):
+            admits = types.type_filter([type_id], self.entity_type_keys)
+            if admits is not None:
+                self.vocabulary_of(admits)
+
+
+def _words(record: Record) -> set[str]:
+    return {word for name in record.names for word in name.forms.full.split()}
 
 
 def fingerprint() -> tuple:
@@ -491,7 +535,7 @@ def warm() -> None:
 
     def build() -> None:
         try:
-            current()
+            current().prepare()
         finally:
             connection.close()
 

@@ -305,3 +305,28 @@ def test_index_follows_an_edit(db):
     matcher = matching.Matcher(index.current(), TODAY)
     found = matcher.reconcile(Query("Monkey Hangers", types.type_filter(["E06"], set()), 5))
     assert [(c.record.key, c.match) for c in found.candidates][:1] == [("E06000001", True)]
+
+
+def test_typed_look_ups_follow_an_edit(db):
+    """The per-type words a misspelling is looked for among, prepared before any query,
+    take in an edit without being rebuilt: a new name's typo is found at once."""
+    from registry import services
+    from registry.models import Entry
+
+    before = index.current()
+    before.prepare()
+    lad = types.type_filter(["local-authority-district"], before.entity_type_keys)
+    assert "hangerston" not in before.vocabulary_of(lad)
+    entry = Entry.objects.select_related("register").get(key="E06000001")
+    snapshot = services.current_snapshot(entry)
+    snapshot["names"] = [
+        *snapshot["names"],
+        ["en", "alternative", "Hangerston", "2009-01-01", None],
+    ]
+    services.save_entry(entry.register, entry.key, snapshot, services.Actor(reason="test"))
+    after = index.current()
+    assert after is not before
+    assert "hangerston" in after._vocabularies[(lad.registers, lad.entity_types)][1]
+    assert after.tokens_of(lad, "hangerston") == (after.by_key("E06000001")[0].pk,)
+    found = matching.Matcher(after, TODAY).reconcile(Query("Hangerstom", lad, 5))
+    assert [(c.record.key, c.match) for c in found.candidates][:1] == [("E06000001", True)]
