@@ -436,7 +436,8 @@ class Index:
         """Compute the per-type look-ups of every type OpenRefine is offered (the groups and
         the registers), as the server does before its workers fork, so that they share them
         and no query waits for one."""
-        for type_id in (*types.GROUPS, *types.REGISTER_TYPES):
+        # Not ``statistical-geography``: a query of that type uses the registry-wide ones.
+        for type_id in (*types.GROUPS, types.COUNCILS, types.ENTITY_TYPES):
             admits = types.type_filter([type_id], self.entity_type_keys)
             if admits is not None:
                 self.vocabulary_of(admits)

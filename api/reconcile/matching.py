@@ -264,6 +264,9 @@ class Matcher:
         spelled = 0
         vocabulary = None
 
+        if admits is not None and types.AREAS in admits.registers:
+            admits = None  # nearly every entry: the registry-wide look-ups, then ``admit``
+
         def postings_of(word: str) -> tuple[tuple[int, ...], int]:
             # (the entries the type admits with the word, how many entries have it at all)
             every = self.index.get("token", word)
