@@ -36,7 +36,6 @@ from registry import sparql as store
 
 from .negotiation import RegistryContentNegotiation
 from .sparql_examples import examples
-from .v1.problems import PROBLEM_MEDIA_TYPE, problem_body
 
 CONCURRENT = 4
 MAX_QUERY_CHARS = 100_000
@@ -75,6 +74,10 @@ def _headers(response: HttpResponse) -> HttpResponse:
 
 
 def problem(request, status: int, detail: str, **headers: str) -> HttpResponse:
+    # Imported here: api.v1 imports DRF's settings, which import api.v1's parsers, which
+    # import api.v1.problems; at URLconf import time that is a cycle.
+    from .v1.problems import PROBLEM_MEDIA_TYPE, problem_body
+
     body = problem_body(status, detail, instance=request.path)
     response = JsonResponse(body, status=status, content_type=PROBLEM_MEDIA_TYPE)
     for name, value in headers.items():
@@ -83,6 +86,11 @@ def problem(request, status: int, detail: str, **headers: str) -> HttpResponse:
 
 
 def _negotiate(request, formats: list[Format]) -> Format | None:
+    """The format ``?format=`` names (None if it is not among ``formats``), or else the one
+    the ``Accept`` header chooses by the site's rules (None if none fits)."""
+    wanted = request.GET.get("format")
+    if wanted is not None:
+        return next((f for f in formats if f.format == wanted), None)
     try:
         chosen, _ = RegistryContentNegotiation().select_renderer(Request(request), formats)
     except (exceptions.NotAcceptable, exceptions.NotFound):
