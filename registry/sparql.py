@@ -185,7 +185,7 @@ def _triples_of(entry_ids: list[int], event_keys: set[str]) -> tuple[str, set[st
         entries = list(exports.entries_facts(chunk, date))
         out.append(rdf.ntriples(rdf.register_dump_triples(entries)))
         subjects.update(entry_uri(e.register, e.key) for e in entries)
-        event_keys.update(event.key for e in entries for event in e.events)
+        event_keys.update(key for e in entries for key in e.events)
     from .models import ChangeEvent
 
     pks = list(ChangeEvent.objects.filter(key__in=event_keys).values_list("id", flat=True))

@@ -417,3 +417,12 @@ def test_a_curators_edit_updates_the_store_in_the_same_call(
             Actor(user=curator, reason="Welsh name corrected"),
         )
     assert rows(ask(client, welsh)) == [["Caerdydd (Dinas)"]]
+
+    # An entry with a change event: its event, and the successor that names it, come along.
+    aylesbury = Entry.objects.get(register__slug="statistical-geography", key="E07000004")
+    sparql.entries_changed([aylesbury.pk])
+    event = f"<{BASE}/id/change-event/2020-04-01-E06000060>"
+    successor = f"<{BASE}/id/statistical-geography/E06000060>"
+    found = rows(ask(client, f"SELECT ?kind {{ {event} <{BASE}/def/changeKind> ?kind }}"))
+    assert found == [["merge"]]
+    assert json.loads(ask(client, f"ASK {{ {successor} ?p ?o }}").content)["boolean"] is True
