@@ -53,7 +53,7 @@ def main() -> None:
             f"{built['bytes'] / 1e6:,.0f} MB | {built['seconds']:.1f} s |"
         )
         client = Client()
-        print("\n| example | rows/triples | median latency | fastest |\n|---|---:|---:|---:|")
+        print("\n| example | values | median latency | fastest |\n|---|---:|---:|---:|")
         for example in examples():
             times = []
             for _ in range(args.rounds):
