@@ -3,7 +3,7 @@ reconciliation service."""
 
 from django.urls import include, path
 
-from api import service
+from api import service, sparql
 from api.reconcile import views as reconcile
 
 urlpatterns = [
@@ -13,6 +13,8 @@ urlpatterns = [
     # Reconciliation (OpenRefine): /reconcile and /reconcile/ are the same 0.2 endpoint.
     path("reconcile", reconcile.service),
     path("reconcile/", include("api.reconcile.urls")),
+    # SPARQL 1.1 Query and Protocol, read-only (api/sparql.py).
+    path("sparql", sparql.endpoint, name="sparql"),
     path("", include("api.site_urls")),
     path("api/v1/curation/", include("api.curation")),
     path("api/v1/", include("api.v1.urls")),

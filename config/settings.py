@@ -282,3 +282,11 @@ REGISTRY_URI_BASE = os.environ.get("REGISTRY_URI_BASE", "http://127.0.0.1:8000")
 
 # Where the curated reference data lives (see fixtures/SOURCES.md).
 REGISTRY_FIXTURES_DIR = Path(os.environ.get("REGISTRY_FIXTURES_DIR", BASE_DIR / "fixtures"))
+
+# The SPARQL endpoint (/sparql, registry/sparql.py): where its Oxigraph store lives, whether
+# writes update it (tests turn this off for the shared store), how long one query may run and
+# how large its answer may be.
+REGISTRY_SPARQL_STORE = Path(os.environ.get("REGISTRY_SPARQL_STORE", BASE_DIR / "var" / "oxigraph"))
+REGISTRY_SPARQL_UPDATES = env_bool("REGISTRY_SPARQL_UPDATES", True)
+REGISTRY_SPARQL_SECONDS = float(os.environ.get("REGISTRY_SPARQL_SECONDS", "10"))
+REGISTRY_SPARQL_MAX_BYTES = int(os.environ.get("REGISTRY_SPARQL_MAX_BYTES", str(20 * 1024 * 1024)))

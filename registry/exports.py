@@ -16,13 +16,20 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from typing import Any, TextIO
 
-from . import facts
+from . import facts, rdf
 from .documents import EntryFacts, EventSummary, Link, entry_facts, event_summaries
 from .models import ChangeEvent, Entry
 from .uris import entry_uri
 from .validtime import iso, today
 
-__all__ = ["CSV_HEADER", "EntryFacts", "all_events", "csv_row", "register_facts"]
+__all__ = [
+    "CSV_HEADER",
+    "EntryFacts",
+    "all_events",
+    "csv_row",
+    "entries_facts",
+    "register_facts",
+]
 
 CHUNK = 2000
 
@@ -120,6 +127,13 @@ def register_facts(register: str, date: dt.date | None = None) -> Iterator[Entry
     chunk of entries at a time."""
     date = date or today()
     for chunk in _chunks(register):
+        yield from entries_facts(chunk, date)
+
+
+def entries_facts(chunk: list[int], date: dt.date) -> Iterator[EntryFacts]:
+    """The entries with primary keys ``chunk`` as at ``date``, in that order, read in one
+    batch (what :func:`register_facts` does a chunk at a time)."""
+    if chunk:
         rows = facts.read(
             chunk, parts=frozenset({"relations", "governed_by", "identifiers", "names"})
         )
@@ -152,3 +166,26 @@ def all_events() -> Iterator[EventSummary]:
         rows = facts.events(pks=chunk)
         summaries = event_summaries({pk: rows[pk] for pk in chunk}, facts.links(chunk), _by_key)
         yield from summaries.values()
+
+
+def entry_ntriples(register: str, date: dt.date, batch: int = 500) -> Iterator[str]:
+    """The N-Triples of every entry of ``register`` as at ``date``, a batch of entries at a
+    time: the register's dump and the SPARQL store (``registry.sparql``) are made of these."""
+    entries: list[EntryFacts] = []
+    for entry in register_facts(register, date):
+        entries.append(entry)
+        if len(entries) == batch:
+            yield rdf.ntriples(rdf.register_dump_triples(entries))
+            entries = []
+    yield rdf.ntriples(rdf.register_dump_triples(entries))
+
+
+def event_ntriples(batch: int = 500) -> Iterator[str]:
+    """The N-Triples of every change event, a batch at a time."""
+    events: list[EventSummary] = []
+    for event in all_events():
+        events.append(event)
+        if len(events) == batch:
+            yield rdf.ntriples(t for e in events for t in rdf.event_triples(e))
+            events = []
+    yield rdf.ntriples(t for e in events for t in rdf.event_triples(e))

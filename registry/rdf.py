@@ -344,6 +344,9 @@ def void_graph(registers: Iterable[dict[str, Any]]) -> Graph:
     graph.add((catalogue, DCTERMS.title, Literal("Reference Registry", lang="en")))
     graph.add((catalogue, FOAF.homepage, URIRef(f"{base()}/")))
     graph.add((catalogue, VOID.vocabulary, URIRef(vocabulary_uri())))
+    # One endpoint over every register (``/sparql``, registry.sparql).
+    endpoint = URIRef(f"{base()}/sparql")
+    graph.add((catalogue, VOID.sparqlEndpoint, endpoint))
     for register in registers:
         slug = register["slug"]
         dataset = URIRef(register_uri(slug))
@@ -355,6 +358,7 @@ def void_graph(registers: Iterable[dict[str, Any]]) -> Graph:
         if register.get("description"):
             graph.add((dataset, DCTERMS.description, Literal(register["description"], lang="en")))
         graph.add((dataset, VOID.uriSpace, Literal(f"{register_uri(slug)}/")))
+        graph.add((dataset, VOID.sparqlEndpoint, endpoint))
         graph.add((dataset, VOID.entities, Literal(register["entries"], datatype=XSD.integer)))
         if register.get("example"):
             graph.add((dataset, VOID.exampleResource, _thing(slug, register["example"])))

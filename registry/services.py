@@ -19,7 +19,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
-from . import bulk, facts, profiles
+from . import bulk, facts, profiles, sparql
 from .models import (
     STATUS,
     ChangeEvent,
@@ -325,6 +325,9 @@ def _write_entries(to_write, digests, ids, versions_now, actor: Actor, source_of
           bulk.prepare(Version, "changes", diff(before, snap)))
          for ref, entry_id, snap, before in to_write),
     )  # fmt: skip
+    # The SPARQL store follows every committed write (registry.sparql).
+    written_ids = [entry_id for _, entry_id, _, _ in to_write]
+    transaction.on_commit(lambda: sparql.entries_changed(written_ids))
     # New entries were created at their first version; the others move on by one.
     bulk.update(
         Entry,

@@ -48,6 +48,36 @@ def throttle_cache_of_this_session(tmp_path_factory):
         yield
 
 
+@pytest.fixture(scope="session", autouse=True)
+def no_sparql_store_unless_asked(tmp_path_factory):
+    """No test writes to a developer's SPARQL store (``var/oxigraph``) or to the session's
+    shared one: writes update a store only in tests that give them one of their own."""
+    with override_settings(
+        REGISTRY_SPARQL_STORE=tmp_path_factory.mktemp("no-sparql-store"),
+        REGISTRY_SPARQL_UPDATES=False,
+    ):
+        yield
+
+
+@pytest.fixture(scope="session")
+def sparql_store(django_db_setup, django_db_blocker, db_template, no_sparql_store_unless_asked):
+    """The SPARQL store of the loaded test database, built once per template (beside it, in
+    ``var/test-template/…/oxigraph``, under the templates' lock) and shared read-only by every
+    session and worker; the settings point at it for the rest of the session."""
+    from registry import sparql
+
+    directory = db_template.directory / "oxigraph"
+    with override_settings(REGISTRY_SPARQL_STORE=directory):
+        db_template.lock()
+        try:
+            if not sparql.exists() or sparql.stale():
+                with django_db_blocker.unblock():
+                    sparql.build()
+        finally:
+            db_template.unlock()
+        yield directory
+
+
 @pytest.fixture(scope="session")
 def db_template(django_db_modify_db_settings_parallel_suffix, django_db_blocker):
     databases.add_empty_database()

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from django.http import StreamingHttpResponse
 
 from geography.registers import AREAS
-from registry import exports, rdf
+from registry import exports
 from registry.statistics import registers
 from registry.uris import base
 from registry.validtime import today
@@ -46,22 +46,10 @@ def _csv_chunks(register: str, date: dt.date) -> Iterator[str]:
 
 
 def _ntriples_chunks(register: str, date: dt.date) -> Iterator[str]:
-    batch = []
-    for entry in exports.register_facts(register, date):
-        batch.append(entry)
-        if len(batch) == 500:
-            yield rdf.ntriples(rdf.register_dump_triples(batch))
-            batch = []
-    yield rdf.ntriples(rdf.register_dump_triples(batch))
+    yield from exports.entry_ntriples(register, date)
     if register == AREAS:
         # Change events link areas, so they travel with the areas' dump.
-        events = []
-        for event in exports.all_events():
-            events.append(event)
-            if len(events) == 500:
-                yield rdf.ntriples(t for e in events for t in rdf.event_triples(e))
-                events = []
-        yield rdf.ntriples(t for e in events for t in rdf.event_triples(e))
+        yield from exports.event_ntriples()
 
 
 DOWNLOADS = {"csv.gz": _csv_chunks, "nt.gz": _ntriples_chunks}
