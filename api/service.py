@@ -79,6 +79,14 @@ def database_unavailable(request) -> HttpResponse:
     )
 
 
+def page_not_found(request, exception=None) -> HttpResponse:
+    """``handler404``, for a path nothing answers (an unknown page, a mistyped admin
+    address): the site's own page, or problem+json under ``/api/``."""
+    return _error(
+        request, 404, "Not found", f"There is no page at {request.path[:200]!r} in the registry."
+    )
+
+
 def server_error(request) -> HttpResponse:
     """``handler500``: called while the exception is being handled, so it can tell an outage
     of the database (503) from a fault of ours (500)."""

@@ -1,6 +1,7 @@
 """URLs of the registry's site: persistent URIs (``/id/…``), the documents about them
-(``/doc/…``), the vocabulary (``/def/…``), the front page, search, downloads, the about page
-and the VoID description at ``/.well-known/void``.
+(``/doc/…``), the vocabulary (``/def/…``), the front page, search, downloads, the about page,
+the VoID description at ``/.well-known/void``, and for browsers and crawlers
+``/favicon.ico``, ``/robots.txt`` and ``/sitemap.xml`` (``api.crawlers``).
 
 Keys are letters, digits and hyphens, so a final ``.xyz`` is always a format suffix; an
 unknown one is a 404 (``api.negotiation``).
@@ -8,7 +9,7 @@ unknown one is a 404 (``api.negotiation``).
 
 from django.urls import path, re_path
 
-from . import pages
+from . import crawlers, pages
 from .documents import downloads, entries, events, listings, resolution, vocabulary
 
 KEY = r"(?P<key>[A-Za-z0-9][A-Za-z0-9_-]*)"
@@ -17,6 +18,9 @@ FORMAT = r"(?:\.(?P<format>[A-Za-z0-9]+))?"
 
 urlpatterns = [
     path("", pages.HomeView.as_view(), name="home"),
+    path("favicon.ico", crawlers.favicon, name="favicon"),
+    path("robots.txt", crawlers.robots, name="robots"),
+    path("sitemap.xml", crawlers.sitemap, name="sitemap"),
     re_path(
         rf"^id/change-event/{KEY}{FORMAT}$", resolution.resolve_entry, {"register": "change-event"}
     ),

@@ -48,7 +48,11 @@ if not SECRET_KEY:
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # First, so that its admin/base_site.html (the registry's admin styles) is found before
+    # Django's, which it extends.
+    "registry",
+    # Django's admin, with the registry's site (registry/admin_site.py) as its default.
+    "registry.admin_site.RegistryAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -61,7 +65,6 @@ INSTALLED_APPS = [
     # The lookup API's OpenAPI document, and its Swagger UI/Redoc assets served locally.
     "drf_spectacular",
     "drf_spectacular_sidecar",
-    "registry",
     "geography",
     "api",
 ]
@@ -221,6 +224,12 @@ SPECTACULAR_SETTINGS = {
 REGISTRY_API_CACHE_SECONDS = int(os.environ.get("REGISTRY_API_CACHE_SECONDS", "3600"))
 # The largest CSV file the code checker takes, in bytes (413 beyond).
 REGISTRY_CHECKER_MAX_BYTES = int(os.environ.get("REGISTRY_CHECKER_MAX_BYTES", "209715200"))
+# Files checked through the code checker's web form are kept here for their download link,
+# for this many seconds (api/v1/results.py); a folder every serving machine shares.
+REGISTRY_CHECKER_RESULTS_DIR = Path(
+    os.environ.get("REGISTRY_CHECKER_RESULTS_DIR", BASE_DIR / "var" / "checker-results")
+)
+REGISTRY_CHECKER_RESULTS_SECONDS = int(os.environ.get("REGISTRY_CHECKER_RESULTS_SECONDS", "3600"))
 # The largest ONS change file the admin's import takes.
 REGISTRY_CHANGE_IMPORT_MAX_BYTES = int(
     os.environ.get("REGISTRY_CHANGE_IMPORT_MAX_BYTES", str(20 * 1024 * 1024))

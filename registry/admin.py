@@ -1,5 +1,11 @@
 """The admin for curators.
 
+Entries are shown and chosen by code and name (``registry.admin_site``), every field of the
+inline tables carries a label for screen readers (:class:`LabelledFormSet`), an entry's
+attributes are edited one field per attribute, and its HISTORY is the registry's own
+versions with what each changed, not Django's log of admin actions (which the registry does
+not keep: every change, by a curator or an import, is a :class:`~registry.models.Version`).
+
 Nothing here writes to the registry tables directly: a save builds the entry's snapshot from
 the form and its inlines and hands it to ``registry.services.save_entry``, so a curator's
 edit is validated by the same rules as an import and leaves a version with the curator's
@@ -13,16 +19,23 @@ import datetime as dt
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.widgets import (
+    AutocompleteSelect,
+    AutocompleteSelectMultiple,
+    RelatedFieldWidgetWrapper,
+)
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import F, OuterRef, Subquery
-from django.http import HttpResponseRedirect
+from django.db.models import Case, F, OuterRef, Subquery, Value, When
+from django.forms.models import BaseInlineFormSet
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
 from . import profiles, queries
+from .admin_site import entry_label
 from .auth import ThrottledAdminLoginForm
 from .models import (
     EVENT_KIND,
@@ -58,41 +71,120 @@ from .snapshots import (
 from .validation import validate_entry
 from .validtime import iso
 
-admin.site.site_header = "Reference Registry curation"
-admin.site.site_title = "Reference Registry"
-admin.site.index_title = "Registers, entries and their history"
 admin.site.login_form = ThrottledAdminLoginForm
+
+
+def latest_name(column: str = "pk"):
+    """The latest English official name of the entry in the outer query's ``column`` (today's,
+    or a terminated entry's last): the name an entry is shown by in lists and choices."""
+    latest = Name.objects.filter(entry=OuterRef(column), language="en", kind="official").order_by(
+        F("valid_from").desc(nulls_last=True)
+    )
+    return Subquery(latest.values("text")[:1])
+
+
+def named_choices(field):
+    """A choice of entries (a parent, an entity type) labelled by code and name."""
+    if field is not None and getattr(field, "queryset", None) is not None:
+        field.queryset = field.queryset.select_related("register").annotate(
+            latest_name=latest_name()
+        )
+        field.label_from_instance = entry_label
+    return field
+
+
+class NamedAutocomplete:
+    """Django's autocomplete, whose box (named by the text it shows) shows a placeholder when
+    nothing is chosen, rather than nothing: without it, screen readers (and axe) meet a
+    nameless combobox."""
+
+    def build_attrs(self, base_attrs, extra_attrs=None):
+        attrs = super().build_attrs(base_attrs, extra_attrs=extra_attrs)
+        attrs["data-placeholder"] = "Type a code or a name"
+        return attrs
+
+
+class NamedAutocompleteSelect(NamedAutocomplete, AutocompleteSelect):
+    pass
+
+
+class NamedAutocompleteSelectMultiple(NamedAutocomplete, AutocompleteSelectMultiple):
+    pass
 
 
 # -- Inlines --------------------------------------------------------------------------------
 
 
-class NameInline(admin.TabularInline):
+class LabelledFormSet(BaseInlineFormSet):
+    """Inline rows whose fields each have an accessible name. A tabular inline heads its
+    columns but labels no field, so a screen reader (and axe) meets dozens of unnamed inputs
+    and selects; each gets ``aria-label`` "Language, name 2" and so on."""
+
+    def _label(self, form, row: str) -> None:
+        noun = self.model._meta.verbose_name
+        for name, field in form.fields.items():
+            label = "Delete" if name == "DELETE" else (field.label or name)
+            # The widget itself, inside the admin's wrapper of a choice of entries (whose
+            # own ``attrs`` is another widget's after a form's deep copy).
+            widget = getattr(field.widget, "widget", field.widget)
+            widget.attrs["aria-label"] = f"{str(label).capitalize()}, {noun} {row}"
+
+    def _construct_form(self, i, **kwargs):
+        form = super()._construct_form(i, **kwargs)
+        self._label(form, str(i + 1))
+        return form
+
+    @property
+    def empty_form(self):
+        form = super().empty_form
+        self._label(form, "(new)")
+        return form
+
+
+class RegistryInline(admin.TabularInline):
+    formset = LabelledFormSet
+    extra = 0
+    classes = ["registry-inline"]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
+            kwargs["widget"] = NamedAutocompleteSelect(
+                db_field, self.admin_site, using=kwargs.get("using")
+            )
+        return named_choices(super().formfield_for_foreignkey(db_field, request, **kwargs))
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        formfield = super().formfield_for_dbfield(db_field, request, **kwargs)
+        widget = getattr(formfield, "widget", None)
+        if isinstance(widget, RelatedFieldWidgetWrapper):
+            # A parent or an entity type is chosen here, not added or edited in a pop-up
+            # (its own page does that, through the services): two icons fewer per row.
+            widget.can_add_related = widget.can_change_related = False
+        return formfield
+
+
+class NameInline(RegistryInline):
     model = Name
     fields = ["language", "kind", "text", "valid_from", "valid_to"]
-    extra = 0
 
 
-class IdentifierInline(admin.TabularInline):
+class IdentifierInline(RegistryInline):
     model = Identifier
     fields = ["scheme", "value", "valid_from", "valid_to"]
-    extra = 0
 
 
-class StateInline(admin.TabularInline):
+class StateInline(RegistryInline):
     model = State
     fk_name = "entry"
     fields = ["status", "entity_type", "valid_from", "valid_to"]
     autocomplete_fields = ["entity_type"]
-    extra = 0
 
 
-class RelationInline(admin.TabularInline):
+class RelationInline(RegistryInline):
     model = Relation
     fk_name = "subject"
     fields = ["kind", "hierarchy", "object", "valid_from", "valid_to"]
     autocomplete_fields = ["object"]
-    extra = 0
     verbose_name = "parent or governed area"
     verbose_name_plural = "parents and governed areas"
 
@@ -144,6 +236,26 @@ def snapshot_from_formsets(formsets, attributes: dict) -> dict:
 # -- Entries --------------------------------------------------------------------------------
 
 
+ATTRIBUTE_PREFIX = "attribute__"
+
+
+def attribute_fields(attributes: dict) -> dict[str, forms.Field]:
+    """One form field per attribute an entry holds, named ``attribute__<key>``: a checkbox for
+    a true/false one, a text box for text, and JSON for numbers, lists and objects."""
+    fields: dict[str, forms.Field] = {}
+    for key, value in sorted((attributes or {}).items()):
+        label = key.replace("_", " ").capitalize()
+        if isinstance(value, bool):
+            field: forms.Field = forms.BooleanField(required=False, label=label)
+        elif isinstance(value, str):
+            field = forms.CharField(required=False, label=label, strip=False)
+        else:
+            field = forms.JSONField(required=False, label=label, help_text="JSON.")
+        field.initial = value
+        fields[f"{ATTRIBUTE_PREFIX}{key}"] = field
+    return fields
+
+
 class EntryForm(forms.ModelForm):
     change_note = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 2}),
@@ -153,7 +265,7 @@ class EntryForm(forms.ModelForm):
 
     class Meta:
         model = Entry
-        fields = ["register", "key", "attributes"]
+        fields = ["register", "key"]
 
     # Set by EntryAdmin.get_form: the request, whose inline formsets the form validates.
     request = None
@@ -162,6 +274,15 @@ class EntryForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
             self.fields["expected_version"].initial = self.instance.version
+
+    def attributes(self) -> dict:
+        """The attributes the form describes: the entry's, as edited in their fields."""
+        attributes = dict(self.instance.attributes or {}) if self.instance.pk else {}
+        for name in self.fields:
+            if name.startswith(ATTRIBUTE_PREFIX):
+                key = name.removeprefix(ATTRIBUTE_PREFIX)
+                attributes[key] = self.cleaned_data.get(name)
+        return attributes
 
     def clean(self):
         cleaned = super().clean()
@@ -172,7 +293,7 @@ class EntryForm(forms.ModelForm):
         key = cleaned.get("key") or self.instance.key
         if register is None or not key:
             return cleaned
-        snapshot = snapshot_from_formsets(formsets, cleaned.get("attributes") or {})
+        snapshot = snapshot_from_formsets(formsets, self.attributes())
         existing = Entry.objects.filter(register=register, key=key).first()
         if existing is not None and not self.instance.pk:
             raise ValidationError(
@@ -210,10 +331,15 @@ class EntityTypeFilter(admin.SimpleListFilter):
     parameter_name = "entity_type"
 
     def lookups(self, request, model_admin):
-        types = Entry.objects.in_register(profiles.entity_type_register()).filter(
-            pk__in=State.objects.values("entity_type_id")
+        types = (
+            Entry.objects.in_register(profiles.entity_type_register())
+            .filter(pk__in=State.objects.values("entity_type_id"))
+            .annotate(latest_name=latest_name())
         )
-        return [(e.key, e.key) for e in types.order_by("key")]
+        return [
+            (e.key, f"{e.key} {e.latest_name}" if e.latest_name else e.key)
+            for e in types.order_by("key")
+        ]
 
     def queryset(self, request, queryset):
         return queryset.of_type(self.value()) if self.value() else queryset
@@ -241,9 +367,11 @@ class TerminateForm(forms.Form):
         required=False, label="Statutory instrument number", help_text="For example 2019/957."
     )
     instrument_title = forms.CharField(required=False, label="Statutory instrument title")
-    successors = forms.CharField(
+    successors = forms.ModelMultipleChoiceField(
+        queryset=Entry.objects.select_related("register").annotate(latest_name=latest_name()),
         required=False,
-        help_text="Codes of existing successor entries, separated by spaces or commas.",
+        label="Existing successors",
+        help_text="Type a code or a name to find each.",
     )
     new_successors = forms.CharField(
         required=False,
@@ -251,6 +379,16 @@ class TerminateForm(forms.Form):
         help_text="New successor entries, one per line: code, English name (for example “E06000099, Kent Downs”).",
     )
     change_note = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}))  # fmt: skip
+
+    def __init__(self, *args, admin_site=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        successors = self.fields["successors"]
+        successors.label_from_instance = entry_label
+        # Chosen like a parent: Django's autocomplete, searched by code, name or identifier.
+        successors.widget = NamedAutocompleteSelectMultiple(
+            ChangeLink._meta.get_field("successor"), admin_site or admin.site
+        )
+        successors.widget.choices = successors.choices
 
 
 @admin.register(Entry)
@@ -266,28 +404,46 @@ class EntryAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         # The latest English official name (today's, or a terminated entry's last), in the
-        # same query as the list.
-        latest = Name.objects.filter(entry=OuterRef("pk"), language="en", kind="official").order_by(
-            F("valid_from").desc(nulls_last=True)
-        )
-        return (
-            super().get_queryset(request).annotate(latest_name=Subquery(latest.values("text")[:1]))
-        )
+        # same query as the list (and the autocomplete's choices).
+        return super().get_queryset(request).annotate(latest_name=latest_name())
+
+    def get_search_results(self, request, queryset, search_term):
+        queryset, duplicates = super().get_search_results(request, queryset, search_term)
+        if request.GET.get("model_name") == "state" and request.GET.get("field_name") == (
+            "entity_type"
+        ):
+            # Choosing a state's entity type: only the entity types.
+            queryset = queryset.filter(register__slug=profiles.entity_type_register())
+        if search_term and request.path == reverse("admin:autocomplete"):
+            # A choice offers the entry with that very code first, then those of that very
+            # name (Wales the country before Walesby and Rotherham 031's ward).
+            term = search_term.strip()
+            queryset = queryset.annotate(
+                closeness=Case(
+                    When(key__iexact=term, then=Value(0)),
+                    When(latest_name__iexact=term, then=Value(1)),
+                    default=Value(2),
+                )
+            ).order_by("closeness", "key")
+        return queryset, duplicates
 
     @admin.display(description="Name", ordering="latest_name")
     def current_name(self, obj: Entry) -> str:
         return obj.latest_name or ""
 
     def get_form(self, request, obj=None, change=False, **kwargs):
-        form = super().get_form(request, obj, change=change, **kwargs)
-        return type(form.__name__, (form,), {"request": request})
+        # The entry's attributes, each a field of its own (none when it has none).
+        extra = attribute_fields(obj.attributes if obj else {})
+        base = type(self.form.__name__, (self.form,), {"request": request, **extra})
+        return super().get_form(request, obj, change=change, form=base, **kwargs)
 
     def get_readonly_fields(self, request, obj=None):
         # A key never changes once the entry exists: its URI must keep its meaning.
         return ["register", "key", "version_history"] if obj else ["version_history"]
 
     def get_fields(self, request, obj=None):
-        fields = ["register", "key", "attributes", "change_note", "expected_version"]
+        attributes = list(attribute_fields(obj.attributes if obj else {}))
+        fields = ["register", "key", *attributes, "change_note", "expected_version"]
         return [*fields, "version_history"] if obj else fields
 
     @admin.display(description="History")
@@ -356,6 +512,12 @@ class EntryAdmin(admin.ModelAdmin):
 
     # -- History and restore --------------------------------------------------------------
 
+    def history_view(self, request, object_id, extra_context=None):
+        # The HISTORY button: the registry's versions, not Django's log of admin actions.
+        if not str(object_id).isdigit():
+            raise Http404("No such entry.")
+        return self.versions_view(request, int(object_id))
+
     def get_urls(self):
         urls = super().get_urls()
         own = [
@@ -416,7 +578,9 @@ class EntryAdmin(admin.ModelAdmin):
 
     @admin.action(description="Terminate with successors…", permissions=["change"])
     def terminate_with_successors(self, request, queryset):
-        form = TerminateForm(request.POST if "apply" in request.POST else None)
+        form = TerminateForm(
+            request.POST if "apply" in request.POST else None, admin_site=self.admin_site
+        )
         if "apply" in request.POST and form.is_valid():
             data = form.cleaned_data
             try:
@@ -440,19 +604,20 @@ class EntryAdmin(admin.ModelAdmin):
             "form": form,
             "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
             "opts": self.opts,
+            "media": self.media + form.media,
         }
         return TemplateResponse(request, "admin/registry/entry/terminate.html", context)
 
     def _terminate(self, request, entries: list[Entry], data: dict) -> list[ChangeEvent]:
         register = entries[0].register
-        codes = [c for c in data["successors"].replace(",", " ").split() if c]
-        successors = list(
-            Entry.objects.filter(register=register, key__in=codes).select_related("register")
-        )
-        missing = sorted(set(codes) - {s.key for s in successors})
-        if missing:
+        successors = list(data["successors"])
+        elsewhere = [s.key for s in successors if s.register_id != register.pk]
+        if elsewhere:
             raise ValidationFailed(
-                [f"There is no entry {code} in {register.name}." for code in missing]
+                [
+                    f"{key} is not in {register.name}: a successor is in its register."
+                    for key in elsewhere
+                ]
             )
         new = []
         for line in data["new_successors"].splitlines():
@@ -572,13 +737,38 @@ class RegisterAdmin(admin.ModelAdmin):
 
 class ChangeLinkInline(admin.TabularInline):
     model = ChangeLink
-    fields = ["predecessor", "successor"]
-    readonly_fields = ["predecessor", "successor"]
+    fields = ["predecessor_named", "successor_named"]
+    readonly_fields = ["predecessor_named", "successor_named"]
     extra = 0
     can_delete = False
 
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("predecessor__register", "successor__register")
+            .annotate(
+                predecessor_name=latest_name("predecessor_id"),
+                successor_name=latest_name("successor_id"),
+            )
+        )
+
+    @admin.display(description="Predecessor")
+    def predecessor_named(self, link: ChangeLink) -> str:
+        return _linked(link.predecessor, link.predecessor_name)
+
+    @admin.display(description="Successor")
+    def successor_named(self, link: ChangeLink) -> str:
+        return _linked(link.successor, link.successor_name)
+
     def has_add_permission(self, request, obj=None):
         return False
+
+
+def _linked(entry: Entry, name: str | None) -> str:
+    entry.latest_name = name
+    url = reverse("admin:registry_entry_change", args=[entry.pk])
+    return format_html('<a href="{}">{}</a>', url, entry_label(entry))
 
 
 @admin.register(ChangeEvent)

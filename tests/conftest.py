@@ -78,6 +78,14 @@ def sparql_store(django_db_setup, django_db_blocker, db_template, no_sparql_stor
         yield directory
 
 
+@pytest.fixture(scope="session", autouse=True)
+def checker_results_of_this_session(tmp_path_factory):
+    """Files checked through the checker's form are kept in a folder of the session's own,
+    not the developer's ``var/checker-results``."""
+    with override_settings(REGISTRY_CHECKER_RESULTS_DIR=tmp_path_factory.mktemp("checked")):
+        yield
+
+
 @pytest.fixture(scope="session")
 def db_template(django_db_modify_db_settings_parallel_suffix, django_db_blocker):
     databases.add_empty_database()

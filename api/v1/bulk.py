@@ -23,7 +23,10 @@ How a value is read, when its kind is ``auto`` (the default):
    reconciliation ranks) come before the other families that share their names (a district
    before the community safety partnership or registration district that bears its name). If
    more than one remains the value is ``ambiguous`` and the candidates are listed: never a
-   silent pick.
+   silent pick. When one remains but other entries of those kinds bore the name at other
+   dates (``Shepway``: a Maidstone ward since 2024, and until 2018 the district E07000112),
+   the match is the one named so on the date and the others are listed as ``also_named``,
+   with when each bore the name, so that the choice the date made is visible.
 
 An identifier value is resolved to the entry it identified on the date, or, if it was no
 longer (or not yet) in use then, to the entry it identified last: a legacy code translated
@@ -96,6 +99,9 @@ class Resolution:
     matched_by: str | None = None
     entry: Entry | None = None
     candidates: list[Entry] = field(default_factory=list)
+    # For a name match: the other entries that bore the name at other dates, each with the
+    # first and last day it did (None: open-ended).
+    also_named: list[tuple[Entry, dt.date | None, dt.date | None]] = field(default_factory=list)
     error: tuple[str, str] | None = None
 
     def fail(self, code: str, detail: str) -> None:
@@ -283,6 +289,7 @@ def resolve(
             ids.sort(key=lambda i: fetched[i].key)
             if len(ids) == 1:
                 resolution.entry, resolution.matched_by = fetched[ids[0]], "name"
+                resolution.also_named = _also_named(rows, ids[0], fetched)
             elif ids:
                 resolution.candidates = [fetched[i] for i in ids[:_MAX_CANDIDATES]]
                 keys = ", ".join(fetched[i].key for i in ids[:_MAX_CANDIDATES])
@@ -313,6 +320,27 @@ def _main_kinds(
 
     chosen = [row for row in rows if main(row[0])]
     return chosen or rows
+
+
+def _also_named(
+    rows: list[tuple[int, dt.date | None, dt.date | None]], matched: int, fetched: dict[int, Entry]
+) -> list[tuple[Entry, dt.date | None, dt.date | None]]:
+    """The entries other than ``matched`` among ``rows`` (those bearing a name), each with
+    the span of its names of that form (earliest start, latest end), in code order."""
+    spans: dict[int, tuple[dt.date | None, dt.date | None]] = {}
+    for entry_id, start, end in rows:
+        if entry_id == matched:
+            continue
+        if entry_id not in spans:
+            spans[entry_id] = (start, end)
+            continue
+        first, last = spans[entry_id]
+        spans[entry_id] = (
+            None if first is None or start is None else min(first, start),
+            None if last is None or end is None else max(last, end),
+        )
+    ordered = sorted(spans, key=lambda i: fetched[i].key)[:_MAX_CANDIDATES]
+    return [(fetched[i], *spans[i]) for i in ordered]
 
 
 def _identified(rows: list[tuple[str, int, dt.date, dt.date | None]], day: dt.date) -> list[int]:
@@ -373,11 +401,17 @@ def _entries_of_types(ids: set[int], entity_types: list[str]) -> set[int]:
 
 def describe_all(resolutions: list[Resolution]) -> list[dict[str, Any]]:
     """The JSON answer for each resolution, in order: the matched entry's summary, its status
-    and current code(s) as at the resolution's date, candidates, and any error."""
+    and current code(s) as at the resolution's date, candidates, the other entries that bore
+    a matched name at other dates, and any error."""
     by_date: dict[dt.date, set[int]] = defaultdict(set)
     entries: dict[int, Entry] = {}
     for resolution in resolutions:
-        for entry in ([resolution.entry] if resolution.entry else []) + resolution.candidates:
+        others = [entry for entry, _, _ in resolution.also_named]
+        for entry in [
+            *([resolution.entry] if resolution.entry else []),
+            *resolution.candidates,
+            *others,
+        ]:
             by_date[resolution.date].add(entry.pk)
             entries[entry.pk] = entry
     summaries: dict[dt.date, dict[int, dict[str, Any]]] = {}
@@ -402,6 +436,14 @@ def describe_all(resolutions: list[Resolution]) -> list[dict[str, Any]]:
                 "status": summary["status"] if summary else None,
                 "current": current[day].get(entry.pk, []) if entry else [],
                 "candidates": [summaries[day][c.pk] for c in resolution.candidates],
+                "also_named": [
+                    {
+                        **summaries[day][other.pk],
+                        "named_from": validtime.iso(start),
+                        "named_to": validtime.iso(end),
+                    }
+                    for other, start, end in resolution.also_named
+                ],
                 "error": (
                     {"code": resolution.error[0], "detail": resolution.error[1]}
                     if resolution.error

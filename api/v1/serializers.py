@@ -307,6 +307,15 @@ class BulkErrorSerializer(serializers.Serializer):
     detail = serializers.CharField()
 
 
+class AlsoNamedSerializer(EntrySummarySerializer):
+    """Another entry that bore a matched name, at other dates than the one asked about."""
+
+    named_from = serializers.DateField(allow_null=True, help_text="The first day it bore the name.")
+    named_to = serializers.DateField(
+        allow_null=True, help_text="The last day it bore the name; null if it still does."
+    )
+
+
 class BulkResultSerializer(serializers.Serializer):
     input = serializers.CharField(allow_blank=True)
     date = serializers.DateField()
@@ -315,6 +324,11 @@ class BulkResultSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=STATUS.choices, allow_null=True)
     current = CurrentCodeSerializer(many=True)
     candidates = EntrySummarySerializer(many=True)
+    also_named = AlsoNamedSerializer(
+        many=True,
+        help_text="For a name matched on the date: the other entries that bore it at other "
+        "dates (Shepway: a ward since 2024, and the district E07000112 until 2018).",
+    )
     error = BulkErrorSerializer(allow_null=True)
 
 

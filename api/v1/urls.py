@@ -51,6 +51,8 @@ urlpatterns = [
     path("events/<str:key>/", events.EventDetailView.as_view(), name="event-detail"),
     path("lookup/", batch.BulkLookupView.as_view(), name="bulk-lookup"),
     path("check/", batch.CheckerView.as_view(), name="check"),
+    # A file checked through the web form, while it is kept (api.v1.results).
+    path("check/results/<str:token>/<str:filename>", batch.checked_file, name="check-result"),
     # Anything else ending in a slash (others get APPEND_SLASH's redirect first) is a 404 problem.
     re_path(r"^(?:.*/)?$", base.not_found),
 ]

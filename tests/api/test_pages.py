@@ -20,7 +20,7 @@ def test_front_page_counts_and_change_chart(client):
     response = client.get("/")
     assert response.status_code == 200
     html = response.content.decode()
-    assert '<svg role="img" aria-labelledby="chart-title chart-desc"' in html
+    assert '<svg role="group" aria-labelledby="chart-title chart-desc"' in html
     # Each bar segment links to the changes behind it.
     assert '<a href="/doc/change-event?year=2020&amp;kind=merge"><rect' in html
     assert "<title>2020: 2 merge</title>" in html

@@ -93,6 +93,7 @@ def test_bulk_mixing_live_terminated_unknown_and_malformed_codes(client):
             }
         ],
         "candidates": [],
+        "also_named": [],
         "error": None,
     }
     assert answer["results"][2]["error"] == {
@@ -167,6 +168,17 @@ def test_bulk_identifiers_names_and_councils(client):
         "5 entries are named 'Newport' on 2024-01-01: E05009866, E05009922, E05012432, "
         "W01000597, W06000022."
     )
+
+
+def test_a_name_matched_on_the_date_lists_the_areas_that_bore_it_at_other_dates(client):
+    answer = post(client, {"items": ["Buckinghamshire", "Aylesbury Vale"], "date": "2024-01-01"})
+    county, district = answer["results"]
+    assert county["match"]["key"] == "E06000060"
+    assert [
+        (o["key"], o["name"], o["status"], o["named_from"], o["named_to"])
+        for o in county["also_named"]
+    ] == [("E10000002", "Buckinghamshire", "terminated", "2009-01-01", "2020-03-31")]
+    assert district["also_named"] == []
 
 
 def test_entity_type_narrows_names(client):

@@ -3,6 +3,7 @@ validated with readable messages, are versioned with a readable diff, can be res
 entries are terminated with successors, never deleted."""
 
 import json
+import re
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -28,11 +29,13 @@ def curator_client(client, curator):
 
 def form_data(entry: Entry, note: str = "Correcting the Welsh name", **overrides) -> dict:
     """The POST the change form sends for ``entry`` unchanged, as a browser would."""
-    data = {
-        "attributes": json.dumps(entry.attributes or {}),
-        "change_note": note,
-        "expected_version": entry.version,
-    }
+    data = {"change_note": note, "expected_version": entry.version}
+    # Each attribute is a field of its own (a checkbox sends nothing when false).
+    for key, value in (entry.attributes or {}).items():
+        if value is not False:
+            data[f"attribute__{key}"] = (
+                "on" if value is True else value if isinstance(value, str) else json.dumps(value)
+            )
     inlines = {
         "names": (entry.names.all(), ["language", "kind", "text", "valid_from", "valid_to"]),
         "identifiers": (entry.identifiers.all(), ["scheme", "value", "valid_from", "valid_to"]),
@@ -156,7 +159,6 @@ def test_terminate_with_successors_action(curator_client, area):
             "kind": "merge",
             "instrument_id": "2026/123",
             "instrument_title": "The Kent (Structural Changes) Order 2026",
-            "successors": "",
             "new_successors": "E06000099, Kent Downs and Marsh",
             "change_note": "Kent reorganisation",
         },
@@ -192,3 +194,138 @@ def test_entry_list_shows_names_without_a_query_per_row(
     # with the CHD, its 2001 LSOAs and the MSOA "Aylesbury Vale 001" are found too.
     assert page.count('<td class="field-current_name">') == 8
     assert '<td class="field-current_name">Buckinghamshire 001A</td>' in page
+
+
+def test_the_history_button_shows_the_registrys_versions(curator_client, area):
+    cardiff = area("W06000015")
+    welsh = next(n for n in cardiff.names.all() if n.language == "cy")
+    index = list(cardiff.names.all()).index(welsh)
+    curator_client.post(
+        url(cardiff), form_data(cardiff, **{f"names-{index}-text": "Caerdydd (Dinas)"})
+    )
+    cardiff.refresh_from_db()
+    change_page = curator_client.get(url(cardiff)).content.decode()
+    # Django's HISTORY button, in the change form's object tools…
+    assert (
+        f'<a href="/admin/registry/entry/{cardiff.pk}/history/" class="historylink">' in change_page
+    )
+    page = curator_client.get(url(cardiff, "history"))
+    assert page.status_code == 200
+    html = page.content.decode()
+    # …is the registry's own history, not Django's empty log of admin actions.
+    assert "doesn’t have a change history" not in html
+    assert f'<h2 id="version-{cardiff.version}">Version {cardiff.version} (current)</h2>' in html
+    assert '<h2 id="version-1">Version 1</h2>' in html
+    assert "<ins>“Caerdydd (Dinas)” (cy, official) from 2009-01-01</ins>" in html
+    assert "<q>Correcting the Welsh name</q>" in html
+    assert curator_client.get("/admin/registry/entry/x1/history/").status_code == 404
+
+
+def unlabelled_fields(html: str) -> list[str]:
+    """The visible form fields of a page with neither a <label for> nor an aria-label."""
+    labelled = set(re.findall(r'<label[^>]* for="([^"]+)"', html))
+    found = []
+    for tag in re.findall(r"<(?:input|select|textarea)\b[^>]*>", html):
+        if re.search(r'type="(hidden|submit|button)"', tag) or "aria-label=" in tag:
+            continue
+        ident = re.search(r' id="([^"]+)"', tag)
+        if ident is None or ident[1] not in labelled:
+            found.append(tag)
+    return found
+
+
+@pytest.mark.parametrize(
+    ("register", "key"),
+    [
+        ("statistical-geography", "W06000015"),
+        ("local-authority", "BIR"),
+        ("statistical-entity", "E06"),
+    ],
+)
+def test_every_field_of_the_change_form_has_a_label(curator_client, register, key):
+    entry = Entry.objects.get(register__slug=register, key=key)
+    html = curator_client.get(url(entry)).content.decode()
+    assert unlabelled_fields(html) == []
+    assert 'aria-label="Language, name 1"' in html or register == "statistical-entity"
+    assert 'aria-label="Valid from, name (new)"' in html  # the "Add another" template row
+
+
+def test_parents_and_entity_types_are_shown_by_code_and_name(curator_client, area):
+    cardiff = area("W06000015")
+    html = curator_client.get(url(cardiff)).content.decode()
+    wales = area("W92000004")
+    assert f'<option value="{wales.pk}" selected>W92000004 Wales</option>' in html
+    w06 = Entry.objects.get(register__slug="statistical-entity", key="W06")
+    assert f'<option value="{w06.pk}" selected>W06 Unitary Authorities</option>' in html
+    assert "statistical-geography/W92000004</option>" not in html
+
+
+def autocomplete(client, model: str, field: str, term: str) -> list[str]:
+    answer = client.get(
+        "/admin/autocomplete/",
+        {"term": term, "app_label": "registry", "model_name": model, "field_name": field},
+    )
+    assert answer.status_code == 200
+    return [result["text"] for result in answer.json()["results"]]
+
+
+def test_parents_successors_and_entity_types_are_chosen_by_code_and_name(curator_client):
+    assert "W92000004 Wales" in autocomplete(curator_client, "relation", "object", "Wales")
+    assert autocomplete(curator_client, "changelink", "successor", "E06000060") == [
+        "E06000060 Buckinghamshire"
+    ]
+    # An entity type is chosen among the entity types only.
+    found = autocomplete(curator_client, "state", "entity_type", "Unitary Authorities")
+    assert "E06 Unitary Authorities" in found
+    assert "W06 Unitary Authorities" in found
+    assert all(re.fullmatch(r"[A-Z]\d\d .+", text) for text in found), found
+
+
+def test_the_entity_type_filter_names_each_type(curator_client):
+    html = curator_client.get("/admin/registry/entry/").content.decode()
+    assert "E06 Unitary Authorities</a>" in html
+
+
+def test_attributes_are_fields_and_hidden_when_there_are_none(curator_client, area, council):
+    cardiff = area("W06000015")
+    assert 'name="attributes"' not in curator_client.get(url(cardiff)).content.decode()
+    birmingham = council("BIR")
+    html = curator_client.get(url(birmingham)).content.decode()
+    assert 'name="attributes"' not in html
+    assert '<label for="id_attribute__region">Region:</label>' in html
+    assert 'name="attribute__region" value="West Midlands"' in html
+    response = curator_client.post(
+        url(birmingham),
+        form_data(birmingham, "Birmingham's region", attribute__region="West Midlands (region)"),
+    )
+    assert response.status_code == 302, response.content.decode()[:3000]
+    birmingham.refresh_from_db()
+    assert birmingham.attributes["region"] == "West Midlands (region)"
+    assert birmingham.attributes["start_date_known"] is True  # the others as they were
+    latest = birmingham.versions.get(number=birmingham.version)
+    assert latest.changes == {"attributes": {"region": ["West Midlands", "West Midlands (region)"]}}
+
+
+def test_terminate_with_an_existing_successor_chosen_by_code_and_name(curator_client, area):
+    maidstone, folkestone = area("E07000110"), area("E07000112")
+    page = curator_client.post(
+        "/admin/registry/entry/",
+        {"action": "terminate_with_successors", "_selected_action": [maidstone.pk]},
+    ).content.decode()
+    assert 'data-model-name="changelink"' in page
+    assert unlabelled_fields(page) == []
+    response = curator_client.post(
+        "/admin/registry/entry/",
+        {
+            "action": "terminate_with_successors",
+            "_selected_action": [maidstone.pk],
+            "apply": "1",
+            "date": "2027-04-01",
+            "kind": "merge",
+            "successors": [folkestone.pk],
+            "change_note": "Merged again",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:3000]
+    [successor] = queries.current_codes(area("E07000110"), d("2027-06-01"))
+    assert successor.entry.key == "E07000112"

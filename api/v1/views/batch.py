@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import re
 
-from django.http import StreamingHttpResponse
+from django.http import FileResponse, StreamingHttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers as drf_serializers
@@ -16,7 +17,9 @@ from rest_framework.response import Response
 from geography.registers import AREAS
 
 from ... import http, reference
-from .. import problems
+from ...documents.errors import error_response
+from .. import checker as checking
+from .. import problems, results
 from .. import serializers as s
 from ..bulk import Item, describe_all, resolve
 from ..checker import ADDED_COLUMNS, Checker, CheckerError, Options, open_text
@@ -129,7 +132,9 @@ class CheckUploadSerializer(drf_serializers.Serializer):
 class CheckerView(LookupView):
     """The code checker: POST a CSV file, get it back with the registry's answer for each row.
 
-    GET shows a web form for the same, for people who do not write code."""
+    GET shows a web form for the same, for people who do not write code. The form's POST
+    (``via=form``) answers with a page: what the check found, the first rows, and a link to
+    the checked file (kept for a while, ``api.v1.results``)."""
 
     parser_classes = [CSVParser, MultiPartParser, FormParser]
     throttle_classes = [BulkThrottle]
@@ -143,13 +148,15 @@ class CheckerView(LookupView):
     def get(self, request):
         return self.form(request)
 
-    def form(self, request, errors=None, values=None, status=200):
+    def form(self, request, errors=None, values=None, status=200, **extra):
         context = {
             "errors": errors or [],
             "values": values or {},
             "date": self.date,
             "columns": ADDED_COLUMNS,
             "max_mb": max_upload_bytes() // (1024 * 1024),
+            "kept_minutes": results.max_age() // 60,
+            **extra,
         }
         return render(request, self.template_name, context, status=status)
 
@@ -159,8 +166,10 @@ class CheckerView(LookupView):
         responses={
             (200, "text/csv"): OpenApiResponse(
                 OpenApiTypes.STR,
-                description="The same CSV with matched_code, matched_name, matched_entity_type, "
-                "matched_status, current_codes, matched_uri and note added.",
+                description="The same CSV with registry_code, registry_name, "
+                "registry_entity_type, registry_status, registry_current_codes, registry_uri "
+                "and registry_note added (numbered, as registry_code_2 and so on, if the file "
+                "has a column of one of those names already).",
             ),
             **{k: v for k, v in responses(None, 413, 415).items() if k not in (200, 304)},
         },
@@ -172,7 +181,9 @@ class CheckerView(LookupView):
             request.content_type.startswith("multipart/") and request.data.get("via") == "form"
         )
         try:
-            return self.check(request)
+            checker, filename = self.check(request)
+            if from_form:
+                return self.show(request, checker, filename)
         except (problems.BadParameter, CheckerError) as error:
             if not from_form:
                 if isinstance(error, CheckerError):
@@ -186,8 +197,41 @@ class CheckerView(LookupView):
                 ]
             )
             return self.form(request, messages, request.data, status=400)
+        response = StreamingHttpResponse(checker, content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        response["Cache-Control"] = "no-store"
+        return response
 
-    def check(self, request):
+    def show(self, request, checker: Checker, filename: str):
+        """The form's answer: check the whole file, keep it, and show what was found."""
+        token = results.save(checker)
+        summary = checker.summary
+        outcomes = {
+            "matched": summary.count(checking.MATCHED),
+            "terminated": summary.count(checking.TERMINATED),
+            "not_yet": summary.count(checking.NOT_YET),
+            "ambiguous": summary.count(checking.AMBIGUOUS),
+            "unknown": summary.count(checking.UNKNOWN),
+            "problem": summary.count(checking.PROBLEM),
+        }
+        # Names matched on the date that other areas bore at other dates: matched, and
+        # counted as ambiguous too.
+        outcomes["matched_ambiguous"] = summary.matched - sum(
+            outcomes[kind] for kind in ("matched", "terminated", "not_yet")
+        )
+        return self.form(
+            request,
+            values=request.data,
+            summary=summary,
+            checked_as_at=None if checker.date_column is not None else checker.options.date,
+            outcomes=outcomes,
+            filename=filename,
+            download=reverse("api-v1:check-result", args=[token, filename]),
+        )
+
+    def check(self, request) -> tuple[Checker, str]:
+        """The checker for the request's file and options, and the name to give the checked
+        file; raises BadParameter or CheckerError for a bad request."""
         is_csv = request.content_type.split(";")[0].strip() == "text/csv"
         source = request.query_params if is_csv else request.data
 
@@ -229,8 +273,29 @@ class CheckerView(LookupView):
             filename = f"{stem[:80] or 'file'}-checked.csv"
         if not hasattr(binary, "read"):
             raise problems.BadParameter("file", "send the CSV as the request body.")
-        checker = Checker(open_text(binary), options)
-        response = StreamingHttpResponse(checker, content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="{filename}"'
-        response["Cache-Control"] = "no-store"
-        return response
+        return Checker(open_text(binary), options), filename
+
+
+FILENAME = re.compile(r"^[A-Za-z0-9._-]{1,120}\.csv$")
+
+
+def checked_file(request, token: str, filename: str):
+    """A file checked through the form, while it is kept; a 404 page once it is not."""
+    path = results.path_for(token) if FILENAME.match(filename) else None
+    if path is None:
+        return error_response(
+            request,
+            404,
+            f"That checked file is no longer kept (files are kept for "
+            f"{results.max_age() // 60} minutes): check the file again.",
+            html=True,
+        )
+    response = FileResponse(
+        path.open("rb"),
+        as_attachment=True,
+        filename=filename,
+        content_type="text/csv; charset=utf-8",
+    )
+    response["Cache-Control"] = "no-store"
+    response["X-Robots-Tag"] = "noindex"
+    return response
