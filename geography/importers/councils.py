@@ -95,7 +95,7 @@ def load_councils(data: Dataset, root: Path) -> None:
         draft = data.entry(COUNCILS, key, SOURCE, row)
         earlier = former.pop(key, [])
 
-        def since(language: str, kind: str) -> dt.date | None:
+        def since(language: str, kind: str, earlier=earlier) -> dt.date | None:
             ends = [end for lang, k, _, _, end in earlier if (lang, k) == (language, kind)]
             return max(ends) + DAY if ends else None
 
