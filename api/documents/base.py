@@ -17,6 +17,8 @@ from urllib.parse import urlencode
 
 from django.core.cache import cache
 from django.http import HttpResponse, HttpResponseBase
+from django.utils import translation
+from django.utils.translation import gettext as _
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -75,8 +77,8 @@ def requested_date(request) -> tuple[dt.date, bool]:
     except http.BadDate as error:
         raise http.BadParameter(
             error.name,
-            f"must be a calendar date written YYYY-MM-DD, such as 2024-01-01; "
-            f"got {error.value[:40]!r}.",
+            _("must be a calendar date written YYYY-MM-DD, such as 2024-01-01; got %(got)s.")
+            % {"got": repr(error.value[:40])},
         ) from None
 
 
@@ -154,6 +156,7 @@ class DocumentView(APIView):
             version,
             changed,
             self.version_of(target),
+            translation.get_language(),
         )
         last_modified = http.last_modified(changed, date, explicit)
         response = http.conditional_response(request, etag, last_modified)
