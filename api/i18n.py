@@ -49,6 +49,11 @@ class PageLanguage:
                 samesite="Lax",
                 secure=request.is_secure(),
             )
+        # Only pages are in a language: JSON and RDF are the same in both, and so is the
+        # reconciliation preview OpenRefine frames (it is not translated).
+        html = response.get("Content-Type", "").startswith("text/html")
+        if not html or request.path.startswith("/reconcile"):
+            return response
         response.headers.setdefault("Content-Language", "cy" if language == "cy" else "en-GB")
         vary = response.headers.get("Vary", "")
         if "cookie" not in vary.lower():
