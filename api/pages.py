@@ -79,72 +79,65 @@ class PageView(DocumentView):
 # Front page
 
 
-def chart(counts: list[dict[str, Any]], width: int = 720, height: int = 260) -> dict[str, Any]:
-    """Geometry of a stacked bar chart of change events by year and kind, for an SVG drawn
-    by the template: one bar per year, one segment per kind, each linking to its events."""
+def chart(counts: list[dict[str, Any]], width: int = 720, height: int = 64) -> dict[str, Any]:
+    """Geometry of the front page's chart of change events by year, as small multiples: one
+    row of bars per kind of change, each row on its own scale, so that a year of a few
+    renames reads as well beside the 1,088 splits of 2021. The years run from the first
+    the data holds to the last, the same in every row. The SVGs the template draws are
+    images (``role="img"``) with no links inside; the links to each year's changes are
+    beside them, as a list."""
     if not counts:
-        return {"bars": [], "width": width, "height": height, "ticks": [], "legend": []}
+        return {"panels": [], "years": [], "width": width, "height": height}
     years = list(range(min(r["year"] for r in counts), max(r["year"] for r in counts) + 1))
-    by_year: dict[int, list[dict[str, Any]]] = {year: [] for year in years}
-    for row in counts:
-        by_year[row["year"]].append(row)
-    top = max(sum(r["n"] for r in rows) for rows in by_year.values())
-    # Round the scale up to a tidy number so the gridlines read well.
-    step = next(s for s in (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000) if top / s <= 5)
-    scale_max = step * -(-top // step)
-    left, bottom, top_pad = 44, 24, 18
-    plot_h = height - bottom - top_pad
+    left, label_h, top_pad = 4, 14, 14
+    plot_h = height - label_h - top_pad
     slot = (width - left) / len(years)
-    bar_w = max(4.0, slot * 0.7)
-    kinds = [k for k in KIND_COLOURS if any(r["kind"] == k for r in counts)]
-    bars = []
-    for i, year in enumerate(years):
-        x = left + i * slot + (slot - bar_w) / 2
-        y = height - bottom
-        segments = []
-        for kind in kinds:
-            n = sum(r["n"] for r in by_year[year] if r["kind"] == kind)
-            if not n:
-                continue
-            h = plot_h * n / scale_max
-            y -= h
-            segments.append(
+    bar_w = max(3.0, slot * 0.7)
+    panels = []
+    for kind in KIND_COLOURS:
+        by_year = {r["year"]: r["n"] for r in counts if r["kind"] == kind}
+        if not by_year:
+            continue
+        top = max(by_year.values())
+        bars = []
+        for i, year in enumerate(years):
+            n = by_year.get(year, 0)
+            h = plot_h * n / top if n else 0.0
+            x = left + i * slot + (slot - bar_w) / 2
+            bars.append(
                 {
-                    "kind": kind,
-                    "label": EVENT_KIND(kind).label,
+                    "year": year,
                     "n": n,
-                    "y": round(y, 1),
-                    "h": round(max(h, 1.0), 1),
-                    "colour": KIND_COLOURS[kind],
+                    "x": round(x, 1),
+                    "w": round(bar_w, 1),
+                    "y": round(height - label_h - h, 1),
+                    "h": round(max(h, 1.0) if n else 0.0, 1),
+                    "label_x": round(x + bar_w / 2, 1),
+                    "n_y": round(height - label_h - h - 3, 1),
                     "href": f"/doc/change-event?year={year}&kind={kind}",
                 }
             )
-        total = sum(r["n"] for r in by_year[year])
-        bars.append(
+        panels.append(
             {
-                "year": year,
-                "x": round(x, 1),
-                "w": round(bar_w, 1),
-                "label_x": round(x + bar_w / 2, 1),
-                "total": total,
-                "total_y": round(y - 4, 1),
-                "segments": segments,
+                "kind": kind,
+                "label": EVENT_KIND(kind).label,
+                "colour": KIND_COLOURS[kind],
+                "max": top,
+                "total": sum(by_year.values()),
+                "bars": bars,
             }
         )
-    ticks = [
-        {"value": v, "y": round(height - bottom - plot_h * v / scale_max, 1)}
-        for v in range(0, scale_max + 1, step)
+    axis = [
+        {"year": year, "x": round(left + i * slot + slot / 2, 1)} for i, year in enumerate(years)
     ]
-    legend = [{"kind": k, "label": EVENT_KIND(k).label, "colour": KIND_COLOURS[k]} for k in kinds]
     return {
-        "bars": bars,
+        "panels": panels,
+        "years": axis,
+        "first_year": years[0],
+        "last_year": years[-1],
         "width": width,
         "height": height,
-        "ticks": ticks,
-        "legend": legend,
-        "left": left,
-        "baseline": height - bottom,
-        "label_y": height - 6,
+        "label_y": height - 2,
     }
 
 

@@ -97,3 +97,15 @@ PLACE_OF: dict[str, tuple[str, ...]] = {
     **dict.fromkeys(kinds.COUNTIES | kinds.COMBINED_AUTHORITIES, (REGION, COUNTRY)),
     **dict.fromkeys(kinds.REGIONS, (COUNTRY,)),
 }
+
+# How a page names each hierarchy ("MSOA", not "Msoa"); any other is its slug in words.
+_ACRONYMS = {"msoa": "MSOA", "icb": "ICB", "nhs": "NHS", "phe": "PHE"}
+
+
+def hierarchy_label(hierarchy: str) -> str:
+    """The hierarchy ``hierarchy`` as a reader sees it: ``msoa`` → "MSOA", ``nhs-region`` →
+    "NHS region", ``combined-authority`` → "Combined authority"."""
+    words = [_ACRONYMS.get(word, word) for word in hierarchy.split("-")]
+    if words and words[0] == words[0].lower():
+        words[0] = words[0].capitalize()
+    return " ".join(words)

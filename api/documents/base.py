@@ -17,6 +17,8 @@ from urllib.parse import urlencode
 
 from django.core.cache import cache
 from django.http import HttpResponse, HttpResponseBase
+from django.utils import translation
+from django.utils.translation import gettext as _
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -48,15 +50,35 @@ FORMATS = [
 ]
 
 
+DATE_PARTS = ("date-day", "date-month", "date-year")
+
+
+def date_query(query) -> Any:
+    """``query`` with the GOV.UK date input's three fields (``date-day``, ``date-month``,
+    ``date-year``, as a page's form submits them) written as the one ``date=YYYY-MM-DD``
+    every link and the API use, so both are read by the same parser and refused with the
+    same message. A ``date`` given as well wins; three empty fields mean today."""
+    if "date" in query or not any(part in query for part in DATE_PARTS):
+        return query
+    day, month, year = (query.get(part, "").strip() for part in DATE_PARTS)
+    rest = {k: v for k, v in query.items() if k not in DATE_PARTS}
+    if not (day or month or year):
+        return {**rest, "date": ""}
+    if day.isdigit() and month.isdigit() and year.isdigit():
+        return {**rest, "date": f"{year.zfill(4)}-{month.zfill(2)}-{day.zfill(2)}"}
+    return {**rest, "date": f"{year}-{month}-{day}"}
+
+
 def requested_date(request) -> tuple[dt.date, bool]:
-    """The as-at date of a request and whether it was asked for; a malformed one is a 400."""
+    """The as-at date of a request and whether it was asked for; a malformed one is a 400.
+    The date is ``?date=YYYY-MM-DD`` or a page's three date fields (:func:`date_query`)."""
     try:
-        return http.as_at(request.GET)
+        return http.as_at(date_query(request.GET))
     except http.BadDate as error:
         raise http.BadParameter(
             error.name,
-            f"must be a calendar date written YYYY-MM-DD, such as 2024-01-01; "
-            f"got {error.value[:40]!r}.",
+            _("must be a calendar date written YYYY-MM-DD, such as 2024-01-01; got %(got)s.")
+            % {"got": repr(error.value[:40])},
         ) from None
 
 
@@ -134,6 +156,7 @@ class DocumentView(APIView):
             version,
             changed,
             self.version_of(target),
+            translation.get_language(),
         )
         last_modified = http.last_modified(changed, date, explicit)
         response = http.conditional_response(request, etag, last_modified)
@@ -161,7 +184,7 @@ class DocumentView(APIView):
 
 
 def format_links(path: str, request) -> list[dict[str, str]]:
-    date = request.GET.get("date")
+    date = date_query(request.GET).get("date")
     query = f"?{urlencode({'date': date})}" if date else ""
     return [
         {"label": label, "url": f"{path}.{fmt}{query}", "format": fmt} for fmt, label in FORMATS

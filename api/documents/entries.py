@@ -9,7 +9,7 @@ from typing import Any
 
 from django.db.models import Count
 
-from geography.hierarchies import BESIDE_BREADCRUMB, BREADCRUMB_ORDER
+from geography.hierarchies import BESIDE_BREADCRUMB, BREADCRUMB_ORDER, hierarchy_label
 from geography.registers import ENTITY_TYPES
 from registry import exports, facts, profiles, rdf, validtime
 from registry.documents import Link, describe, labeller
@@ -80,8 +80,10 @@ class EntryRepresentation(Representation):
         return [link(ref) for ref in reversed(chain)]
 
     def children(self) -> dict[str, Any]:
-        """Entries directly within this one on the date, counted by entity type, with one
-        page of the chosen type."""
+        """Entries directly within this one on the day it is described on (its last day, for
+        a terminated area), counted by entity type, with one page of the chosen type: those
+        still live on the page's date first, then the former ones, each named as on that
+        day."""
         day = self.seen_on
         within = Relation.objects.filter(
             covering(day), kind=RELATION_KIND.PARENT, object=self.entry
@@ -93,7 +95,7 @@ class EntryRepresentation(Representation):
             .order_by("entity_type__key")
         )
         if not counts:
-            return {"groups": [], "total": 0}
+            return {"groups": [], "total": 0, "on": day}
         type_names = facts.labels([row["entity_type_id"] for row in counts], today())
         groups = [
             {
@@ -108,20 +110,30 @@ class EntryRepresentation(Representation):
         page = page_number(self.request.GET.get("page"))
         pages = max(1, -(-group["count"] // CHILDREN_PAGE))
         page = min(page, pages)
-        members = list(
-            Entry.objects.filter(
-                pk__in=State.objects.filter(
-                    covering(day), entry_id__in=within, entity_type__key=group["type"]
-                ).values("entry_id")
-            )
-            .select_related("register")
-            .order_by("key")[(page - 1) * CHILDREN_PAGE : page * CHILDREN_PAGE]
+        members = State.objects.filter(
+            covering(day), entry_id__in=within, entity_type__key=group["type"]
+        ).values("entry_id")
+        live = set(
+            State.objects.filter(
+                covering(self.date), entry_id__in=members, status=STATUS.LIVE
+            ).values_list("entry_id", flat=True)
         )
-        labels = facts.labels([e.pk for e in members], self.date)
+        ordered = sorted(
+            Entry.objects.filter(pk__in=members).values_list("pk", "key"),
+            key=lambda row: (row[0] not in live, row[1]),
+        )
+        shown = ordered[(page - 1) * CHILDREN_PAGE : page * CHILDREN_PAGE]
+        labels = facts.labels([pk for pk, _ in shown], day)
+        slug = self.entry.register.slug
+        links = [(pk in live, Link(slug, key, labels.get(pk, key))) for pk, key in shown]
         return {
             "groups": groups,
             "group": group,
-            "members": [Link(e.register.slug, e.key, labels.get(e.pk, e.key)) for e in members],
+            "on": day,
+            "live": [link for is_live, link in links if is_live],
+            "former": [link for is_live, link in links if not is_live],
+            "live_count": len([pk for pk, _ in ordered if pk in live]),
+            "former_count": len([pk for pk, _ in ordered if pk not in live]),
             "page": page,
             "pages": pages,
             "total": sum(g["count"] for g in groups),
@@ -169,6 +181,7 @@ class EntryRepresentation(Representation):
             "today": today(),
             "seen_on": self.seen_on,
             "breadcrumb": self.breadcrumb(),
+            "parents": [(hierarchy_label(h), link) for h, link in doc.parents.items()],
             "combined": [link for h, link in sorted(doc.parents.items()) if h in BESIDE_BREADCRUMB],
             "children": self.children(),
             "timeline": self.timeline(),

@@ -13,10 +13,11 @@ from registry import facts, rdf
 from registry.models import Entry, State, covering
 from registry.statistics import registers
 from registry.uris import EVENTS, base
+from registry.validtime import today
 
 from ..filters import RegisterListingFilter, filtered
 from ..renderers import Representation
-from .base import DocumentView, format_links, page_number
+from .base import DocumentView, date_query, format_links, page_number
 from .errors import error_response
 
 LISTING_PAGE = 100
@@ -141,7 +142,9 @@ class RegisterView(DocumentView):
 
     def represent(self, request, register, date, explicit):
         chosen = RegisterListingFilter(
-            request.GET, queryset=Entry.objects.filter(register=register), request=request
+            date_query(request.GET),
+            queryset=Entry.objects.filter(register=register),
+            request=request,
         )
         entries = filtered(chosen)
         paged = one_page(entries.order_by("key"), request.GET.get("page"))
@@ -163,9 +166,16 @@ class RegisterView(DocumentView):
             }
             for e in members
         ]
-        type_choices = list(
-            Entry.objects.filter(register__slug=ENTITY_TYPES).order_by("key").values_list("key", flat=True)
-        ) if register.slug == AREAS else []  # fmt: skip
+        type_choices = []
+        if register.slug == AREAS:
+            types = list(Entry.objects.filter(register__slug=ENTITY_TYPES).order_by("key"))
+            type_names = facts.labels([t.pk for t in types], today())
+            type_choices = [(t.key, type_names.get(t.pk, t.key)) for t in types]
+        # Entity types by name with the code beside them, in the table as in the filter.
+        names_of_types = dict(type_choices)
+        for item in items:
+            if item["entity_type"]:
+                item["entity_type_name"] = names_of_types.get(item["entity_type"])
         return ListingRepresentation(
             request,
             title=register.name,

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.http import HttpResponse, HttpResponseBase
+from django.utils.translation import gettext as _
 
 from registry import facts
 from registry.documents import Link
@@ -58,7 +59,7 @@ def find_entry(request, register_slug: str, key: str, suffix: str = "", kind: st
             response=error_response(
                 request,
                 404,
-                f"There is no register called {register_slug!r}.",
+                _("There is no register called %(register)s.") % {"register": repr(register_slug)},
                 registers=sorted(registers()),
             )  # fmt: skip
         )
@@ -74,8 +75,11 @@ def find_entry(request, register_slug: str, key: str, suffix: str = "", kind: st
             response=error_response(
                 request,
                 400,
-                f"{key[:40]!r} is not a well-formed key in the {register_slug} register: keys "
-                f"match the pattern {pattern}.",
+                _(
+                    "%(key)s is not a well-formed key in the %(register)s register: keys "
+                    "match the pattern %(pattern)s."
+                )
+                % {"key": repr(key[:40]), "register": register_slug, "pattern": pattern},
             )
         )
     except http.NoSuchEntry as error:
@@ -84,8 +88,11 @@ def find_entry(request, register_slug: str, key: str, suffix: str = "", kind: st
             response=error_response(
                 request,
                 404,
-                f"{key} is a well-formed {register_slug} key, but the registry holds no entry "
-                f"with it.",
+                _(
+                    "%(key)s is a well-formed %(register)s key, but the registry holds no "
+                    "entry with it."
+                )
+                % {"key": key, "register": register_slug},
                 register=register_slug,
                 key=key,
                 close_matches=[link.as_dict() for link in matches],
@@ -119,7 +126,11 @@ def resolve_register(request, register: str, format: str | None = None):
     """``/id/{register}`` → 303 to the register's listing."""
     suffix = f".{format}" if format else ""
     if register != EVENTS and register not in registers():
-        return error_response(request, 404, f"There is no register called {register!r}.")
+        return error_response(
+            request,
+            404,
+            _("There is no register called %(register)s.") % {"register": repr(register)},
+        )
     return _see_other(f"/doc/{register}{suffix}", request)
 
 

@@ -21,6 +21,12 @@ Editorial decisions
   codes it has.
 - ``replaced-by`` makes change events between councils, dated the day after the old council
   ended.
+- A council that changed its name keeps its code (Shepway District Council became Folkestone
+  and Hythe District Council on 2018-04-01, SHE throughout), and mySociety lists only the
+  newest name. The former names, with their dates and evidence, are in
+  ``curated/council_names.csv``; a council's mySociety names then start the day after its
+  last former name of the same language and kind ended, so a page as at 2018 names the
+  council as it was named then.
 """
 
 from __future__ import annotations
@@ -32,11 +38,34 @@ from pathlib import Path
 from registry.models import NAME_KIND
 
 from ..registers import AREAS, COUNCIL_PATTERN, COUNCILS
-from .base import DAY, Dataset, read_csv
+from .base import DAY, Dataset, LoadError, read_csv
 
 COUNCIL_KEY = re.compile(COUNCIL_PATTERN)
 EARLIEST = dt.date(2009, 1, 1)
 SOURCE = "local_authorities/mysociety_uk_local_authorities.csv"
+FORMER_NAMES = "curated/council_names.csv"
+
+
+def former_names(root: Path) -> dict[str, list[tuple[str, str, str, dt.date | None, dt.date]]]:
+    """The former names of councils from ``curated/council_names.csv``, by council code:
+    (language, kind, text, valid_from, valid_to). The file is optional, so that a
+    ``--fixtures`` folder in the older layout still loads."""
+    if not (root / FORMER_NAMES).exists():
+        return {}
+    found: dict[str, list[tuple[str, str, str, dt.date | None, dt.date]]] = {}
+    columns = ["local-authority-code", "language", "kind", "name", "valid_from", "valid_to"]
+    for row in read_csv(root, FORMER_NAMES, columns):
+        key = row.text("local-authority-code")
+        language, kind = row.text("language"), row.text("kind")
+        if language not in ("en", "cy"):
+            raise row.error(f"language {language!r} is not en or cy")
+        if kind not in NAME_KIND.values:
+            raise row.error(f"kind {kind!r} is not one of {', '.join(NAME_KIND.values)}")
+        start, end = row.date("valid_from"), row.date("valid_to", required=True)
+        if start and end and end < start:
+            raise row.error(f"valid_to {end} is before valid_from {start}")
+        found.setdefault(key, []).append((language, kind, row.text("name"), start, end))  # type: ignore[arg-type]
+    return found
 
 
 def load_councils(data: Dataset, root: Path) -> None:
@@ -57,18 +86,30 @@ def load_councils(data: Dataset, root: Path) -> None:
                "end-date", "replaced-by", "former-gss-codes", "BS-6879", "snac",
                "old-register-and-code", "local-authority-type", "local-authority-type-name",
                "nation", "region", "gov-uk-slug", "powers"]  # fmt: skip
+    former = former_names(root)
     replacements = []
     for row in read_csv(root, SOURCE, columns):
         key = row.text("local-authority-code")
         if not COUNCIL_KEY.match(key):
             raise row.error(f"local-authority-code {key!r} is not a council code")
         draft = data.entry(COUNCILS, key, SOURCE, row)
-        draft.name(row.text("official-name"))
-        draft.name(row.text("nice-name"), kind=NAME_KIND.DISPLAY)
+        earlier = former.pop(key, [])
+
+        def since(language: str, kind: str, earlier=earlier) -> dt.date | None:
+            ends = [end for lang, k, _, _, end in earlier if (lang, k) == (language, kind)]
+            return max(ends) + DAY if ends else None
+
+        for language, kind, text, start, end in earlier:
+            draft.name(text, start, end, language=language, kind=kind)
+            draft.sources.add(FORMER_NAMES)
+        draft.name(row.text("official-name"), since("en", NAME_KIND.OFFICIAL))
+        draft.name(row.text("nice-name"), since("en", NAME_KIND.DISPLAY), kind=NAME_KIND.DISPLAY)
         if key in welsh:
             display, official = welsh[key]
-            draft.name(official, language="cy")
-            draft.name(display, language="cy", kind=NAME_KIND.DISPLAY)
+            draft.name(official, since("cy", NAME_KIND.OFFICIAL), language="cy")
+            draft.name(
+                display, since("cy", NAME_KIND.DISPLAY), language="cy", kind=NAME_KIND.DISPLAY
+            )
         start, end = row.date("start-date"), row.date("end-date")
         if start and end and end < start:
             raise row.error(f"end-date {end} is before start-date {start}")
@@ -103,6 +144,10 @@ def load_councils(data: Dataset, root: Path) -> None:
         for successor in row.text("replaced-by", False).split(","):
             if successor.strip():
                 replacements.append((row, key, successor.strip()))
+    if former:
+        raise LoadError(
+            FORMER_NAMES, 0, f"no such council in {SOURCE}: {', '.join(sorted(former))}"
+        )
     for row, key, successor in replacements:
         old = data.get(f"{COUNCILS}/{key}")
         if data.get(f"{COUNCILS}/{successor}") is None:

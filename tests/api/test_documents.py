@@ -321,6 +321,7 @@ def test_register_listing_filters_by_type_status_and_date(client):
         "name": "Hartlepool",
         "status": "live",
         "entity_type": "E06",
+        "entity_type_name": "Unitary Authorities",
     }
 
 

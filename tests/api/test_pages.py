@@ -20,10 +20,21 @@ def test_front_page_counts_and_change_chart(client):
     response = client.get("/")
     assert response.status_code == 200
     html = response.content.decode()
-    assert '<svg role="group" aria-labelledby="chart-title chart-desc"' in html
-    # Each bar segment links to the changes behind it.
-    assert '<a href="/doc/change-event?year=2020&amp;kind=merge"><rect' in html
-    assert "<title>2020: 2 merge</title>" in html
+    # One small chart per kind of change, each an image with no links inside it (axe's
+    # nested-interactive rule); the links to each year's changes are beside it.
+    assert '<svg role="img" aria-labelledby="chart-merge-title"' in html
+    svgs = re.findall(r"<svg.*?</svg>", html, re.S)
+    assert len(svgs) == len(re.findall(r'<h3 id="chart-', html)) >= 5
+    assert not any("<a " in svg for svg in svgs)
+    merges = re.search(r'<ul class="chart-links" aria-label="Merge by year">(.*?)</ul>', html, re.S)
+    assert '<a href="/doc/change-event?year=2020&amp;kind=merge">2020: 2</a>' in merges.group(1)
+    # The axis starts at the first year the data holds.
+    first = min(
+        r["year"]
+        for r in client.get("/", HTTP_ACCEPT="application/json").json()["changes_by_year_and_kind"]
+    )
+    assert f'<h2 id="changes">Code changes by year, {first} to ' in html
+    assert "since\n  2009" not in html
     data = client.get("/", HTTP_ACCEPT="application/json").json()
     # Buckinghamshire's districts, and their councils, merged on 2020-04-01.
     assert {"year": 2020, "kind": "merge", "n": 2} in data["changes_by_year_and_kind"]
@@ -42,23 +53,31 @@ def test_the_chart_links_reach_the_same_counts(client):
     assert listed["count"] == row["n"]
 
 
-def test_chart_geometry_stacks_kinds_within_a_year():
+def test_chart_geometry_gives_each_kind_its_own_scale():
     counts = [
         {"year": 2019, "kind": "merge", "n": 2},
         {"year": 2019, "kind": "split", "n": 3},
+        {"year": 2021, "kind": "split", "n": 1088},
         {"year": 2021, "kind": "recode", "n": 10},
     ]
-    drawn = chart(counts, width=300, height=200)
-    assert [bar["year"] for bar in drawn["bars"]] == [2019, 2020, 2021]
-    first = drawn["bars"][0]
-    assert [(s["kind"], s["n"]) for s in first["segments"]] == [("merge", 2), ("split", 3)]
-    # Stacked: the second segment sits on top of the first.
-    assert first["segments"][1]["y"] + first["segments"][1]["h"] == pytest.approx(
-        first["segments"][0]["y"], abs=0.2
-    )
-    assert drawn["bars"][1]["segments"] == []
-    assert [t["value"] for t in drawn["ticks"]] == [0, 2, 4, 6, 8, 10]
-    assert chart([])["bars"] == []
+    drawn = chart(counts, width=300, height=64)
+    assert (drawn["first_year"], drawn["last_year"]) == (2019, 2021)
+    assert [y["year"] for y in drawn["years"]] == [2019, 2020, 2021]
+    panels = {p["kind"]: p for p in drawn["panels"]}
+    assert list(panels) == ["recode", "merge", "split"]  # in the legend's order
+    assert [(b["year"], b["n"]) for b in panels["split"]["bars"]] == [
+        (2019, 3),
+        (2020, 0),
+        (2021, 1088),
+    ]
+    # Each row is scaled to its own largest year: the 2 merges of 2019 and the 10 recodes of
+    # 2021 are full height, as tall as the 1,088 splits.
+    full = panels["split"]["bars"][2]["h"]
+    assert panels["merge"]["bars"][0]["h"] == panels["recode"]["bars"][2]["h"] == full
+    # A small year is still drawn (at least a pixel), an empty one not at all.
+    assert panels["split"]["bars"][0]["h"] >= 1.0
+    assert panels["split"]["bars"][1]["h"] == 0.0
+    assert chart([])["panels"] == []
 
 
 @pytest.mark.django_db

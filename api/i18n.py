@@ -1,0 +1,78 @@
+"""The language of the public pages: English (the default) or Welsh.
+
+The language is chosen by ``?lang=cy`` / ``?lang=en`` on any page (the header's switch links
+there), kept in a cookie after that, and otherwise English. The persistent URIs
+(``/id/…``, ``/doc/…``) are not prefixed with a language (as ``i18n_patterns`` would do),
+because DESIGN.md fixes them: the same URI names the same document in either language. The
+browser's ``Accept-Language`` is not used, so that a shared cache keyed on the URL and the
+cookie (``Vary: Cookie``) never hands a Welsh page to an English reader unasked."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.utils import translation
+
+LANGUAGES = {code for code, _ in settings.LANGUAGES}
+ASKED = {"cy": "cy", "en": "en-gb", "en-gb": "en-gb"}
+
+
+def chosen_language(request) -> tuple[str, bool]:
+    """The language a request is answered in, and whether ``?lang=`` asked for it."""
+    asked = ASKED.get(request.GET.get("lang", "").strip().lower())
+    if asked:
+        return asked, True
+    kept = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+    if kept in LANGUAGES:
+        return kept, False
+    return settings.LANGUAGE_CODE, False
+
+
+class PageLanguage:
+    """Activate the chosen language for the request; keep a ``?lang=`` choice in a cookie."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        language, asked = chosen_language(request)
+        translation.activate(language)
+        request.LANGUAGE_CODE = language
+        try:
+            response = self.get_response(request)
+        finally:
+            translation.deactivate()
+        if asked:
+            response.set_cookie(
+                settings.LANGUAGE_COOKIE_NAME,
+                language,
+                max_age=365 * 24 * 3600,
+                samesite="Lax",
+                secure=request.is_secure(),
+            )
+        # Only pages are in a language: JSON and RDF are the same in both, and so is the
+        # reconciliation preview OpenRefine frames (it is not translated).
+        html = response.get("Content-Type", "").startswith("text/html")
+        if not html or request.path.startswith("/reconcile"):
+            return response
+        response.headers.setdefault("Content-Language", "cy" if language == "cy" else "en-GB")
+        vary = response.headers.get("Vary", "")
+        if "cookie" not in vary.lower():
+            response.headers["Vary"] = f"{vary}, Cookie" if vary else "Cookie"
+        return response
+
+
+def switch_url(request, language: str) -> str:
+    """The current page's URL asking for ``language``, its other parameters kept."""
+    query = request.GET.copy()
+    query["lang"] = language
+    return f"{request.path}?{query.urlencode()}"
+
+
+def context(request) -> dict[str, str]:
+    """Template context: the page's ``lang`` attribute and the switch to the other language."""
+    welsh = translation.get_language() == "cy"
+    return {
+        "page_lang": "cy" if welsh else "en-GB",
+        "welsh": welsh,
+        "switch_url": switch_url(request, "en" if welsh else "cy"),
+    }
