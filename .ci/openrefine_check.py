@@ -1,4 +1,4 @@
-# ruff: noqa: T201 (a command-line check: it reports on standard output)
+# ruff: noqa: T201, S310 (a command-line check: it reports on standard output; URLs are its arguments)
 """OpenRefine itself as a client of the reconciliation service (run by .ci/openrefine-check).
 
 Drives a headless OpenRefine 3.6 through the HTTP commands its web UI sends, in the order the
