@@ -13,7 +13,8 @@ UI sends them, against the live registry:
 4. ``extend-data`` (the ``core/extend-reconciled-data`` operation) of each reconciled column
    with current code, parent district, region and Welsh name, waiting again.
 5. ``get-models`` and ``get-rows``, then ``export-rows`` as CSV: every cell's judgement,
-   matched id and extended values are compared with :data:`EXPECTED`, exactly.
+   matched id and extended values are compared with :data:`EXPECTED_ROWS`, exactly, and the
+   types guessed with :data:`GUESSED_TYPE_FIRST` and :data:`GUESSED_TYPES_TOP3`.
 
 Usage: openrefine_check.py OPENREFINE_URL SERVICE_URL [--report FILE]. Exit status 1 if any
 cell differs; the differences are listed one a line.
@@ -64,13 +65,15 @@ EXTEND = [
     ("name_cy", "Welsh name"),
 ]
 
-# Expected cells, row by row: for each reconciled column, (judgement, matched id or None), and
-# for each extended property the cell OpenRefine shows: an entity as "id|name" (its recon
-# match), a string as itself, an empty cell as "". Filled by the table below.
-EXPECTED: dict[str, list[dict[str, object]]] = {}
-
-# What OpenRefine's type guessing must offer among its top three for a column (by column).
-GUESSED_TYPES_TOP3: dict[str, set[str]] = {}
+# What OpenRefine's type guessing (its untyped probe of a column's first rows) must offer: the
+# type it pre-selects, and types among its top three. A UK-wide ward column must get the broad
+# group, not England's E05; a column of council names both the area group and the councils.
+GUESSED_TYPE_FIRST = {"Ward": "ward"}
+GUESSED_TYPES_TOP3 = {
+    "Council": {"local-authority-area", "local-authority"},
+    "Ward": {"ward"},
+    "Old code": {"local-authority-area"},
+}
 
 
 class Refine:
@@ -91,9 +94,9 @@ class Refine:
         return self.get("get-csrf-token")["token"]
 
     def post(self, command: str, params: dict | None = None, form: dict | None = None) -> bytes:
-        query = dict(params or {}, csrf_token=self.token())
-        url = f"{self.base}/command/core/{command}?{urllib.parse.urlencode(query)}"
-        body = urllib.parse.urlencode(form or {}).encode()
+        # As Refine.postCSRF: the parameters in the query string, a fresh token in the body.
+        url = f"{self.base}/command/core/{command}?{urllib.parse.urlencode(params or {})}"
+        body = urllib.parse.urlencode(dict(form or {}, csrf_token=self.token())).encode()
         request = urllib.request.Request(
             url,
             data=body,
@@ -225,6 +228,9 @@ def run(refine_url: str, service: str) -> tuple[list[str], dict]:
         )
         ids = [entry["id"] for entry in guess["types"]]
         report["guessed"][column] = ids
+        first = GUESSED_TYPE_FIRST.get(column)
+        if first is not None and ids[:1] != [first]:
+            problems.append(f"guess-types-of-column {column!r}: {ids[:1]} first, not {first}")
         for wanted in sorted(GUESSED_TYPES_TOP3.get(column, set())):
             if wanted not in ids[:3]:
                 problems.append(
@@ -250,26 +256,38 @@ def run(refine_url: str, service: str) -> tuple[list[str], dict]:
         )
         refine.wait(project)
 
+    # The column OpenRefine makes for each (reconciled column, property): named after the
+    # property, with a number added when a column of that name exists already.
+    extended: dict[tuple[str, str], str] = {}
     for column in RECONCILE:
         columns = refine.get("get-models", project=project)["columnModel"]["columns"]
-        index = [c["name"] for c in columns].index(column)
-        extension = {
-            "properties": [
-                {"id": pid, "name": name, "settings": {"date": "", "limit": "0"}}
-                for pid, name in EXTEND
-            ]
-        }
+        before = [c["name"] for c in columns]
+        index = before.index(column)
+        extension = {"properties": [{"id": pid, "name": name} for pid, name in EXTEND]}
+        # As the column menu's "Add columns from reconciled values" posts it: the service in
+        # the query string, the extension (properties with no settings changed) in the body.
         refine.post_json(
             "extend-data",
-            params={"project": project},
-            form={
+            params={
                 "baseColumnName": column,
+                "endpoint": service,
+                "identifierSpace": manifest["identifierSpace"],
+                "schemaSpace": manifest["schemaSpace"],
                 "columnInsertIndex": str(index + 1),
-                "extension": json.dumps(extension),
-                "engine": ENGINE,
+                "project": project,
             },
+            form={"extension": json.dumps(extension), "engine": ENGINE},
         )
         refine.wait(project)
+        after = [
+            c["name"] for c in refine.get("get-models", project=project)["columnModel"]["columns"]
+        ]
+        added = after[index + 1 : index + 1 + len(EXTEND)]
+        if [name for name in after if name not in before] != added or not all(
+            name.startswith(label) for name, (_, label) in zip(added, EXTEND, strict=False)
+        ):
+            raise RuntimeError(f"extend-data on {column!r} added {added} to {before}")
+        extended.update({(column, pid): name for (pid, _), name in zip(EXTEND, added, strict=True)})
 
     # The operations OpenRefine recorded: one core/recon, then one core/extend-reconciled-data,
     # per column.
@@ -281,7 +299,7 @@ def run(refine_url: str, service: str) -> tuple[list[str], dict]:
 
     cells = read_cells(refine, project)
     report["cells"] = cells
-    problems += compare(cells)
+    problems += compare(cells, extended)
     return problems, report
 
 
@@ -291,9 +309,11 @@ def read_cells(refine: Refine, project: str) -> list[dict[str, object]]:
     models = refine.get("get-models", project=project)
     columns = models["columnModel"]["columns"]
     reconciled = set(RECONCILE)
-    rows = refine.post_json(
+    answer = refine.post_json(
         "get-rows", params={"project": project, "start": 0, "limit": 1000}, form={"engine": ENGINE}
-    )["rows"]
+    )
+    # get-rows gives a cell's recon by id ("r"), the recons themselves in the answer's pool.
+    rows, recons = answer["rows"], answer.get("pool", {}).get("recons", {})
     exported = refine.post(
         "export-rows",
         params={"project": project},
@@ -313,12 +333,21 @@ def read_cells(refine: Refine, project: str) -> list[dict[str, object]]:
                 else None
             )
             value = "" if cell is None or cell.get("v") is None else str(cell["v"])
-            if value != exported_row[position]:
+            recon = (cell or {}).get("r")
+            if recon is not None:
+                recon = recons[str(recon)]
+            # export-rows writes a matched cell as its match's name (the CSV exporter's
+            # default, "entity-name"), any other cell as its value.
+            written = (
+                recon["m"]["name"]
+                if recon is not None and recon.get("j") == "matched" and recon.get("m")
+                else value
+            )
+            if written != exported_row[position]:
                 raise RuntimeError(
-                    f"row {row['i']} {column['name']}: get-rows {value!r}, "
+                    f"row {row['i']} {column['name']}: get-rows {written!r}, "
                     f"export-rows {exported_row[position]!r}"
                 )
-            recon = (cell or {}).get("r")
             if column["name"] in reconciled:
                 if recon is None:
                     shown[column["name"]] = ("blank", None) if not value else ("unreconciled", None)
@@ -334,19 +363,124 @@ def read_cells(refine: Refine, project: str) -> list[dict[str, object]]:
     return table
 
 
-def compare(cells: list[dict[str, object]]) -> list[str]:
+def compare(cells: list[dict[str, object]], extended: dict[tuple[str, str], str]) -> list[str]:
     problems = []
     if len(cells) != len(EXPECTED_ROWS):
         return [f"{len(cells)} rows, expected {len(EXPECTED_ROWS)}"]
     for number, (row, expected) in enumerate(zip(cells, EXPECTED_ROWS, strict=True), start=1):
-        for column, want in expected.items():
+        for column, (judgement, match, values) in expected.items():
             got = row.get(column, "<no column>")
-            if got != want:
-                problems.append(f"row {number} {column!r}: expected {want!r}, got {got!r}")
+            if got != (judgement, match):
+                problems.append(
+                    f"row {number} {column!r}: expected {(judgement, match)!r}, got {got!r}"
+                )
+            for pid, want in values.items():
+                got = row.get(extended[column, pid], "<no column>")
+                if got != want:
+                    problems.append(
+                        f"row {number} {column!r} → {pid}: expected {want!r}, got {got!r}"
+                    )
     return problems
 
 
-EXPECTED_ROWS: list[dict[str, object]] = []
+def cell(
+    judgement: str,
+    match: str | None,
+    current: str = "",
+    district: str = "",
+    region: str = "",
+    name_cy: str = "",
+) -> tuple[str, str | None, dict[str, str]]:
+    """One reconciled cell as OpenRefine shows it: its judgement and matched id, then the cells
+    data extension added beside it (an entity as "id|name", a string as itself, none as "")."""
+    values = [current, district, region, name_cy]
+    return judgement, match, {pid: value for (pid, _), value in zip(EXTEND, values, strict=True)}
+
+
+NONE = cell("none", None)
+BLANK = cell("blank", None)
+NE, LONDON, SW = "E12000001|North East", "E12000007|London", "E12000009|South West"
+WM, SE = "E12000005|West Midlands", "E12000008|South East"
+BUCKS = "E06000060|Buckinghamshire"
+SUNDERLAND, RCT = "E08000024|Sunderland", "W06000016|Rhondda Cynon Taf"
+ANGLESEY = "W06000001|Isle of Anglesey"
+
+# Every row of CSV, checked against the loaded data and the README's matching rules:
+# - Council (typed local-authority-district, the region as a property): every spelling is
+#   matched, the typo "Wrarington" because the type confirms it, "Co Durham" as County Durham;
+#   a unitary has no parent district; Wales has no region.
+# - Ward (typed ward, the district as a property): the one live ward of the name in that
+#   district, Welsh and Scottish wards too; "Tiinity" (a slip of Trinity) confirmed by East
+#   Lindsey; no ward called "Castle" in Northumberland (only "Alnwick Castle"): none matched.
+# - Old code (typed local-authority-district): legacy ONS codes and GSS codes found whatever
+#   the type (a county, a ward, a Welsh principal area); a terminated entry answers as when
+#   last live, its current code its successor (Aylesbury Vale and Buckinghamshire county:
+#   Buckinghamshire unitary; the 2002-2022 Abbey ward of Barking and Dagenham has none).
+EXPECTED_ROWS: list[dict[str, tuple[str, str | None, dict[str, str]]]] = [
+    {
+        "Council": cell("matched", "E06000001", "E06000001|Hartlepool", "", NE),
+        "Ward": cell("matched", "E05001154", "E05001154|Castle", SUNDERLAND, NE),
+        "Old code": cell("matched", "E06000001", "E06000001|Hartlepool", "", NE),
+    },
+    {
+        "Council": cell("matched", "E09000012", "E09000012|Hackney", "", LONDON),
+        "Ward": cell("matched", "E05001159", "E05001159|Hetton", SUNDERLAND, NE),
+        "Old code": cell("matched", "E07000004", BUCKS, "", SE),
+    },
+    {
+        "Council": cell("matched", "E06000023", "E06000023|Bristol, City of", "", SW),
+        "Ward": cell(
+            "matched", "E05014053", "E05014053|Abbey", "E09000002|Barking and Dagenham", LONDON
+        ),
+        "Old code": cell("matched", "E08000025", "E08000025|Birmingham", "", WM),
+    },
+    {
+        "Council": cell("matched", "W06000016", RCT, "", "", "Rhondda Cynon Taf"),
+        "Ward": cell("matched", "W05001110", "W05001110|Treforest", RCT, "", "Trefforest"),
+        "Old code": cell("matched", "E06000020", "E06000020|Telford and Wrekin", "", WM),
+    },
+    {
+        "Council": cell("matched", "E06000007", "E06000007|Warrington", "", "E12000002|North West"),
+        "Ward": cell(
+            "matched", "W05001274", "W05001274|Cathays", "W06000015|Cardiff", "", "Cathays"
+        ),
+        "Old code": cell(
+            "matched", "E07000008", "E07000008|Cambridge", "", "E12000006|East of England"
+        ),
+    },
+    {
+        "Council": cell(
+            "matched",
+            "E06000010",
+            "E06000010|Kingston upon Hull, City of",
+            "",
+            "E12000003|Yorkshire and The Humber",
+        ),
+        "Ward": NONE,
+        "Old code": cell("matched", "E10000002", BUCKS, "", SE),
+    },
+    {
+        "Council": cell("matched", "W06000001", ANGLESEY, "", "", "Ynys Môn"),
+        "Ward": cell("matched", "S13002931", "S13002931|Leith", "S12000036|City of Edinburgh"),
+        "Old code": cell("matched", "E05000026", "", "E09000002|Barking and Dagenham", LONDON),
+    },
+    {
+        "Council": cell("matched", "E06000047", "E06000047|County Durham", "", NE),
+        "Ward": cell(
+            "matched",
+            "E05009903",
+            "E05009903|Trinity",
+            "E07000137|East Lindsey",
+            "E12000004|East Midlands",
+        ),
+        "Old code": cell("matched", "W06000001", ANGLESEY, "", "", "Ynys Môn"),
+    },
+    {
+        "Council": cell("matched", "E06000019", "E06000019|Herefordshire, County of", "", WM),
+        "Ward": BLANK,
+        "Old code": cell("matched", "E06000026", "E06000026|Plymouth", "", SW),
+    },
+]
 
 
 def main() -> int:
@@ -363,7 +497,7 @@ def main() -> int:
     print(f"--> {report['version']}: project {report['project']}")
     for column, ids in report["guessed"].items():
         print(f"--> type guessing for {column!r}: {', '.join(ids[:5])}")
-    cells = sum(len(row) for row in EXPECTED_ROWS)
+    cells = sum(1 + len(values) for row in EXPECTED_ROWS for _, _, values in row.values())
     for problem in problems:
         print(f"FAIL {problem}")
     print(
