@@ -560,11 +560,18 @@ def speed(args) -> None:
         ]
         for _, url, _ in servers[1:]:
             wait_for(url, 300)
+        # datasette-reconcile reads a property as a column to filter on (a 500 for a column
+        # the table lacks): it gets the typed batches without the district property.
+        no_properties = [
+            {key: {k: v for k, v in q.items() if k != "properties"} for key, q in batch.items()}
+            for batch in typed
+        ]
         results = []
         for name, url, pid in servers:
-            warm(url, typed)
+            mine = no_properties if "datasette" in name else typed
+            warm(url, mine)
             warm(url, untyped)
-            results.append(("typed", measure(name, url, pid, typed, args.seconds)))
+            results.append(("typed", measure(name, url, pid, mine, args.seconds)))
             results.append(("untyped", measure(name, url, pid, untyped, args.seconds)))
         workers = process_tree(registry.pid)[1:]
         mem = [memory(pid) for pid in workers]
