@@ -62,10 +62,11 @@ TIER_NAMES = {IDENTIFIER: "identifier", NAME: "name", CORE: "core name", FUZZY: 
 
 DEFAULT_LIMIT = 10
 MAX_LIMIT = 100
-# How many entries found through shared words are scored for similarity.
-MAX_FUZZY_CANDIDATES = 400
-# How many such entries are scored at most, found or not.
-MAX_FUZZY_SCORED = 600
+# How many entries found through shared words (the rarest words' first) are scored for
+# similarity, at least twice the candidates asked for: scoring 600 cost most of a query's
+# time, and past the first hundred or so by word weight none came near the first candidate
+# (the same automatic matches on the evaluation sets; benchmarks/README.md).
+MAX_FUZZY_SCORED = 120
 # A query's words looked up, and of those the ones also looked up by spelling (a pass over the
 # whole vocabulary each): no name has more than 20 words, and without a bound a 500-character
 # query of short made-up words held a worker for 90 s a batch.
@@ -254,6 +255,7 @@ class Matcher:
         admit,
         spelling: bool,
         admits: types.TypeFilter | None = None,
+        limit: int = DEFAULT_LIMIT,
     ) -> dict[int, Candidate]:
         """Entries sharing a word with the query (or, with ``spelling``, a word close in
         spelling), scored by similarity."""
@@ -294,13 +296,14 @@ class Matcher:
             for pk in postings:
                 if pk not in exclude:
                     weights[pk] = weights.get(pk, 0.0) + weight
-        ranked = heapq.nlargest(MAX_FUZZY_SCORED, weights, key=weights.__getitem__)
+        budget = max(MAX_FUZZY_SCORED, 2 * limit)
+        ranked = heapq.nlargest(budget, weights, key=weights.__getitem__)
         found: dict[int, Candidate] = {}
         scored = 0
         for pk in ranked:
             # Bounded by the entries scored, not found: a long query like no name scored
             # every entry sharing a word with it (thousands, 80 ms a query).
-            if len(found) >= MAX_FUZZY_CANDIDATES or scored >= MAX_FUZZY_SCORED:
+            if scored >= budget:
                 break
             record = self.index.records[pk]
             if not admit(record):
@@ -378,7 +381,7 @@ class Matcher:
         admitted = sum(1 for c in found.values() if admit(c.record))
         if admitted < query.limit:
             for candidate in self._by_words(
-                q, set(found), admit, not admitted, query.types
+                q, set(found), admit, not admitted, query.types, query.limit
             ).values():
                 add(candidate)
 
