@@ -364,9 +364,19 @@ def _new_rows(item: Item) -> Snapshot:
     old = canonical(item.before) if item.before else {}
     known = {name: {r for r in old.get(name, ()) if isinstance(r, tuple)} for name in LIST_FIELDS}
     return {
-        name: [r for r in item.snapshot[name] if not (isinstance(r, tuple) and r in known[name])]
-        for name in LIST_FIELDS
+        name: [r for r in item.snapshot[name] if not _among(r, known[name])] for name in LIST_FIELDS
     }
+
+
+def _among(row: Any, known: set) -> bool:
+    """Whether ``row`` is one of the stored rows; a row holding lists or objects (unhashable)
+    never is, and the row checks refuse it with a 400 rather than a 500."""
+    if not isinstance(row, tuple):
+        return False
+    try:
+        return row in known
+    except TypeError:
+        return False
 
 
 # Each row's fields: (name, allowed values or a type check, required, longest text). The

@@ -1,6 +1,8 @@
 """The write API: token authentication, the admin's permissions, the same validation and
 versions as the admin."""
 
+import json
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -196,3 +198,19 @@ def test_a_body_over_the_upload_limit_is_a_413_problem(api, settings):
     assert response.status_code == 413
     assert response["Content-Type"] == "application/problem+json"
     assert response.json()["detail"] == "The body is larger than 1,000 bytes."
+
+
+def test_a_name_row_of_lists_and_objects_is_a_400(api):
+    """Found by Schemathesis on PostgreSQL: a name row whose values are a list, an object and a
+    number, beside keys of lone surrogates, was a 500."""
+    body = {
+        "\u00be\u008d\u0005\udbda\ude1e": {"!\u00b2P": {}, "\u000b\u00d4US": True},
+        "key": "E99999991",
+        "note": "\u0087",
+        "register": "statistical-geography",
+        "names": [[[], {}, 9907, {"\u00a8": False}, {"\u00ec'^z\u0018": []}]],
+    }
+    raw = json.dumps(body)  # lone surrogates as \ud... escapes, as the fuzzer sent them
+    response = api.post("/api/v1/curation/entries/", raw, content_type="application/json")
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("application/problem+json")
