@@ -492,14 +492,11 @@ class Matcher:
         return True
 
     def _council_or_area(self, top: Candidate, candidates: list[Candidate]) -> bool:
-        """Whether, without a type, the candidates hold both a council and an area it
-        governs (at any time): "Kent County Council" and "Hackney" name the council and the
-        area alike, and only a type (or an identifier) can say which is meant."""
-        record = top.record
-        if record.register == types.COUNCILS:
-            counterparts = {span.target for span in record.governs}
-        else:
-            counterparts = {span.target for span in record.governed_by}
+        """Whether, without a type, the candidates hold the council that governs (or
+        governed) the area ``top``: "Hackney" names the council and the area alike, and only
+        a type (or an identifier) can say which is meant. (A council on top is never
+        matched without a type: :meth:`_certain`.)"""
+        counterparts = {span.target for span in top.record.governed_by}
         return any(c.pk in counterparts for c in candidates[1:] if not c.vetoes)
 
     def _other_kind(self, top: Candidate, candidates: list[Candidate]) -> bool:
@@ -574,12 +571,13 @@ class Matcher:
         slip = top.slips is not None
         if not slip and not _words_within(q, top.record.names):
             return False
+        recodes = self.index.lineage(top.pk, one_to_one=True)
         for rival in candidates[1:]:
             if rival.vetoes or rival.confirmations < top.confirmations:
                 continue
             if not rival.valid and (_fleeting(rival.record) or self._succeeds(top, rival)):
                 continue
-            if rival.pk in self.index.lineage(top.pk, one_to_one=True):
+            if rival.pk in recodes:
                 continue
             if slip:
                 if rival.similarity >= top.similarity - FUZZY_MARGIN:
