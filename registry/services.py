@@ -19,7 +19,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
-from . import bulk, facts, profiles, sparql
+from . import bulk, facts, feed, profiles, sparql
 from .models import (
     STATUS,
     ChangeEvent,
@@ -313,18 +313,51 @@ def _write_entries(to_write, digests, ids, versions_now, actor: Actor, source_of
         ((entry_id, r.kind, r.hierarchy, ids[r.target], r.valid_from, r.valid_to)
          for entry_id, snap in written for r in snap["relations"]),
     )  # fmt: skip
-    now = bulk.prepare(Version, "recorded_at", timezone.now())
+    moment = timezone.now()
+    now = bulk.prepare(Version, "recorded_at", moment)
     user = actor.user.pk if actor.user else None
     run = actor.import_run.pk if actor.import_run else None
+    chain = feed.extend()
+
+    def rows():
+        # Each version takes the next place in the feed as it is written (streamed, so a
+        # first load hashes its 230,000 items without holding them all).
+        for ref, entry_id, snap, before in to_write:
+            number, changes = versions_now.get(entry_id, 0) + 1, diff(before, snap)
+            sequence, link = chain.next(
+                recorded_at=moment,
+                user=actor.user.get_username() if actor.user else None,
+                import_run=run,
+                source=source_of(ref),
+                reason=actor.reason,
+                entry=ref,
+                event=None,
+                number=number,
+                snapshot=snap,
+                changes=changes,
+            )
+            yield (
+                entry_id,
+                number,
+                now,
+                user,
+                run,
+                source_of(ref),
+                actor.reason,
+                bulk.prepare(Version, "snapshot", snap),
+                digests[ref],
+                bulk.prepare(Version, "changes", changes),
+                sequence,
+                link,
+            )
+
     bulk.insert(
         Version,
         ["entry", "number", "recorded_at", "user", "import_run", "source", "reason",
-         "snapshot", "digest", "changes"],
-        ((entry_id, versions_now.get(entry_id, 0) + 1, now, user, run, source_of(ref),
-          actor.reason, bulk.prepare(Version, "snapshot", snap), digests[ref],
-          bulk.prepare(Version, "changes", diff(before, snap)))
-         for ref, entry_id, snap, before in to_write),
+         "snapshot", "digest", "changes", "sequence", "chain"],
+        rows(),
     )  # fmt: skip
+    chain.save()
     # The SPARQL store follows every committed write (registry.sparql).
     written_ids = [entry_id for _, entry_id, _, _ in to_write]
     transaction.on_commit(lambda: sparql.entries_changed(written_ids))
@@ -402,22 +435,40 @@ def sync_events(
                         )
                     )
             ChangeLink.objects.bulk_create(links, batch_size=BATCH)
-            Version.objects.bulk_create(
-                [
+            moment = timezone.now()
+            chain = feed.extend()
+            rows = []
+            for key, number, snap, before in versions:
+                changes = diff(before, snap)
+                sequence, link = chain.next(
+                    recorded_at=moment,
+                    user=actor.user.get_username() if actor.user else None,
+                    import_run=actor.import_run.pk if actor.import_run else None,
+                    source=source_of(key),
+                    reason=actor.reason,
+                    entry=None,
+                    event=key,
+                    number=number,
+                    snapshot=snap,
+                    changes=changes,
+                )
+                rows.append(
                     Version(
                         event_id=event_ids[key],
                         number=number,
+                        recorded_at=moment,
                         user=actor.user,
                         import_run=actor.import_run,
                         source=source_of(key),
                         reason=actor.reason,
                         snapshot=snap,
-                        changes=diff(before, snap),
+                        changes=changes,
+                        sequence=sequence,
+                        chain=link,
                     )
-                    for key, number, snap, before in versions
-                ],
-                batch_size=BATCH,
-            )
+                )
+            Version.objects.bulk_create(rows, batch_size=BATCH)
+            chain.save()
     return result
 
 
