@@ -469,6 +469,10 @@ class Version(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True
     )
+    # The user's name as it was when the version was written (empty: no user). The feed's
+    # digest covers this, not the user's current name, so renaming a user later breaks no
+    # chain; a mirror, which has no users, keeps it too.
+    author = models.CharField(max_length=150, blank=True, default="", editable=False)
     import_run = models.ForeignKey(ImportRun, on_delete=models.PROTECT, null=True, blank=True)
     source = models.CharField(max_length=500, blank=True)
     reason = models.TextField(blank=True)

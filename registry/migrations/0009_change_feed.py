@@ -1,6 +1,7 @@
 """Number every version in recording order and chain their feed items (``registry.feed``):
-versions already stored get sequence numbers by (recorded_at, id), their digests computed
-from their rows, and the head of the feed is written."""
+versions already stored get their author's name as recorded (``Version.author``, the user's
+name now), sequence numbers by (recorded_at, id), their digests computed from their rows, and
+the head of the feed is written."""
 
 import django.utils.timezone
 from django.db import migrations, models
@@ -21,10 +22,11 @@ def fill(apps, schema_editor):
     batch = []
     for version in rows.iterator(chunk_size=2000):
         sequence += 1
+        version.author = version.user.username if version.user_id else ""
         item = make_item(
             sequence=sequence,
             recorded_at=version.recorded_at,
-            user=version.user.username if version.user_id else None,
+            user=version.author or None,
             import_run=version.import_run_id,
             source=version.source,
             reason=version.reason,
@@ -39,9 +41,9 @@ def fill(apps, schema_editor):
         previous = version.chain
         batch.append(version)
         if len(batch) == 2000:
-            Version.objects.using(alias).bulk_update(batch, ["sequence", "chain"])
+            Version.objects.using(alias).bulk_update(batch, ["author", "sequence", "chain"])
             batch = []
-    Version.objects.using(alias).bulk_update(batch, ["sequence", "chain"])
+    Version.objects.using(alias).bulk_update(batch, ["author", "sequence", "chain"])
     FeedHead.objects.using(alias).update_or_create(
         pk=1, defaults={"sequence": sequence, "digest": previous}
     )
@@ -66,6 +68,11 @@ class Migration(migrations.Migration):
             model_name="version",
             name="sequence",
             field=models.PositiveBigIntegerField(blank=True, editable=False, null=True, unique=True),
+        ),
+        migrations.AddField(
+            model_name="version",
+            name="author",
+            field=models.CharField(blank=True, default="", editable=False, max_length=150),
         ),
         migrations.AddField(
             model_name="version",
