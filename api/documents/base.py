@@ -88,11 +88,7 @@ def requested_instant(request) -> dt.datetime | None:
     try:
         return http.recorded(request.GET)
     except http.BadDate as error:
-        raise http.BadParameter(
-            error.name,
-            _("must be %(forms)s; got %(got)s.")
-            % {"forms": http.RECORDED_FORMS, "got": repr(error.value[:40])},
-        ) from None
+        raise http.BadParameter(error.name, error.reason) from None
 
 
 def content_type(renderer) -> str:

@@ -46,9 +46,7 @@ def recorded_instant(query) -> dt.datetime | None:
     try:
         return http.recorded(query, blank_is_now=False)
     except http.BadDate as error:
-        raise problems.BadParameter(
-            "recorded", f"must be {http.RECORDED_FORMS}; got {error.value[:40]!r}."
-        ) from None
+        raise problems.BadParameter(error.name, error.reason) from None
 
 
 class LookupView(GenericAPIView):
