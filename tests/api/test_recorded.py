@@ -361,3 +361,56 @@ def test_record_time_is_taken_literally(client, edited):
     _, end_of_load, _ = edited.states[0]
     after = client.get(f"{API}history/?date=2024-01-01&recorded={instant(end_of_load)}").json()
     assert [link["key"] for link in after["successors"]] == ["E06000060"]
+
+
+# ---------------------------------------------------------------------------------------
+# Reconciliation: data extension with the recorded setting
+
+
+def extend(client, settings, properties=("name", "parent-county", "identifier-ons-legacy")):
+    query = {
+        "ids": [KEY],
+        "properties": [{"id": pid, "settings": settings} for pid in properties],
+    }
+    response = client.post("/reconcile", {"extend": json.dumps(query)})
+    return response
+
+
+@pytest.mark.django_db
+def test_extension_values_as_recorded(client, edited):
+    for name, at, _ in edited.states:
+        response = extend(client, {"date": DAY, "recorded": instant(at)})
+        assert response.status_code == 200
+        row = response.json()["rows"][KEY]
+        assert row["name"] == [{"str": name}]
+        assert row["parent-county"] == [{"id": "E10000002", "name": "Buckinghamshire"}]
+    # As recorded now, every property says what it says without the setting.
+    properties = ("name", "status", "parent", "parent-county", "current", "successors",
+                  "governed_by", "identifier-ons-legacy", "operative", "terminated")  # fmt: skip
+    _, latest, _ = edited.states[2]
+    for day in (DAY, "2024-01-01"):
+        now = extend(client, {"date": day}, properties).json()["rows"][KEY]
+        then = extend(client, {"date": day, "recorded": instant(latest)}, properties)
+        assert then.json()["rows"][KEY] == now
+    assert now["current"] == [{"id": "E06000060", "name": "Buckinghamshire"}]
+    # Before it was recorded, the registry said nothing of it.
+    before = instant(edited.first_ever - dt.timedelta(seconds=1))
+    row = extend(client, {"recorded": before}).json()["rows"][KEY]
+    assert row == {"name": [], "parent-county": [], "identifier-ons-legacy": []}
+
+
+@pytest.mark.django_db
+def test_extension_refuses_a_bad_recorded_setting(client):
+    response = extend(client, {"recorded": "2024-03-01T10:00:00"})
+    assert response.status_code == 400
+    assert response.json() == {
+        "status": 400,
+        "error": "setting recorded '2024-03-01T10:00:00' has no time zone: end it with Z (UTC) "
+        "or an offset such as +01:00.",
+    }
+
+
+@pytest.mark.django_db
+def test_the_manifest_offers_the_recorded_setting(client):
+    settings = client.get("/reconcile").json()["extend"]["property_settings"]
+    assert [s["name"] for s in settings] == ["date", "recorded", "limit"]
