@@ -414,3 +414,48 @@ def test_extension_refuses_a_bad_recorded_setting(client):
 def test_the_manifest_offers_the_recorded_setting(client):
     settings = client.get("/reconcile").json()["extend"]["property_settings"]
     assert [s["name"] for s in settings] == ["date", "recorded", "limit"]
+
+
+# ---------------------------------------------------------------------------------------
+# SPARQL: DESCRIBE as recorded
+
+
+@pytest.mark.django_db
+def test_sparql_describe_as_recorded_is_the_document_as_recorded(client, edited):
+    from rdflib.compare import isomorphic
+
+    uri = entry_uri(AREA, KEY)
+    for name, at, _ in edited.states:
+        query = f"DESCRIBE <{uri}>"
+        response = client.get(
+            "/sparql", {"query": query, "recorded": instant(at), "date": DAY, "format": "ttl"}
+        )
+        assert response.status_code == 200
+        assert response["Content-Type"] == "text/turtle; charset=utf-8"
+        described = Graph().parse(data=response.content.decode(), format="turtle")
+        document = client.get(f"{DOC}.ttl?date={DAY}&recorded={instant(at)}")
+        assert isomorphic(described, Graph().parse(data=document.content.decode(), format="turtle"))
+        assert set(described.objects(URIRef(uri), SKOS.prefLabel)) == {Literal(name, lang="en")}
+    before = instant(edited.first_ever - dt.timedelta(seconds=1))
+    empty = client.get(
+        "/sparql", {"query": f"DESCRIBE <{uri}>", "recorded": before, "format": "nt"}
+    )
+    assert (empty.status_code, empty.content.strip()) == (200, b"")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "params, says",
+    [
+        (
+            {"query": "SELECT * WHERE { ?s ?p ?o } LIMIT 1", "recorded": "2024-01-01"},
+            "only DESCRIBE",
+        ),
+        ({"query": "DESCRIBE <x>", "recorded": "2024-01-01T10:00:00"}, "time zone"),
+    ],
+)
+def test_sparql_with_recorded_says_what_it_answers(client, params, says):
+    response = client.get("/sparql", {**params, "format": "json"})
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/problem+json"
+    assert says in response.json()["detail"]
