@@ -459,3 +459,14 @@ def test_sparql_with_recorded_says_what_it_answers(client, params, says):
     assert response.status_code == 400
     assert response["Content-Type"] == "application/problem+json"
     assert says in response.json()["detail"]
+
+
+@pytest.mark.django_db
+def test_the_page_as_recorded_in_welsh(client, edited):
+    _, at, _ = edited.states[1]
+    html = client.get(f"{DOC}?lang=cy&date={DAY}&recorded={instant(at)}").content.decode()
+    asked = at.astimezone(dt.UTC).isoformat()
+    assert f"Yn ddilys ar 1 Mehefin 2019, fel y'i cofnodwyd ar {asked}" in text(html).replace(
+        "&#x27;", "'"
+    )
+    assert "Dangos y cofnod cyfredol" in html
