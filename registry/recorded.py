@@ -29,7 +29,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from typing import Any, NamedTuple
 
-from django.db.models import OuterRef, Q, Subquery, TextField
+from django.db.models import Max, Min, OuterRef, Q, Subquery, TextField
 from django.db.models.functions import Cast
 
 from . import documents, profiles, validtime
@@ -38,6 +38,11 @@ from .models import RELATION_KIND, ChangeEvent, ChangeLink, Entry, Relation, Ver
 from .snapshots import canonical, split_ref
 from .uris import entry_uri, event_uri
 from .validtime import Hop, IdentifierRow, Lifetime, NameRow, RelationRow, StateRow
+
+# How far a version's recorded time may lag behind versions written before it (see
+# Recorded._first_after): far more than the seconds between a write's clock reading and its
+# insert, even for a whole load written in one statement.
+CLOCK_MARGIN = dt.timedelta(minutes=15)
 
 
 class VersionAt(NamedTuple):
@@ -101,6 +106,7 @@ class Recorded:
         self._rows: dict[int, Rows | None] = {}
         self._refs: dict[str, Ref | None] = {}
         self._events: dict[int, tuple[EventRow, list[LinkRow]] | None] = {}
+        self._boundary: int | None = None
 
     # -- entries ----------------------------------------------------------------------
 
@@ -197,14 +203,59 @@ class Recorded:
 
     # -- links that point at an entry -------------------------------------------------
 
-    def _changed_since(self, field: str, ref: Ref) -> set[int]:
+    def _first_after(self) -> int:
+        """A version id at or below that of every version recorded after the instant.
+
+        ``recorded_at`` has no index (and one would need a migration), but versions are
+        numbered in the order they are written and stamped as they are written, so their
+        times rise with their ids, give or take the few seconds between a write's clock
+        reading and its insert, with concurrent writes interleaved. So a binary search on the
+        primary key finds the first id stamped after ``at`` less :data:`CLOCK_MARGIN`, and
+        the versions after the instant are a primary-key range from there: a few rows for a
+        recent instant, instead of a scan of every version's snapshot."""
+        if self._boundary is None:
+            since = self.at - CLOCK_MARGIN
+            ids = Version.objects.order_by()
+            low = ids.aggregate(low=Min("id"))["low"]
+            high = ids.aggregate(high=Max("id"))["high"]
+            if low is None:
+                self._boundary = 0
+                return 0
+            # The first id whose version is stamped after ``since`` (high + 1 if none).
+            lo, hi = low, high + 1
+            while lo < hi:
+                middle = (lo + hi) // 2
+                row = ids.filter(id__gte=middle).order_by("id").values_list("id", "recorded_at")[:1]
+                found = list(row)
+                if not found:
+                    hi = middle
+                    continue
+                at_id, stamped = found[0]
+                if stamped > since:
+                    hi = middle
+                else:
+                    lo = at_id + 1
+            self._boundary = lo
+        return self._boundary
+
+    def _changed_since(self, field: str, refs: Iterable[Ref]) -> set[int]:
         """Entries (or events) with a version recorded after the instant whose recorded
-        change mentions ``ref``."""
+        change mentions one of ``refs``."""
+        refs = list(refs)
+        if not refs:
+            return set()
+        mentions = Q()
+        for ref in refs:
+            mentions |= Q(text__contains=f'"{ref.ref}"')
         column = f"{field}_id"
         return set(
-            Version.objects.filter(recorded_at__gt=self.at, **{f"{field}__isnull": False})
+            Version.objects.filter(
+                id__gte=self._first_after(),
+                recorded_at__gt=self.at,
+                **{f"{field}__isnull": False},
+            )
             .annotate(text=Cast("changes", TextField()))
-            .filter(text__contains=f'"{ref.ref}"')
+            .filter(mentions)
             .order_by()
             .values_list(column, flat=True)
         )
@@ -217,7 +268,7 @@ class Recorded:
                 "subject_id", flat=True
             )
         )
-        candidates = now | self._changed_since("entry", ref)
+        candidates = now | self._changed_since("entry", [ref])
         result = []
         for rows in self.rows(candidates).values():
             for relation in rows.relations:
@@ -292,8 +343,7 @@ class Recorded:
             .order_by()
             .values_list("event_id", flat=True)
         )
-        for ref in refs:
-            candidates |= self._changed_since("event", ref)
+        candidates |= self._changed_since("event", refs)
         events: dict[int, EventRow] = {}
         links: list[LinkRow] = []
         for pk, (row, event_links) in self._event_rows(candidates).items():
