@@ -9,8 +9,8 @@ unknown one is a 404 (``api.negotiation``).
 
 from django.urls import path, re_path
 
-from . import crawlers, pages
-from .documents import downloads, entries, events, listings, resolution, vocabulary
+from . import crawlers, geo, pages
+from .documents import downloads, events, listings, resolution, vocabulary
 
 KEY = r"(?P<key>[A-Za-z0-9][A-Za-z0-9_-]*)"
 REGISTER = r"(?P<register>[a-z0-9][a-z0-9-]*)"
@@ -28,7 +28,8 @@ urlpatterns = [
     re_path(rf"^id/{REGISTER}{FORMAT}/?$", resolution.resolve_register, name="id-register"),
     re_path(rf"^doc/change-event/{KEY}{FORMAT}$", events.EventView.as_view(), name="event"),
     re_path(rf"^doc/change-event{FORMAT}/?$", events.EventListView.as_view(), name="events"),
-    re_path(rf"^doc/{REGISTER}/{KEY}{FORMAT}$", entries.EntryView.as_view(), name="entry"),
+    # The entry's document; its boundary as GeoJSON by .geojson or Accept (api/geo.py).
+    re_path(rf"^doc/{REGISTER}/{KEY}{FORMAT}$", geo.entry_view, name="entry"),
     re_path(rf"^doc/{REGISTER}{FORMAT}/?$", listings.RegisterView.as_view(), name="register"),
     re_path(rf"^def(?:/|{FORMAT})$", vocabulary.VocabularyView.as_view(), name="vocabulary"),
     re_path(r"^def/(?P<term>[A-Za-z0-9][A-Za-z0-9/_-]*)$", resolution.resolve_term, name="term"),

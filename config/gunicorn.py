@@ -3,7 +3,8 @@
 - **Threaded workers** (``WEB_CONCURRENCY`` processes of ``GUNICORN_THREADS`` threads): a
   client sending its body slowly holds one thread, and for at most ``REGISTRY_BODY_SECONDS``
   (``api.service.BodyDeadline``), while the others keep answering.
-- **The application and the reconciliation index are loaded once, in the master**, before
+- **The application, the reconciliation index and the boundaries' spatial index are loaded
+  once, in the master**, before
   the workers are forked: every worker starts with the index built (a worker killed and
   replaced answers its first reconciliation at once, not after rebuilding it for 15 s), and
   the workers share its memory, which ``gc.freeze()`` after the build keeps from being
@@ -40,5 +41,22 @@ def when_ready(server):
         server.log.warning("reconciliation index not built before the fork: %s", error)
     else:
         server.log.info("reconciliation index built in %.1f s", time.monotonic() - started)
+    # The boundaries' spatial index (geography/spatial.py), shared by the workers the same way.
+    started = time.monotonic()
+    try:
+        from geography import spatial
+
+        shapes = spatial.current()
+        import gc
+
+        gc.freeze()  # keep the workers from copying the index's pages as they count refs
+    except DatabaseError as error:
+        server.log.warning("spatial index not built before the fork: %s", error)
+    else:
+        server.log.info(
+            "spatial index of %d boundaries built in %.1f s",
+            len(shapes),
+            time.monotonic() - started,
+        )
     finally:
         connections.close_all()

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from registry.imports import Import, Report, counts_of
 
+from . import boundaries
 from .importers.base import Dataset, LoadError
 from .importers.chd import load_code_history
 from .importers.councils import load_councils
@@ -111,6 +112,7 @@ def run(
     sources = {s for d in data.entries.values() for s in d.sources}
     if chd_path:
         sources.add(chd_path)
+    sources.update(boundaries.source_files(root))
     with Import(
         command,
         sources,
@@ -139,7 +141,19 @@ def run(
             {k: {f: v for f, v in e.items() if f != "sources"} for k, e in events.items()},
             source_of=lambda key: ", ".join(events[key]["sources"]),
         )
-        load.counts = {**counts_of(load.report), "notes": dict(sorted(data.notes.items()))}
+        shapes = boundaries.load(root, load.report.run, progress)
+        notes = {**data.notes, **shapes.notes}
+        load.counts = {
+            **counts_of(load.report),
+            "notes": dict(sorted(notes.items())),
+            "boundaries": {
+                "created": dict(shapes.created),
+                "changed": dict(shapes.changed),
+                "unchanged": dict(shapes.unchanged),
+                "removed": dict(shapes.removed),
+                "repaired": dict(shapes.repaired),
+            },
+        }
     load.report.seconds = time.monotonic() - started  # reading the sources included
     return load.report
 

@@ -76,7 +76,11 @@ class EntryRepresentation(Representation):
         return data
 
     def as_graph(self):
-        return rdf.entry_graph(self.doc, explicit_date=self.explicit)
+        graph = rdf.entry_graph(self.doc, explicit_date=self.explicit)
+        from ..geo import add_geometry  # GeoSPARQL: the boundary on the day (api/geo.py)
+
+        add_geometry(graph, self.entry, self.seen_on)
+        return graph
 
     def as_rows(self):
         return exports.CSV_HEADER, [exports.csv_row(self.doc.facts)]

@@ -3,7 +3,7 @@
 from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from .views import base, batch, entries, events, reference_lists
+from .views import base, batch, entries, events, points, reference_lists
 
 app_name = "api-v1"
 
@@ -51,6 +51,14 @@ urlpatterns = [
     path("events/<str:key>/", events.EventDetailView.as_view(), name="event-detail"),
     path("lookup/", batch.BulkLookupView.as_view(), name="bulk-lookup"),
     path("check/", batch.CheckerView.as_view(), name="check"),
+    # Which areas contain a point on a date (api/v1/views/points.py).
+    path("point/", points.BulkPointView.as_view(), name="point-bulk"),
+    re_path(
+        r"^point/(?P<srid>4326|27700)/(?P<coordinates>[^/]+)$",
+        points.PointView.as_view(),
+        name="point-srid",
+    ),
+    re_path(r"^point/(?P<coordinates>[^/]+)$", points.PointView.as_view(), name="point"),
     # A file checked through the web form, while it is kept (api.v1.results).
     path("check/results/<str:token>/<str:filename>", batch.checked_file, name="check-result"),
     # Anything else ending in a slash (others get APPEND_SLASH's redirect first) is a 404 problem.

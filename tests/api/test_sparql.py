@@ -165,10 +165,12 @@ DESCRIBE_FORMATS = {
     "application/ld+json": "json-ld",
 }
 # In an entry's document, and not in the dumps: the document's own link and the codes a
-# terminated one leads to today (worked out per document, DESIGN.md "current codes").
+# terminated one leads to today (worked out per document, DESIGN.md "current codes"), and
+# its boundary on the document's day (GeoSPARQL, api/geo.py; the dumps carry no shapes).
 DOCUMENT_ONLY = {
     URIRef("http://xmlns.com/foaf/0.1/isPrimaryTopicOf"),
     URIRef(f"{BASE}/def/currentCode"),
+    URIRef("http://www.opengis.net/ont/geosparql#hasGeometry"),
 }
 
 

@@ -92,6 +92,26 @@ class Command(BaseCommand):
                 f"{'change events':<36}{events.total_created:>9,}{events.total_changed:>9,}"
                 f"{sum(events.unchanged.values()):>11,}"
             )
+            shapes = report.counts.get("boundaries") or {}
+            layers = sorted(
+                set().union(
+                    *(shapes.get(k, {}) for k in ("created", "changed", "unchanged", "removed"))
+                )
+            )
+            if layers:
+                self.stdout.write("")
+                self.stdout.write(
+                    f"{'boundaries (layer)':<36}{'created':>9}{'changed':>9}{'unchanged':>11}"
+                    f"{'removed':>9}{'repaired':>10}"
+                )
+                for layer in layers:
+                    row = [
+                        shapes.get(k, {}).get(layer, 0)
+                        for k in ("created", "changed", "unchanged", "removed", "repaired")
+                    ]
+                    self.stdout.write(
+                        f"{layer:<36}{row[0]:>9,}{row[1]:>9,}{row[2]:>11,}{row[3]:>9,}{row[4]:>10,}"
+                    )
             notes = report.counts.get("notes") or {}
             if notes:
                 self.stdout.write("")

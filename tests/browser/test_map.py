@@ -1,0 +1,38 @@
+"""An entry page with its map, in headless Chromium at 1280 and 390 CSS pixels: screenshots
+to ``test-artifacts/accessibility/``, no critical or serious axe-core violation, the map's
+text alternative present, and no sideways scrolling on a phone."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.browser.test_accessibility import audit, pytestmark, visit  # noqa: F401
+
+PAGE = "/doc/statistical-geography/E06000066?date=2024-06-01"  # Somerset and its neighbours
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_entry_page_with_its_map(site, browser, width):
+    from selenium.webdriver.common.by import By
+
+    browser.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": width, "height": 900, "deviceScaleFactor": 1, "mobile": width < 600},
+    )
+    try:
+        visit(browser, f"{site.url}{PAGE}")
+        title = browser.find_element(By.CSS_SELECTOR, "svg.map title").get_attribute("textContent")
+        assert title == "Map of Somerset (E06000066) as at 1 June 2024"
+        caption = browser.find_element(By.CSS_SELECTOR, "figure.map-figure figcaption").text
+        assert "Contains OS data © Crown copyright and database right 2025" in caption
+        svg_width = browser.execute_script(
+            "return document.querySelector('svg.map').getBoundingClientRect().width"
+        )
+        assert 0 < svg_width <= width
+        page_width = browser.execute_script(
+            "return Math.max(document.documentElement.scrollWidth, document.body.scrollWidth)"
+        )
+        assert page_width <= width
+        audit(browser, f"entry-map-{width}")
+    finally:
+        browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
