@@ -1,0 +1,135 @@
+"""The /id/ 303 and an entry document's 304, answered before the framework (api/early.py):
+the same answers, with the same headers, as the views give, in one query; anything out of
+the ordinary left to the views."""
+
+import pytest
+from django.db import connection
+from django.test import RequestFactory
+from django.test.utils import CaptureQueriesContext
+
+from api.documents import entries, resolution
+from registry import services
+
+pytestmark = pytest.mark.django_db
+
+DOC = "/doc/statistical-geography/E07000004"
+HEADERS = (
+    "Location",
+    "ETag",
+    "Last-Modified",
+    "Link",
+    "Cache-Control",
+    "Access-Control-Allow-Origin",
+    "Vary",
+    "Content-Language",
+)
+
+
+def shown(response):
+    return response.status_code, {h: response.get(h) for h in HEADERS}
+
+
+@pytest.fixture
+def client(client):
+    """A client of a process that has answered before (the registers are read once a
+    minute by each process, registry.statistics.registers)."""
+    assert client.get("/doc/statistical-geography/W06000015.json").status_code == 200
+    return client
+
+
+def test_the_303_in_one_query_with_the_views_headers(client):
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/id/statistical-geography/E07000004.ttl?date=2019-01-01")
+    assert len(queries) == 1
+    assert response.status_code == 303
+    assert response["Location"] == "/doc/statistical-geography/E07000004.ttl?date=2019-01-01"
+    assert (response["X-Frame-Options"], response["X-Content-Type-Options"]) == (
+        "DENY", "nosniff",
+    )  # fmt: skip
+    view = resolution.resolve_entry(
+        RequestFactory().get("/id/statistical-geography/E07000004.ttl?date=2019-01-01"),
+        "statistical-geography",
+        "E07000004",
+        "ttl",
+    )
+    assert shown(response) == shown(view)
+
+
+@pytest.mark.parametrize(
+    ("url", "status"),
+    [
+        ("/id/statistical-geography/e07000004", 301),  # the case is wrong
+        ("/id/statistical-geography/E07999999", 404),  # well formed, unknown
+        ("/id/statistical-geography/XYZ", 400),  # no such key could exist
+        ("/id/no-such-register/E07000004", 404),
+    ],
+)
+def test_anything_else_at_id_is_left_to_the_view(client, url, status):
+    assert client.get(url).status_code == status
+
+
+@pytest.mark.parametrize(
+    ("path", "extra"),
+    [
+        (f"{DOC}.ttl", {}),
+        (f"{DOC}.json?date=2019-01-01", {}),
+        (DOC, {"HTTP_ACCEPT": "text/turtle"}),
+        (DOC, {"HTTP_ACCEPT": "text/html,application/xhtml+xml,*/*;q=0.8"}),
+        (f"{DOC}?date-day=1&date-month=4&date-year=2019", {}),
+        (DOC, {"HTTP_COOKIE": "registry_language=cy"}),
+    ],
+)
+def test_a_304_in_one_query_is_the_one_the_view_gives(client, path, extra):
+    first = client.get(path, **extra)
+    assert first.status_code == 200
+    with CaptureQueriesContext(connection) as queries:
+        early = client.get(path, HTTP_IF_NONE_MATCH=first["ETag"], **extra)
+    assert len(queries) == 1
+    assert early.status_code == 304
+    assert early["ETag"] == first["ETag"]
+    assert early.content == b""
+    request = RequestFactory().get(path, HTTP_IF_NONE_MATCH=first["ETag"], **extra)
+    register, rest = path.removeprefix("/doc/").split("?")[0].split("/")
+    key, _, format = rest.partition(".")
+    from django.utils import translation
+
+    from api.i18n import chosen_language
+
+    with translation.override(chosen_language(request)[0]):
+        view = entries.EntryView.as_view()(
+            request, register=register, key=key, format=format or None
+        )
+    assert shown(early) == shown(view)
+
+
+def test_a_validator_of_another_format_or_language_is_not_a_304(client):
+    turtle = client.get(f"{DOC}.ttl")["ETag"]
+    assert (
+        client.get(DOC, HTTP_ACCEPT="application/json", HTTP_IF_NONE_MATCH=turtle).status_code
+        == 200
+    )
+    english = client.get(DOC)["ETag"]
+    welsh = client.get(DOC, HTTP_COOKIE="registry_language=cy", HTTP_IF_NONE_MATCH=english)
+    assert welsh.status_code == 200
+    assert welsh["Content-Language"] == "cy"
+
+
+def test_odd_conditional_requests_are_left_to_the_view(client):
+    etag = client.get(f"{DOC}.ttl")["ETag"]
+    assert client.get(f"{DOC}.xyz", HTTP_IF_NONE_MATCH=etag).status_code == 404
+    assert client.get(f"{DOC}.ttl?date=2019-02-31", HTTP_IF_NONE_MATCH=etag).status_code == 400
+    assert client.get(DOC, HTTP_ACCEPT="image/png", HTTP_IF_NONE_MATCH=etag).status_code == 406
+    missing = client.get("/doc/statistical-geography/E07999999.ttl", HTTP_IF_NONE_MATCH=etag)
+    assert missing.status_code == 404
+    assert client.get(f"{DOC}.ttl", HTTP_IF_MATCH='"other"').status_code == 412
+
+
+def test_after_an_edit_the_old_validator_gets_the_new_document(client, area):
+    etag = client.get("/doc/statistical-geography/E06000001.json")["ETag"]
+    entry = area("E06000001")
+    snapshot = services.current_snapshot(entry)
+    snapshot["names"] = [*snapshot["names"], ["cy", "official", "Hartlepwl", "2009-01-01", None]]
+    services.save_entry(entry.register, entry.key, snapshot, services.Actor(reason="test"))
+    response = client.get("/doc/statistical-geography/E06000001.json", HTTP_IF_NONE_MATCH=etag)
+    assert response.status_code == 200
+    assert response.json()["name_cy"] == "Hartlepwl"
