@@ -4,10 +4,12 @@ document's 304.
 Most requests for a persistent URI are one of two: ``/id/{register}/{key}``, which only
 ever sees other (303) to its document, and a conditional request for a document a client
 already holds, which only needs its validator. Both are settled by the one indexed query
-that finds the entry with the data version (:func:`api.http.find_entry`), so this middleware,
-first in the chain, answers them without sessions, CSRF, URL resolution, DRF, content
-negotiation's view or rendering, and adds the headers the rest of the chain would have (the
-security headers, by Django's own middleware's ``process_response``). The validator is the
+that finds the entry with the data version (:func:`api.http.find_entry`), so
+:class:`EarlyAnswers`, wrapped around Django's WSGI application (``config/wsgi.py``),
+answers them before Django's request handling, middleware, URL resolution, DRF or rendering
+run (the server's own cost per request is then most of what is left), with the headers the
+middleware would have added (Django's security middleware's ``process_response``). A
+database error here is left to Django, which answers it as every outage is answered (503). The validator is the
 document's own (:func:`api.documents.base.document_validators`), so the 304 is the one
 :class:`~api.documents.base.DocumentView` would give.
 
@@ -20,6 +22,8 @@ from __future__ import annotations
 
 import re
 
+from django.core.handlers.wsgi import WSGIRequest
+from django.db import DatabaseError, connection
 from django.http import Http404, HttpResponse, HttpResponseBase
 from django.middleware.clickjacking import XFrameOptionsMiddleware
 from django.middleware.security import SecurityMiddleware
@@ -106,36 +110,49 @@ def not_modified(request, register: str, key: str, format: str | None) -> HttpRe
 
 
 class EarlyAnswers:
-    """First in the middleware chain: the ``/id/`` 303 and an entry document's 304."""
+    """A WSGI application answering the ``/id/`` 303 and an entry document's 304 itself,
+    and passing every other request to ``application`` (Django's)."""
 
-    def __init__(self, get_response):
-        self.get_response = get_response
-        # The headers the rest of the chain adds to every answer, added the same way.
+    def __init__(self, application):
+        self.application = application
+        # The headers Django's middleware adds to every answer, added by it.
         self.finishing = [
-            SecurityMiddleware(get_response),
-            XFrameOptionsMiddleware(get_response),
+            SecurityMiddleware(application),
+            XFrameOptionsMiddleware(application),
         ]
 
-    def __call__(self, request):
-        if request.method in ("GET", "HEAD"):
-            answer = self.early(request)
-            if answer is not None:
-                for middleware in self.finishing:
-                    answer = middleware.process_response(request, answer)
-                return answer
-        return self.get_response(request)
+    def __call__(self, environ, start_response):
+        if environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
+            path = environ.get("PATH_INFO", "")
+            if path.startswith("/id/") or (
+                path.startswith("/doc/")
+                and ("HTTP_IF_NONE_MATCH" in environ or "HTTP_IF_MODIFIED_SINCE" in environ)
+            ):
+                answer = self.early(environ)
+                if answer is not None:
+                    status = f"{answer.status_code} {answer.reason_phrase}"
+                    start_response(status, list(answer.items()))
+                    return []
+        return self.application(environ, start_response)
 
-    def early(self, request) -> HttpResponseBase | None:
+    def early(self, environ) -> HttpResponseBase | None:
+        request = WSGIRequest(environ)
         path = request.path_info
-        if path.startswith("/id/"):
-            match = _ID.match(path)
-            return see_other(request, **match.groupdict()) if match else None
-        if path.startswith("/doc/") and (
-            "HTTP_IF_NONE_MATCH" in request.META or "HTTP_IF_MODIFIED_SINCE" in request.META
-        ):
-            match = _DOC.match(path)
-            return not_modified(request, **match.groupdict()) if match else None
-        return None
+        try:
+            if path.startswith("/id/"):
+                match = _ID.match(path)
+                answer = see_other(request, **match.groupdict()) if match else None
+            else:
+                match = _DOC.match(path)
+                answer = not_modified(request, **match.groupdict()) if match else None
+        except DatabaseError:
+            # Left to Django, which reconnects or answers 503 as for any outage.
+            connection.close_if_unusable_or_obsolete()
+            return None
+        if answer is not None:
+            for middleware in self.finishing:
+                answer = middleware.process_response(request, answer)
+        return answer
 
 
 __all__ = ["EarlyAnswers", "not_modified", "see_other"]

@@ -70,9 +70,6 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # The /id/ 303 and an entry document's 304, answered before the rest of the chain does
-    # any work (api/early.py).
-    "api.early.EarlyAnswers",
     # Before anything reads the body: a declared size over the endpoint's limit is a 413.
     "api.service.RequestSizeLimit",
     "django.middleware.security.SecurityMiddleware",

@@ -1,6 +1,6 @@
-"""The /id/ 303 and an entry document's 304, answered before the framework (api/early.py):
-the same answers, with the same headers, as the views give, in one query; anything out of
-the ordinary left to the views."""
+"""The /id/ 303 and an entry document's 304, answered before Django (api/early.py, wrapped
+around the production WSGI application in config/wsgi.py): the same answers, with the same
+headers, as the views give, in one query; anything out of the ordinary left to the views."""
 
 import pytest
 from django.db import connection
@@ -29,12 +29,49 @@ def shown(response):
     return response.status_code, {h: response.get(h) for h in HEADERS}
 
 
+class Answer:
+    """What the production WSGI application answered."""
+
+    def __init__(self, status: str, headers: list, body: bytes):
+        self.status_code = int(status.split()[0])
+        self.headers = dict(headers)
+        self.content = body
+
+    def __getitem__(self, name):
+        return self.headers[name]
+
+    def get(self, name, default=None):
+        return self.headers.get(name, default)
+
+    def json(self):
+        import json
+
+        return json.loads(self.content)
+
+
+class Server:
+    """Requests through ``config.wsgi.application``, as gunicorn sends them."""
+
+    def get(self, path, **extra):
+        from config.wsgi import application
+
+        environ = RequestFactory().get(path, **extra).environ
+        started = {}
+
+        def start_response(status, headers, exc_info=None):
+            started.update(status=status, headers=headers)
+
+        body = b"".join(application(environ, start_response))
+        return Answer(started["status"], started["headers"], body)
+
+
 @pytest.fixture
-def client(client):
-    """A client of a process that has answered before (the registers are read once a
-    minute by each process, registry.statistics.registers)."""
-    assert client.get("/doc/statistical-geography/W06000015.json").status_code == 200
-    return client
+def client(db):
+    """The production application, in a process that has answered before (the registers
+    are read once a minute by each process, registry.statistics.registers)."""
+    server = Server()
+    assert server.get("/doc/statistical-geography/W06000015.json").status_code == 200
+    return server
 
 
 def test_the_303_in_one_query_with_the_views_headers(client):
