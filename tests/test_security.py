@@ -313,6 +313,45 @@ def test_the_shared_cache_is_chosen_by_one_setting(url, backend, location):
     assert (chosen["BACKEND"], chosen["LOCATION"]) == (backend, location)
 
 
+@pytest.mark.parametrize(
+    ("url", "location", "prefix"),
+    [
+        ("", "/srv/cache", None),
+        ("redis://cache:6379/1", "redis://cache:6379/1", "render"),
+        ("file:///var/cache/registry", "/var/cache/registry/render", None),
+    ],
+)
+def test_answers_are_kept_in_the_same_shared_cache_apart_from_the_counts(url, location, prefix):
+    from pathlib import Path
+
+    from config.settings import cache_for
+
+    chosen = cache_for(url, Path("/srv/cache"), part="render")
+    assert (chosen["LOCATION"], chosen.get("KEY_PREFIX")) == (location, prefix)
+
+
+def test_every_worker_reads_an_answer_another_kept(tmp_path):
+    """The default (file) cache is shared by processes: what one process keeps, a fresh one
+    reads."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import django, os; os.environ['DJANGO_SETTINGS_MODULE'] = 'config.settings'; "
+        "django.setup(); from django.core.cache import cache; import sys; "
+        "print(cache.get('answer')) if sys.argv[1] == 'get' else cache.set('answer', 'kept', 60)"
+    )
+    env = {**os.environ, "REGISTRY_RENDER_CACHE": str(tmp_path), "SECRET_KEY": "x" * 50}
+    env.pop("REGISTRY_CACHE_URL", None)
+    for step in ("set", "get"):
+        # The interpreter running the tests, on a fixed snippet: nothing untrusted.
+        done = subprocess.run(  # noqa: S603
+            [sys.executable, "-c", code, step], env=env, capture_output=True, text=True, check=True
+        )
+    assert done.stdout.strip() == "kept"
+
+
 def test_an_unknown_cache_url_is_refused():
     from pathlib import Path
 
