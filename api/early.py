@@ -1,9 +1,10 @@
-"""Answers given before the framework does any work: the ``/id/`` 303 and an entry
-document's 304.
+"""Answers given before the framework does any work: the ``/id/`` 303, an entry
+document's 304, and an entry document rendered before.
 
-Most requests for a persistent URI are one of two: ``/id/{register}/{key}``, which only
-ever sees other (303) to its document, and a conditional request for a document a client
-already holds, which only needs its validator. Both are settled by the one indexed query
+Most requests for a persistent URI are one of three: ``/id/{register}/{key}``, which only
+ever sees other (303) to its document; a conditional request for a document a client
+already holds, which only needs its validator; and a document someone asked for before,
+whose body is in the shared cache under that validator. All are settled by the one indexed query
 that finds the entry with the data version (:func:`api.http.find_entry`), so
 :class:`EarlyAnswers`, wrapped around Django's WSGI application (``config/wsgi.py``),
 answers them before Django's request handling, middleware, URL resolution, DRF or rendering
@@ -14,14 +15,16 @@ document's own (:func:`api.documents.base.document_validators`), so the 304 is t
 :class:`~api.documents.base.DocumentView` would give.
 
 Anything else, or anything out of the ordinary (an unknown register, a key in the wrong case,
-an unknown entry, a malformed date, ``?lang=``, an ``Accept`` no format satisfies, a
-precondition that fails) goes on to the views, which answer as they always do.
+an unknown entry, a document not yet rendered, a malformed date, ``?lang=``, an ``Accept``
+no format satisfies, a precondition that fails) goes on to the views, which answer as they
+always do, and render and keep the body.
 """
 
 from __future__ import annotations
 
 import re
 
+from django.core.cache import cache
 from django.core.handlers.wsgi import WSGIRequest
 from django.db import DatabaseError, connection
 from django.http import Http404, HttpResponse, HttpResponseBase
@@ -34,7 +37,14 @@ from registry import rdf
 from registry.uris import EVENTS
 
 from . import http
-from .documents.base import document_headers, document_validators, public_headers, requested_date
+from .documents.base import (
+    body_key,
+    content_type,
+    document_headers,
+    document_validators,
+    public_headers,
+    requested_date,
+)
 from .i18n import chosen_language
 from .negotiation import RegistryContentNegotiation
 from .renderers import DOCUMENT_RENDERERS
@@ -77,8 +87,9 @@ def see_other(request, register: str, key: str, format: str | None) -> HttpRespo
     return public_headers(response, machine=True)
 
 
-def not_modified(request, register: str, key: str, format: str | None) -> HttpResponseBase | None:
-    """The 304 of a conditional request for an entry document the client holds, or None."""
+def document(request, register: str, key: str, format: str | None) -> HttpResponseBase | None:
+    """An entry document the view has rendered before: 304 for a client that holds it, else
+    the body kept in the shared cache under its validator; None if neither."""
     if register == EVENTS or "lang" in request.GET:
         return None
     try:
@@ -102,8 +113,18 @@ def not_modified(request, register: str, key: str, format: str | None) -> HttpRe
             found.version,
         )
     response = http.conditional_response(request, etag, last_modified)
-    if response is None or response.status_code != 304:
-        return None
+    if response is not None and response.status_code != 304:
+        return None  # a failed precondition: the view words it
+    if response is None:
+        body = cache.get(body_key(etag))
+        if body is None:
+            return None
+        response = HttpResponse(body, content_type=content_type(renderer))
+        response["Content-Length"] = str(len(body))
+        if renderer.format == "html":
+            # What api.i18n.PageLanguage adds to a page.
+            response["Content-Language"] = "cy" if language == "cy" else "en-GB"
+            response["Vary"] = "Cookie"
     return document_headers(
         response, etag, last_modified, rdf.entry_uri(register, key), renderer.format
     )
@@ -124,15 +145,13 @@ class EarlyAnswers:
     def __call__(self, environ, start_response):
         if environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
             path = environ.get("PATH_INFO", "")
-            if path.startswith("/id/") or (
-                path.startswith("/doc/")
-                and ("HTTP_IF_NONE_MATCH" in environ or "HTTP_IF_MODIFIED_SINCE" in environ)
-            ):
+            if path.startswith(("/id/", "/doc/")):
                 answer = self.early(environ)
                 if answer is not None:
                     status = f"{answer.status_code} {answer.reason_phrase}"
                     start_response(status, list(answer.items()))
-                    return []
+                    head = environ["REQUEST_METHOD"] == "HEAD"
+                    return [] if head else [answer.content]
         return self.application(environ, start_response)
 
     def early(self, environ) -> HttpResponseBase | None:
@@ -144,7 +163,7 @@ class EarlyAnswers:
                 answer = see_other(request, **match.groupdict()) if match else None
             else:
                 match = _DOC.match(path)
-                answer = not_modified(request, **match.groupdict()) if match else None
+                answer = document(request, **match.groupdict()) if match else None
         except DatabaseError:
             # Left to Django, which reconnects or answers 503 as for any outage.
             connection.close_if_unusable_or_obsolete()
@@ -155,4 +174,4 @@ class EarlyAnswers:
         return answer
 
 
-__all__ = ["EarlyAnswers", "not_modified", "see_other"]
+__all__ = ["EarlyAnswers", "document", "see_other"]

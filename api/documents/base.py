@@ -146,6 +146,11 @@ def document_validators(
     return tag, http.last_modified(changed, date, explicit)
 
 
+def body_key(etag: str) -> str:
+    """Where a document's rendered body is kept in the shared cache: under its validator."""
+    return f"document:{etag}"
+
+
 def document_headers(
     response: HttpResponseBase,
     etag: str,
@@ -236,11 +241,11 @@ class DocumentView(APIView):
         )
         response = http.conditional_response(request, etag, last_modified)
         if response is None:
-            body = cache.get(f"document:{etag}")
+            body = cache.get(body_key(etag))
             if body is None:
                 representation = self.represent(request, target, date, explicit)
                 body = renderer.render(representation, renderer.media_type, {"request": request})
-                cache.set(f"document:{etag}", body, CACHE_SECONDS)
+                cache.set(body_key(etag), body, CACHE_SECONDS)
             response = HttpResponse(body, content_type=content_type(renderer))
         return document_headers(
             response, etag, last_modified, self.thing_uri(target), renderer.format

@@ -52,10 +52,10 @@ class Answer:
 class Server:
     """Requests through ``config.wsgi.application``, as gunicorn sends them."""
 
-    def get(self, path, **extra):
+    def get(self, path, method="get", **extra):
         from config.wsgi import application
 
-        environ = RequestFactory().get(path, **extra).environ
+        environ = getattr(RequestFactory(), method)(path, **extra).environ
         started = {}
 
         def start_response(status, headers, exc_info=None):
@@ -63,6 +63,9 @@ class Server:
 
         body = b"".join(application(environ, start_response))
         return Answer(started["status"], started["headers"], body)
+
+    def head(self, path, **extra):
+        return self.get(path, method="head", **extra)
 
 
 @pytest.fixture
@@ -170,3 +173,31 @@ def test_after_an_edit_the_old_validator_gets_the_new_document(client, area):
     response = client.get("/doc/statistical-geography/E06000001.json", HTTP_IF_NONE_MATCH=etag)
     assert response.status_code == 200
     assert response.json()["name_cy"] == "Hartlepwl"
+
+
+@pytest.mark.parametrize(
+    ("path", "extra"),
+    [
+        (f"{DOC}.json", {}),
+        (f"{DOC}.ttl?date=2019-01-01", {}),
+        (DOC, {}),
+        (DOC, {"HTTP_COOKIE": "registry_language=cy"}),
+        (DOC, {"HTTP_ACCEPT": "application/ld+json"}),
+    ],
+)
+def test_a_document_rendered_before_comes_from_the_cache_as_the_view_gave_it(client, path, extra):
+    first = client.get(path, **extra)
+    assert first.status_code == 200
+    with CaptureQueriesContext(connection) as queries:
+        again = client.get(path, **extra)
+    assert len(queries) == 1
+    assert again.content == first.content
+    assert again.headers == first.headers
+
+
+def test_a_head_request_has_the_headers_and_no_body(client):
+    first = client.get(f"{DOC}.json")
+    head = Server().head(f"{DOC}.json")
+    assert (head.status_code, head.content) == (200, b"")
+    assert head["ETag"] == first["ETag"]
+    assert head["Content-Length"] == str(len(first.content))
