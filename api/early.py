@@ -55,6 +55,9 @@ _ID = re.compile(r"^/id/(?P<register>[a-z0-9][a-z0-9-]*)/(?P<key>[A-Za-z0-9][A-Z
 _DOC = re.compile(r"^/doc/(?P<register>[a-z0-9][a-z0-9-]*)/(?P<key>[A-Za-z0-9][A-Za-z0-9_-]*)"
                   r"(?:\.(?P<format>[A-Za-z0-9]+))?$")  # fmt: skip
 _RENDERERS = [renderer() for renderer in DOCUMENT_RENDERERS]
+# Where the entry found here is left for the view, in the WSGI environment (which a client
+# can only fill with HTTP_… keys).
+FOUND = "registry.early.entry"
 _NEGOTIATION = RegistryContentNegotiation()
 
 
@@ -118,6 +121,8 @@ def document(request, register: str, key: str, format: str | None) -> HttpRespon
     if response is None:
         body = cache.get(body_key(etag))
         if body is None:
+            # The view renders it, without finding the entry again.
+            request.META[FOUND] = found
             return None
         response = HttpResponse(body, content_type=content_type(renderer))
         response["Content-Length"] = str(len(body))
@@ -174,4 +179,4 @@ class EarlyAnswers:
         return answer
 
 
-__all__ = ["EarlyAnswers", "document", "see_other"]
+__all__ = ["FOUND", "EarlyAnswers", "document", "see_other"]

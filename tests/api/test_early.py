@@ -201,3 +201,11 @@ def test_a_head_request_has_the_headers_and_no_body(client):
     assert (head.status_code, head.content) == (200, b"")
     assert head["ETag"] == first["ETag"]
     assert head["Content-Length"] == str(len(first.content))
+
+
+def test_a_document_not_rendered_before_is_built_from_the_entry_found_once(client):
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/doc/statistical-geography/E01033468.json?date=2024-01-01")
+    assert response.status_code == 200
+    assert [c["key"] for c in response.json()["current"]] == ["E01035189", "E01035190"]
+    assert len(queries) == 4  # the entry with the data version, then describe()'s three
