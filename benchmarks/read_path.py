@@ -20,6 +20,12 @@ measurement (8,000 codes, more than a measurement requests), so that nearly ever
 builds its answer; "warm" ones repeat one entry, whose answer is cached after the first.
 After the runs, each worker's resident and proportional set size (VmRSS, Pss) is read from
 /proc.
+
+``--in-process`` measures the same requests without the server or the load generator: the
+production WSGI application (``config.wsgi``, with the ceiling's URL) called directly, one
+request at a time, CPU time (``time.process_time``) per request. On a shared machine whose
+other users' load inflates a server's CPU per request, this is the steadier comparison of
+what the application itself spends.
 """
 
 from __future__ import annotations
@@ -131,6 +137,88 @@ def workers_memory(master: int) -> list[tuple[int, int]]:
     return found
 
 
+IN_PROCESS = r"""
+import os, random, sqlite3, sys, time
+os.environ["DJANGO_SETTINGS_MODULE"] = "benchmarks.ceiling"
+from django.test import RequestFactory
+from config.wsgi import application
+
+factory = RequestFactory()
+
+
+def call(path, **extra):
+    started = {}
+    def start_response(status, headers, exc_info=None):
+        started["status"] = status
+    b"".join(application(factory.get(path, **extra).environ, start_response))
+    return started["status"]
+
+
+keys = [row[0] for row in sqlite3.connect(os.environ["REGISTRY_SQLITE_PATH"]).execute(
+    "SELECT e.key FROM registry_entry e JOIN registry_register r ON r.id = e.register_id "
+    "WHERE r.slug = 'statistical-geography'")]
+random.Random(13).shuffle(keys)
+fresh = iter(keys)
+doc, api = "/doc/statistical-geography/E07000004", "/api/v1/entries/statistical-geography"
+call(doc + ".json")
+etag = {}
+def start(status, headers, exc_info=None):
+    etag.update(headers)
+b"".join(application(factory.get(doc + ".json").environ, start))
+scenarios = [
+    ("Ceiling: bare Django view", lambda: call("/benchmark/ceiling")),
+    ("Entry page nobody asked for (random codes, HTML)", lambda: call(f"/doc/statistical-geography/{next(fresh)}")),
+    ("Entry document nobody asked for (random codes, JSON)", lambda: call(f"/doc/statistical-geography/{next(fresh)}.json")),
+    ("`GET /api/v1/entries/…` for a random code", lambda: call(f"{api}/{next(fresh)}/")),
+    ("Warm entry page (`E07000004`, HTML)", lambda: call(doc)),
+    ("Warm entry document (`E07000004.json`)", lambda: call(doc + ".json")),
+    ("Warm `GET /api/v1/entries/…/E07000004/`", lambda: call(f"{api}/E07000004/")),
+    ("304 (`If-None-Match`, `E07000004.json`)", lambda: call(doc + ".json", HTTP_IF_NONE_MATCH=etag["ETag"])),
+    ("303 (`/id/…/E07000004`)", lambda: call("/id/statistical-geography/E07000004")),
+]
+count = int(sys.argv[1])
+for label, request in scenarios:
+    status = request()
+    began = time.process_time()
+    for _ in range(count):
+        status = request()
+    print(f"{label}\t{1000 * (time.process_time() - began) / count:.3f}\t{status}")
+"""
+
+
+def in_process(source: Path, count: int) -> int:
+    with tempfile.TemporaryDirectory(prefix="read-path-") as scratch:
+        env = {
+            **os.environ,
+            "PYTHONPATH": str(source),
+            "REGISTRY_INSECURE_HTTP": "true",
+            "REGISTRY_SQLITE_PATH": str(database()),
+            "REGISTRY_API_RATE_LOOKUP": "1000000/second",
+            "REGISTRY_RENDER_CACHE": str(Path(scratch) / "render"),
+            "REGISTRY_THROTTLE_CACHE": str(Path(scratch) / "throttle"),
+            "REGISTRY_SPARQL_UPDATES": "false",
+        }
+        for name in ("DATABASE_URL", "REGISTRY_CACHE_URL"):
+            env.pop(name, None)
+        done = subprocess.run(  # noqa: S603 (this interpreter, on the script above)
+            [str(VENV / "python"), "-W", "ignore", "-c", IN_PROCESS, str(count)],
+            cwd=source,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    print(f"{source}: in process, {count} requests a scenario, CPU per request\n")
+    print("| Scenario | CPU per request | Status |")
+    print("|---|---:|---|")
+    for line in done.stdout.splitlines():
+        label, cpu, status = line.split("\t")
+        print(f"| {label} | {cpu} ms | {status} |")
+    load = os.getloadavg()
+    print(f"\n- Load average: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=int, default=5)
@@ -139,7 +227,10 @@ def main() -> int:
     parser.add_argument("--port", type=int, default=18431)
     parser.add_argument("--source", type=Path, default=ROOT)
     parser.add_argument("--label", default="")
+    parser.add_argument("--in-process", type=int, metavar="N", help="N requests a scenario")
     args = parser.parse_args()
+    if args.in_process:
+        return in_process(args.source.resolve(), args.in_process)
     keys = random_keys()
     samples = iter(keys[i : i + SAMPLE] for i in range(0, len(keys), SAMPLE))
     base = f"http://127.0.0.1:{args.port}"
