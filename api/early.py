@@ -15,9 +15,9 @@ document's own (:func:`api.documents.base.document_validators`), so the 304 is t
 :class:`~api.documents.base.DocumentView` would give.
 
 Anything else, or anything out of the ordinary (an unknown register, a key in the wrong case,
-an unknown entry, a document not yet rendered, a malformed date, ``?lang=``, an ``Accept``
-no format satisfies, a precondition that fails) goes on to the views, which answer as they
-always do, and render and keep the body.
+an unknown entry, a document not yet rendered, a malformed date, ``?lang=``, ``?recorded=``,
+an ``Accept`` no format satisfies, a precondition that fails) goes on to the views, which
+answer as they always do, and render and keep the body.
 """
 
 from __future__ import annotations
@@ -93,7 +93,9 @@ def see_other(request, register: str, key: str, format: str | None) -> HttpRespo
 def document(request, register: str, key: str, format: str | None) -> HttpResponseBase | None:
     """An entry document the view has rendered before: 304 for a client that holds it, else
     the body kept in the shared cache under its validator; None if neither."""
-    if register == EVENTS or "lang" in request.GET:
+    # ?lang= sets a cookie, and ?recorded= (record time) is answered from versions by a
+    # path of its own: both are the view's.
+    if register == EVENTS or "lang" in request.GET or "recorded" in request.GET:
         return None
     try:
         date, explicit = requested_date(request)
