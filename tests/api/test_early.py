@@ -3,7 +3,8 @@ around the production WSGI application in config/wsgi.py): the same answers, wit
 headers, as the views give, in one query; anything out of the ordinary left to the views."""
 
 import pytest
-from django.db import connection
+from django.core import signals
+from django.db import close_old_connections, connection
 from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 
@@ -61,7 +62,15 @@ class Server:
         def start_response(status, headers, exc_info=None):
             started.update(status=status, headers=headers)
 
-        body = b"".join(application(environ, start_response))
+        # As Django's test client does: the test's connection, inside its transaction, is
+        # not to be closed at the end of the request (PostgreSQL would drop it).
+        signals.request_started.disconnect(close_old_connections)
+        signals.request_finished.disconnect(close_old_connections)
+        try:
+            body = b"".join(application(environ, start_response))
+        finally:
+            signals.request_started.connect(close_old_connections)
+            signals.request_finished.connect(close_old_connections)
         return Answer(started["status"], started["headers"], body)
 
     def head(self, path, **extra):
