@@ -404,3 +404,51 @@ def test_two_workers_count_one_clients_requests_together(tmp_path):
 
     first, second = (FileCache(str(tmp_path), {}) for _ in range(2))
     assert [count(first, "k", 60), count(second, "k", 60), count(first, "k", 60)] == [1, 2, 3]
+
+
+def test_with_redis_every_node_shares_the_answers_and_the_counts(tmp_path):
+    """REGISTRY_CACHE_URL=redis://… against a real Redis (Debian's redis-server, started here
+    on a free loopback port): an answer kept by one cache client is read by another, apart
+    from the counts, which stay atomic."""
+    import shutil
+    import socket
+    import subprocess
+    import time
+
+    from django.core.cache.backends.redis import RedisCache
+
+    from config.settings import cache_for
+    from registry.cache import count
+
+    server = shutil.which("redis-server")
+    if server is None:
+        pytest.skip("redis-server is not installed (apt-get install redis-server)")
+    pytest.importorskip("redis")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    # A fixed command on this machine's own redis-server, loopback only, nothing kept on disk.
+    process = subprocess.Popen(  # noqa: S603
+        [server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--dir", str(tmp_path)],
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        url = f"redis://127.0.0.1:{port}/0"
+
+        def client(part=""):
+            config = cache_for(url, tmp_path, part=part)
+            return RedisCache(config["LOCATION"], {"KEY_PREFIX": config["KEY_PREFIX"]})
+
+        node_a, node_b, counts = client("render"), client("render"), client()
+        for _ in range(50):
+            try:
+                node_a.set("document:x", b"rendered", 60)
+                break
+            except Exception:  # noqa: BLE001 (the server is still starting)
+                time.sleep(0.1)
+        assert node_b.get("document:x") == b"rendered"
+        assert counts.get("document:x") is None
+        assert [count(counts, "hits", 60) for _ in range(3)] == [1, 2, 3]
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
