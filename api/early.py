@@ -128,10 +128,13 @@ def document(request, register: str, key: str, format: str | None) -> HttpRespon
             return None
         response = HttpResponse(body, content_type=content_type(renderer))
         response["Content-Length"] = str(len(body))
-        if renderer.format == "html":
-            # What api.i18n.PageLanguage adds to a page.
-            response["Content-Language"] = "cy" if language == "cy" else "en-GB"
-            response["Vary"] = "Cookie"
+    # What DRF's view adds to its answers (it negotiated the format from Accept).
+    response["Vary"] = "Accept"
+    response["Allow"] = "GET, HEAD, OPTIONS"
+    if response.status_code == 200 and renderer.format == "html":
+        # What api.i18n.PageLanguage adds to a page.
+        response["Content-Language"] = "cy" if language == "cy" else "en-GB"
+        response["Vary"] = "Accept, Cookie"
     return document_headers(
         response, etag, last_modified, rdf.entry_uri(register, key), renderer.format
     )
