@@ -19,7 +19,9 @@ urlpatterns = [
     re_path(r"^feed(?:\.(?P<format>jsonl|atom))?$", feed.items, name="feed"),
     path("feed/head", feed.summary, name="feed-head"),
     path("feed/<int:sequence>", feed.item, name="feed-item"),
-    path("", include("api.site_urls")),
+    # Before the site's patterns, which no /api/v1/ path matches: a lookup is resolved
+    # without trying every page's pattern first.
     path("api/v1/curation/", include("api.curation")),
     path("api/v1/", include("api.v1.urls")),
+    path("", include("api.site_urls")),
 ]

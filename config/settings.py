@@ -263,29 +263,42 @@ REGISTRY_RECONCILE_RATE = float(os.environ.get("REGISTRY_RECONCILE_RATE", "200")
 REGISTRY_RECONCILE_BURST = float(os.environ.get("REGISTRY_RECONCILE_BURST", "2000"))
 
 
-def cache_for(url: str, default_location: Path) -> dict:
+def cache_for(url: str, default_location: Path, part: str = "") -> dict:
     """A Django cache from ``REGISTRY_CACHE_URL``: empty, a file cache in ``default_location``
     (shared by every worker of one machine, no server needed, counters atomic under a file
-    lock: registry/cache.py); ``redis://…`` (or
-    ``rediss://``), Django's Redis cache, shared by every node; ``file:///path``, a file cache
-    there."""
+    lock: registry/cache.py); ``redis://…`` (or ``rediss://``), Django's Redis cache, shared
+    by every node; ``file:///path``, a file cache there. ``part`` keeps one use of the cache
+    apart from the others: its own folder under ``file:///path``, its own key prefix in
+    Redis."""
     scheme, _, rest = url.partition("://")
     if scheme.lower() in ("redis", "rediss"):
-        return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
+        return {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": url,
+            "KEY_PREFIX": part,
+        }
     if not url or scheme.lower() == "file":
+        location = Path(rest) / part if url and part else Path(rest) if url else default_location
         return {
             "BACKEND": "registry.cache.FileCache",
-            "LOCATION": rest if url else str(default_location),
+            "LOCATION": str(location),
             "OPTIONS": {"MAX_ENTRIES": 10000},
         }
     raise ImproperlyConfigured(f"REGISTRY_CACHE_URL {url!r}: use redis://…, rediss://… or file://…")
 
 
-# "default" holds rendered documents within one process; "throttle" holds the login, lookup
-# API and reconciliation counts, which must be shared by every process that answers.
+# Both caches are shared by every process that answers (every worker, and with Redis every
+# node), so a body rendered by one worker serves the others and a count made by one limits
+# them all. "default" holds rendered documents and lookup API answers, each under its
+# validator (api/documents/base.py, api/v1/views/base.py); "throttle" holds the login, lookup
+# API and reconciliation counts.
 REGISTRY_CACHE_URL = os.environ.get("REGISTRY_CACHE_URL", "").strip()
 CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "default": cache_for(
+        REGISTRY_CACHE_URL,
+        Path(os.environ.get("REGISTRY_RENDER_CACHE", str(BASE_DIR / "var" / "cache"))),
+        part="render",
+    ),
     "throttle": cache_for(
         REGISTRY_CACHE_URL,
         Path(os.environ.get("REGISTRY_THROTTLE_CACHE", str(BASE_DIR / "var" / "throttle"))),

@@ -317,33 +317,51 @@ def _own(rows: Rows, state: validtime.AsAt, entity_type_name: str | None) -> dic
     }
 
 
-def describe(entry: Entry, date: dt.date | None = None) -> EntryDocument:
-    """Everything about ``entry`` as at ``date`` (default today)."""
+def describe(entry: Entry | int, date: dt.date | None = None) -> EntryDocument:
+    """Everything about ``entry`` (an entry, or its primary key) as at ``date`` (default
+    today), in three queries whatever the entry: its rows (:func:`registry.facts.read_entry`),
+    the events around it (:func:`registry.facts.walk`), and the names and lifetimes of every
+    entry those name (:func:`registry.facts.label_rows`)."""
     date = date or today()
-    rows = facts.read_one(entry)
+    pk = entry if isinstance(entry, int) else entry.pk
+    rows = facts.read_entry(pk)
+    if rows is None:
+        raise Entry.DoesNotExist(f"No entry {pk}.")
+    if isinstance(entry, int):
+        entry = _entry_of(rows)
     state = rows.as_at(date)
-    event_rows, link_rows = facts.events_of([rows.ref.pk])
+    around = facts.walk(rows.ref, date)
+    event_rows, link_rows = around.events, around.links
     own = entry_facts(rows, state, event_rows, link_rows)
-    found = (
-        facts.current([rows.ref], date, {rows.ref.pk: state.lifetime})[rows.ref]
-        if state.status != STATUS.LIVE
-        else []
-    )
+
+    others = [*state.parents.values(), *state.governed_by, *state.governs]
+    others += [r for row in around.all_links for r in (row.predecessor, row.successor) if r]
+    if state.entity_type:
+        others.append(state.entity_type)
+    names, lives = facts.label_rows(ref.pk for ref in others)
+    lives[rows.ref.pk] = state.lifetime
+    found: list[tuple[Ref, list[Hop]]] = []
+    if state.status != STATUS.LIVE:
+
+        def live_on(node: Ref, on: dt.date) -> bool:
+            return lives.get(node.pk, validtime.NEVER).contains(on)
+
+        paths = validtime.current([rows.ref], date, live_on, around.steps_of)[rows.ref]
+        found = sorted(paths, key=lambda item: item[0].key)
     # Events on the way to the current codes that this entry took no part in.
     hop_keys = {hop.event for _, path in found for hop in path}
     known_keys = {e.key for e in event_rows.values()}
-    extra = facts.events(queryset=_events_with_keys(hop_keys - known_keys))
-    extra_links = facts.links(extra) if extra else []
+    extra = {
+        pk: e
+        for pk, e in around.all_events.items()
+        if e.key in hop_keys and e.key not in known_keys
+    }
+    extra_links = [row for row in around.all_links if row.event in extra]
 
-    others = [*state.parents.values(), *state.governed_by, *state.governs]
-    others += [
-        r for row in (*link_rows, *extra_links) for r in (row.predecessor, row.successor) if r
-    ]
-    others += [node for node, _ in found]
-    labels = facts.labels(others, date)
+    labels = facts.named_as({ref.pk for ref in others}, names, lives, date)
     link = labeller(labels)
     type_name = (
-        facts.labels([state.entity_type], today()).get(state.entity_type.pk)
+        facts.named_as([state.entity_type.pk], names, lives, today()).get(state.entity_type.pk)
         if state.entity_type
         else None
     )
@@ -368,10 +386,18 @@ def describe(entry: Entry, date: dt.date | None = None) -> EntryDocument:
     )
 
 
-def _events_with_keys(keys: set[str]):
-    from .models import ChangeEvent
+def _entry_of(rows: Rows) -> Entry:
+    """The entry the rows are of, as a model instance built from them (not read again)."""
+    from .statistics import registers
 
-    return ChangeEvent.objects.filter(key__in=sorted(keys))
+    register = registers()[rows.ref.register]
+    return Entry(
+        id=rows.ref.pk,
+        register=register,
+        key=rows.ref.key,
+        version=rows.version,
+        attributes=rows.attributes,
+    )
 
 
 # ---------------------------------------------------------------------------------------

@@ -313,43 +313,23 @@ def labels_on(wanted: Mapping[dt.date, Iterable[Ref | int]]) -> dict[dt.date, di
     asked = {
         on: {ref.pk if isinstance(ref, Ref) else ref for ref in refs} for on, refs in wanted.items()
     }
-    pks = sorted(set().union(*asked.values())) if asked else []
-    reader = _Reader()
-    names: dict[int, list[NameRow]] = defaultdict(list)
-    states: dict[int, list[StateRow]] = defaultdict(list)
-    for chunk in _scoped(pks):
-        if not chunk:
-            continue
-        for entry_id, language, kind, text, start, end in fetch(
-            Name.objects.order_by().filter(entry_id__in=chunk, language=validtime.ENGLISH),
-            "entry_id",
-            "language",
-            "kind",
-            "text",
-            "valid_from",
-            "valid_to",
-        ):
-            names[entry_id].append(
-                NameRow(language, kind, text, reader.date(start), reader.date(end))
-            )
-        for entry_id, start, end in fetch(
-            State.objects.order_by().filter(entry_id__in=chunk, status=STATUS.LIVE),
-            "entry_id",
-            "valid_from",
-            "valid_to",
-        ):
-            states[entry_id].append(StateRow(reader.date(start), reader.date(end), STATUS.LIVE))
-    for rows in names.values():
-        rows.sort(key=lambda n: (n.kind, n.start or dt.date.min))
-    result: dict[dt.date, dict[int, str]] = {}
-    for on, wanted_pks in asked.items():
-        found = {}
-        for pk in wanted_pks:
-            text = validtime.label(names.get(pk, ()), validtime.lifetime(states.get(pk, ())), on)
-            if text:
-                found[pk] = text
-        result[on] = found
-    return result
+    names, lives = label_rows(set().union(*asked.values()) if asked else ())
+    return {on: named_as(wanted_pks, names, lives, on) for on, wanted_pks in asked.items()}
+
+
+def named_as(
+    pks: Iterable[int],
+    names: Mapping[int, list[NameRow]],
+    lives: Mapping[int, Lifetime],
+    on: dt.date,
+) -> dict[int, str]:
+    """:func:`labels` from the rows :func:`label_rows` read."""
+    found = {}
+    for pk in pks:
+        text = validtime.label(names.get(pk, ()), lives.get(pk, validtime.NEVER), on)
+        if text:
+            found[pk] = text
+    return found
 
 
 def lifetimes(pks: Iterable[int]) -> dict[int, Lifetime]:
@@ -522,3 +502,251 @@ def current(
     walk.prefetch(starts)
     found = validtime.current(starts, on, walk.live_on, walk.steps_of)
     return {start: sorted(paths, key=lambda item: item[0].key) for start, paths in found.items()}
+
+
+# ---------------------------------------------------------------------------------------
+# One entry, in a fixed number of queries
+#
+# An entry's document needs its own rows, the change events it took part in (with every link
+# of each, and of the events on the way to its current codes) and the names and lifetimes of
+# the entries all those rows name. Read through the ORM that is a dozen or more queries, each
+# costing more to build than the database spends answering it; here it is three hand-written
+# queries whatever the entry (:func:`read_entry`, :func:`walk`, :func:`label_rows`), so an
+# entry nobody has asked for costs what a cached one would. The SQL is the same on SQLite
+# and PostgreSQL: every column of a UNION ALL has one type in every branch.
+
+
+def _tables() -> dict[str, str]:
+    return {
+        "entry": Entry._meta.db_table,
+        "state": State._meta.db_table,
+        "name": Name._meta.db_table,
+        "relation": Relation._meta.db_table,
+        "identifier": Identifier._meta.db_table,
+        "event": ChangeEvent._meta.db_table,
+        "link": ChangeLink._meta.db_table,
+    }
+
+
+# Every row of one entry, each tagged with what it is: the entry itself (e), its states (s),
+# names (n), parent and governing links (r), the governing links that name it (g) and its
+# identifiers (i). Columns: tag, two integers, three texts, two dates.
+_ENTRY_ROWS = """
+SELECT 'e', e.register_id, e.version, e.key, CAST(e.attributes AS TEXT), NULL, NULL, NULL
+  FROM {entry} e WHERE e.id = %(pk)s
+UNION ALL
+SELECT 's', s.entity_type_id, t.register_id, s.status, t.key, NULL, s.valid_from, s.valid_to
+  FROM {state} s LEFT JOIN {entry} t ON t.id = s.entity_type_id WHERE s.entry_id = %(pk)s
+UNION ALL
+SELECT 'n', NULL, NULL, n.language, n.kind, n.text, n.valid_from, n.valid_to
+  FROM {name} n WHERE n.entry_id = %(pk)s
+UNION ALL
+SELECT 'r', r.object_id, o.register_id, r.kind, r.hierarchy, o.key, r.valid_from, r.valid_to
+  FROM {relation} r JOIN {entry} o ON o.id = r.object_id WHERE r.subject_id = %(pk)s
+UNION ALL
+SELECT 'g', r.subject_id, o.register_id, NULL, NULL, o.key, r.valid_from, r.valid_to
+  FROM {relation} r JOIN {entry} o ON o.id = r.subject_id
+  WHERE r.object_id = %(pk)s AND r.kind = %(governs)s
+UNION ALL
+SELECT 'i', NULL, NULL, i.scheme, i.value, NULL, i.valid_from, i.valid_to
+  FROM {identifier} i WHERE i.entry_id = %(pk)s
+"""
+
+
+def _register_slugs() -> dict[int, str]:
+    from .statistics import registers
+
+    return {register.pk: register.slug for register in registers().values()}
+
+
+def read_entry(pk: int) -> Rows | None:
+    """The rows of one entry (as :func:`read` gives them), in one query; None if there is
+    no such entry."""
+    reader, slugs = _Reader(), _register_slugs()
+    date, word = reader.date, reader.word
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _ENTRY_ROWS.format(**_tables()), {"pk": pk, "governs": RELATION_KIND.GOVERNS}
+        )
+        found = cursor.fetchall()
+    head = next((row for row in found if row[0] == "e"), None)
+    if head is None:
+        return None
+    _, register_id, version, key, attributes, *_ = head
+    rows = Rows(reader.ref(pk, slugs[register_id], key), version, json.loads(attributes or "{}"))
+    for tag, a, b, c, d, e, start, end in found:
+        if tag == "s":
+            entity_type = reader.ref(a, slugs[b], d) if a else None
+            rows.states.append(StateRow(date(start), date(end), word(c), entity_type))
+        elif tag == "n":
+            rows.names.append(NameRow(word(c), word(d), e, date(start), date(end)))
+        elif tag == "r":
+            ref = reader.ref(a, slugs[b], e)
+            rows.relations.append(RelationRow(word(c), word(d), ref, date(start), date(end)))
+        elif tag == "g":
+            ref = reader.ref(a, slugs[b], e)
+            rows.governed_by.append(
+                RelationRow(RELATION_KIND.GOVERNS, "", ref, date(start), date(end))
+            )
+        elif tag == "i":
+            rows.identifiers.append(IdentifierRow(word(c), d, date(start), date(end)))
+    rows.states.sort(key=lambda s: s.start)
+    rows.names.sort(key=lambda n: (n.language, n.kind, n.start or dt.date.min))
+    rows.relations.sort(key=lambda r: (r.kind, r.hierarchy, r.start))
+    rows.governed_by.sort(key=lambda r: (r.target.key, r.start))
+    rows.identifiers.sort(key=lambda i: (i.scheme, i.start))
+    return rows
+
+
+# The successor links a walk from the entry may follow on or before the date (every
+# successor reached, transitively: a superset of what validtime.current visits, which stops at
+# live entries), and every link of every event that the entry, or an entry the walk reaches,
+# is a predecessor in, or the entry a successor in.
+_WALK = """
+WITH RECURSIVE walk(node) AS (
+  SELECT CAST(%(pk)s AS BIGINT)
+  UNION
+  SELECT CAST(l.successor_id AS BIGINT) FROM {link} l
+    JOIN {event} ev ON ev.id = l.event_id
+    JOIN walk w ON l.predecessor_id = w.node
+    WHERE l.successor_id IS NOT NULL AND ev.date <= %(on)s
+)
+SELECT ev.id, ev.key, ev.date, ev.kind, ev.instrument_id, ev.instrument_title, ev.note,
+       l.predecessor_id, p.register_id, p.key, l.successor_id, s.register_id, s.key
+  FROM {link} l
+  JOIN {event} ev ON ev.id = l.event_id
+  LEFT JOIN {entry} p ON p.id = l.predecessor_id
+  LEFT JOIN {entry} s ON s.id = l.successor_id
+  WHERE l.event_id IN (
+    SELECT event_id FROM {link} WHERE predecessor_id IN (SELECT node FROM walk)
+    UNION SELECT event_id FROM {link} WHERE successor_id = %(pk)s
+  )
+"""
+
+
+@dataclass(slots=True)
+class Walk:
+    """The change events around one entry, from one query (:func:`walk`): ``events`` and
+    ``links`` are those the entry took part in (what :func:`events_of` gives); ``all_events``
+    and ``all_links`` add those on the way to its current codes as at ``on``."""
+
+    ref: Ref
+    on: dt.date
+    all_events: dict[int, EventRow]
+    all_links: list[LinkRow]
+
+    @property
+    def own(self) -> set[int]:
+        pk = self.ref.pk
+        return {
+            row.event
+            for row in self.all_links
+            if (row.predecessor and row.predecessor.pk == pk)
+            or (row.successor and row.successor.pk == pk)
+        }
+
+    @property
+    def events(self) -> dict[int, EventRow]:
+        own = self.own
+        return {pk: e for pk, e in self.all_events.items() if pk in own}
+
+    @property
+    def links(self) -> list[LinkRow]:
+        own = self.own
+        return [row for row in self.all_links if row.event in own]
+
+    def steps_of(self, nodes: set[Ref]) -> dict[Ref, list[tuple[Hop, Ref]]]:
+        """:meth:`Successors.steps_of` over the links read: each node's successor steps on or
+        before ``on``, in the order of the event's date and the successor's key."""
+        by_pk = {node.pk: node for node in nodes}
+        found: dict[Ref, list[tuple[Hop, Ref]]] = defaultdict(list)
+        for row in self.all_links:
+            if row.predecessor is None or row.successor is None:
+                continue
+            node = by_pk.get(row.predecessor.pk)
+            event = self.all_events[row.event]
+            if node is None or row.successor.pk == node.pk or event.date > self.on:
+                continue
+            found[node].append(
+                (Hop(event.key, event.kind, event.date, node.key, row.successor.key), row.successor)
+            )
+        for steps in found.values():
+            steps.sort(key=lambda step: (step[0].date, step[1].key))
+        return found
+
+
+def walk(ref: Ref, on: dt.date) -> Walk:
+    """The events :class:`Walk` describes, for ``ref`` as at ``on``, in one query."""
+    reader, slugs = _Reader(), _register_slugs()
+    events: dict[int, EventRow] = {}
+    found: list[LinkRow] = []
+    seen: set[tuple] = set()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _WALK.format(**_tables()),
+            {"pk": ref.pk, "on": connection.ops.adapt_datefield_value(on)},
+        )
+        rows = cursor.fetchall()
+    for pk, key, date, kind, instrument_id, instrument_title, note, *sides in rows:
+        if pk not in events:
+            events[pk] = EventRow(
+                pk, key, reader.date(date), kind, instrument_id, instrument_title, note
+            )
+        p_pk, p_reg, p_key, s_pk, s_reg, s_key = sides
+        if (pk, p_pk, s_pk) in seen:
+            continue
+        seen.add((pk, p_pk, s_pk))
+        found.append(
+            LinkRow(
+                pk,
+                reader.ref(p_pk, slugs[p_reg], p_key) if p_pk else None,
+                reader.ref(s_pk, slugs[s_reg], s_key) if s_pk else None,
+            )
+        )
+    return Walk(ref, on, events, found)
+
+
+_LABEL_ROWS = """
+SELECT n.entry_id, n.kind, n.text, n.valid_from, n.valid_to
+  FROM {name} n WHERE n.language = %s AND n.entry_id IN ({marks})
+UNION ALL
+SELECT s.entry_id, NULL, NULL, s.valid_from, s.valid_to
+  FROM {state} s WHERE s.status = %s AND s.entry_id IN ({marks})
+"""
+
+
+def label_rows(
+    pks: Iterable[int],
+) -> tuple[dict[int, list[NameRow]], dict[int, Lifetime]]:
+    """What :func:`registry.validtime.label` works from, for each entry: its English names
+    (by kind and start) and its lifetime; one query for up to :data:`CHUNK` entries."""
+    reader = _Reader()
+    names: dict[int, list[NameRow]] = defaultdict(list)
+    states: dict[int, list[StateRow]] = defaultdict(list)
+    tables = _tables()
+    for chunk in _scoped(sorted(set(pks))):
+        if not chunk:
+            continue
+        marks = ", ".join(["%s"] * len(chunk))
+        sql = _LABEL_ROWS.format(marks=marks, **tables)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [validtime.ENGLISH, *chunk, STATUS.LIVE, *chunk])
+            while found := cursor.fetchmany(10000):
+                for entry_id, kind, text, start, end in found:
+                    if text is None:
+                        states[entry_id].append(
+                            StateRow(reader.date(start), reader.date(end), STATUS.LIVE)
+                        )
+                    else:
+                        names[entry_id].append(
+                            NameRow(
+                                validtime.ENGLISH,
+                                reader.word(kind),
+                                text,
+                                reader.date(start),
+                                reader.date(end),
+                            )
+                        )
+    for rows in names.values():
+        rows.sort(key=lambda n: (n.kind, n.start or dt.date.min))
+    return dict(names), {pk: validtime.lifetime(rows) for pk, rows in states.items()}

@@ -40,11 +40,13 @@ def pytest_collection_modifyitems(items):
 
 @pytest.fixture(scope="session", autouse=True)
 def throttle_cache_of_this_session(tmp_path_factory):
-    """Throttles count in a file-based cache that processes share (``var/throttle``): each
-    session, and so each pytest-xdist worker, gets its own, so that a test clearing it cannot
-    reset another worker's count (nor a developer's server's)."""
+    """Throttles count, and rendered answers are kept, in file-based caches that processes
+    share (``var/throttle``, ``var/cache``): each session, and so each pytest-xdist worker,
+    gets its own, so that a test clearing one cannot reset another worker's count (nor a
+    developer's server's), nor read a body another database rendered."""
     caches = copy.deepcopy(settings.CACHES)
     caches["throttle"]["LOCATION"] = str(tmp_path_factory.mktemp("throttle"))
+    caches["default"]["LOCATION"] = str(tmp_path_factory.mktemp("render"))
     with override_settings(CACHES=caches):
         yield
 

@@ -313,6 +313,45 @@ def test_the_shared_cache_is_chosen_by_one_setting(url, backend, location):
     assert (chosen["BACKEND"], chosen["LOCATION"]) == (backend, location)
 
 
+@pytest.mark.parametrize(
+    ("url", "location", "prefix"),
+    [
+        ("", "/srv/cache", None),
+        ("redis://cache:6379/1", "redis://cache:6379/1", "render"),
+        ("file:///var/cache/registry", "/var/cache/registry/render", None),
+    ],
+)
+def test_answers_are_kept_in_the_same_shared_cache_apart_from_the_counts(url, location, prefix):
+    from pathlib import Path
+
+    from config.settings import cache_for
+
+    chosen = cache_for(url, Path("/srv/cache"), part="render")
+    assert (chosen["LOCATION"], chosen.get("KEY_PREFIX")) == (location, prefix)
+
+
+def test_every_worker_reads_an_answer_another_kept(tmp_path):
+    """The default (file) cache is shared by processes: what one process keeps, a fresh one
+    reads."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import django, os; os.environ['DJANGO_SETTINGS_MODULE'] = 'config.settings'; "
+        "django.setup(); from django.core.cache import cache; import sys; "
+        "print(cache.get('answer')) if sys.argv[1] == 'get' else cache.set('answer', 'kept', 60)"
+    )
+    env = {**os.environ, "REGISTRY_RENDER_CACHE": str(tmp_path), "SECRET_KEY": "x" * 50}
+    env.pop("REGISTRY_CACHE_URL", None)
+    for step in ("set", "get"):
+        # The interpreter running the tests, on a fixed snippet: nothing untrusted.
+        done = subprocess.run(  # noqa: S603
+            [sys.executable, "-c", code, step], env=env, capture_output=True, text=True, check=True
+        )
+    assert done.stdout.strip() == "kept"
+
+
 def test_an_unknown_cache_url_is_refused():
     from pathlib import Path
 
@@ -365,3 +404,51 @@ def test_two_workers_count_one_clients_requests_together(tmp_path):
 
     first, second = (FileCache(str(tmp_path), {}) for _ in range(2))
     assert [count(first, "k", 60), count(second, "k", 60), count(first, "k", 60)] == [1, 2, 3]
+
+
+def test_with_redis_every_node_shares_the_answers_and_the_counts(tmp_path):
+    """REGISTRY_CACHE_URL=redis://… against a real Redis (Debian's redis-server, started here
+    on a free loopback port): an answer kept by one cache client is read by another, apart
+    from the counts, which stay atomic."""
+    import shutil
+    import socket
+    import subprocess
+    import time
+
+    from django.core.cache.backends.redis import RedisCache
+
+    from config.settings import cache_for
+    from registry.cache import count
+
+    server = shutil.which("redis-server")
+    if server is None:
+        pytest.skip("redis-server is not installed (apt-get install redis-server)")
+    pytest.importorskip("redis")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    # A fixed command on this machine's own redis-server, loopback only, nothing kept on disk.
+    process = subprocess.Popen(  # noqa: S603
+        [server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--dir", str(tmp_path)],
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        url = f"redis://127.0.0.1:{port}/0"
+
+        def client(part=""):
+            config = cache_for(url, tmp_path, part=part)
+            return RedisCache(config["LOCATION"], {"KEY_PREFIX": config["KEY_PREFIX"]})
+
+        node_a, node_b, counts = client("render"), client("render"), client()
+        for _ in range(50):
+            try:
+                node_a.set("document:x", b"rendered", 60)
+                break
+            except Exception:  # noqa: BLE001 (the server is still starting)
+                time.sleep(0.1)
+        assert node_b.get("document:x") == b"rendered"
+        assert counts.get("document:x") is None
+        assert [count(counts, "hits", 60) for _ in range(3)] == [1, 2, 3]
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

@@ -105,6 +105,68 @@ def public_headers(response: HttpResponseBase, machine: bool) -> HttpResponseBas
     return http.publish(response, max_age=CACHE_SECONDS, cors=http.ANY_ORIGIN if machine else None)
 
 
+def document_validators(
+    view: str,
+    kwargs: dict[str, Any],
+    query,
+    format: str,
+    date: dt.date,
+    explicit: bool,
+    data_version: tuple[int, dt.datetime | None],
+    own_version: Any,
+    recorded: dt.datetime | None = None,
+) -> tuple[str, int | None]:
+    """The ETag and Last-Modified of a document: which view, what the URL named
+    (``kwargs``, without the format), the query (but ``format``), the format, the date and
+    whether it was asked for, the instant it is as recorded at (``?recorded=``, None for
+    now), the data version, what else the document depends on (``own_version``: the entry's
+    version) and the language the request is answered in.
+    :class:`DocumentView` and the early answers of ``api.early`` both call this, so a 304
+    given before the framework runs is the one the view would give."""
+    version, changed = data_version
+    tag = http.etag(
+        RENDER_VERSION,
+        base(),
+        view,
+        sorted(kwargs.items()),
+        sorted((k, v) for k, v in query.items() if k != "format"),
+        format,
+        date.isoformat(),
+        explicit,
+        recorded.isoformat() if recorded else None,
+        version,
+        changed,
+        own_version,
+        translation.get_language(),
+    )
+    if recorded is not None and changed is not None:
+        # Nothing recorded at or before a past instant changes after it, so the answer
+        # has not changed since then (or since the last change, if that came first).
+        changed = min(changed, recorded)
+    return tag, http.last_modified(changed, date, explicit)
+
+
+def body_key(etag: str) -> str:
+    """Where a document's rendered body is kept in the shared cache: under its validator."""
+    return f"document:{etag}"
+
+
+def document_headers(
+    response: HttpResponseBase,
+    etag: str,
+    last_modified: int | None,
+    thing: str | None,
+    format: str,
+) -> HttpResponseBase:
+    """A document's answer (or 304) with its validators, the thing it describes and the
+    headers of public data (:func:`public_headers`)."""
+    for header, value in http.validator_headers(etag, last_modified).items():
+        response[header] = value
+    if thing:
+        response["Link"] = f'<{thing}>; rel="describes"'
+    return public_headers(response, machine=format in MACHINE_FORMATS)
+
+
 class DocumentView(APIView):
     """A document in every format, with validators computed before rendering.
 
@@ -165,42 +227,29 @@ class DocumentView(APIView):
         if isinstance(target, HttpResponseBase):
             return target
         renderer = request.accepted_renderer
-        version, changed = getattr(target, "data_version", None) or http.data_version()
-        query = sorted((k, v) for k, v in request.GET.items() if k != "format")
-        etag = http.etag(
-            RENDER_VERSION,
-            base(),
+        data_version = getattr(target, "data_version", None) or http.data_version()
+        etag, last_modified = document_validators(
             type(self).__name__,
-            sorted(kwargs.items()),
-            query,
+            kwargs,
+            request.GET,
             renderer.format,
-            date.isoformat(),
+            date,
             explicit,
-            self.recorded.isoformat() if self.recorded else None,
-            version,
-            changed,
+            data_version,
             self.version_of(target),
-            translation.get_language(),
+            self.recorded,
         )
-        if self.recorded is not None and changed is not None:
-            # Nothing recorded at or before a past instant changes after it, so the answer
-            # has not changed since then (or since the last change, if that came first).
-            changed = min(changed, self.recorded)
-        last_modified = http.last_modified(changed, date, explicit)
         response = http.conditional_response(request, etag, last_modified)
         if response is None:
-            body = cache.get(f"document:{etag}")
+            body = cache.get(body_key(etag))
             if body is None:
                 representation = self.represent(request, target, date, explicit)
                 body = renderer.render(representation, renderer.media_type, {"request": request})
-                cache.set(f"document:{etag}", body, CACHE_SECONDS)
+                cache.set(body_key(etag), body, CACHE_SECONDS)
             response = HttpResponse(body, content_type=content_type(renderer))
-        for header, value in http.validator_headers(etag, last_modified).items():
-            response[header] = value
-        uri = self.thing_uri(target)
-        if uri:
-            response["Link"] = f'<{uri}>; rel="describes"'
-        return public_headers(response, machine=renderer.format in MACHINE_FORMATS)
+        return document_headers(
+            response, etag, last_modified, self.thing_uri(target), renderer.format
+        )
 
     def finalize_response(self, request, response, *args, **kwargs):
         accepted = getattr(request, "accepted_renderer", None)

@@ -36,10 +36,15 @@ class EntryRepresentation(Representation):
     template_name = "api/entry.html"
 
     def __init__(
-        self, request, entry: Entry, date: dt.date, explicit: bool, at: dt.datetime | None = None
+        self,
+        request,
+        entry: Entry | int,
+        date: dt.date,
+        explicit: bool,
+        at: dt.datetime | None = None,
     ):
         self.request = request
-        self.entry = entry
+        self.asked = entry
         self.date = date
         self.explicit = explicit
         # Record time: None for the registry as it stands; else the instant the document is
@@ -49,8 +54,20 @@ class EntryRepresentation(Representation):
     @cached_property
     def doc(self):
         if self.at is not None:
-            return recorded.describe(self.entry, self.date, self.at)
-        return describe(self.entry, self.date)
+            # Record time has its own path, from the versions alone.
+            return recorded.describe(self.loaded, self.date, self.at)
+        return describe(self.asked, self.date)
+
+    @cached_property
+    def loaded(self) -> Entry:
+        """The entry asked for, as a model instance (read once, if a key was given)."""
+        if isinstance(self.asked, Entry):
+            return self.asked
+        return Entry.objects.select_related("register").get(pk=self.asked)
+
+    @property
+    def entry(self) -> Entry:
+        return self.loaded if self.at is not None else self.doc.entry
 
     def record(self) -> dict[str, Any] | None:
         """Which record an answer as recorded shows: the instant asked about, and the
@@ -274,7 +291,7 @@ class EntryView(DocumentView):
         return rdf.entry_uri(entry.register.slug, entry.key)
 
     def represent(self, request, entry, date, explicit):
-        return EntryRepresentation(request, entry.load(), date, explicit, self.recorded)
+        return EntryRepresentation(request, entry.pk, date, explicit, self.recorded)
 
 
 def not_recorded_message(key: str, at: dt.datetime, first: dt.datetime | None) -> str:

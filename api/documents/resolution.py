@@ -52,6 +52,9 @@ def find_entry(request, register_slug: str, key: str, suffix: str = "", kind: st
     """The entry ``register_slug/key``, or the response to give instead: 404 for an unknown
     register or key (with close matches), 400 for a key the register could never hold, and
     a redirect to the upper-case key when only the case was wrong."""
+    known = request.META.get("registry.early.entry")  # found by api.early in this request
+    if known is not None and (known.register.slug, known.key) == (register_slug, key):
+        return Lookup(entry=known)
     try:
         return Lookup(entry=http.find_entry(http.find_register(register_slug), key))
     except http.NoSuchRegister:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.conf import settings
+from django.core.cache import cache
 from django.urls import reverse
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
@@ -89,8 +90,13 @@ class LookupView(GenericAPIView):
 
     def answer_validators(self, request) -> tuple[str, int | None]:
         """The ETag and Last-Modified of the answer to ``request``: what was asked for (path
-        and query), as at the date, in the registry's present state."""
-        version, changed = http.data_version()
+        and query), as at the date, in the registry's present state. For an answer about one
+        entry, the query that finds the entry reads the data version too."""
+        if "register" in self.kwargs and "key" in self.kwargs:
+            found = self.find_entry(self.kwargs["register"], self.kwargs["key"])
+            version, changed = found.data_version
+        else:
+            version, changed = http.data_version()
         tag = http.etag(
             "api/v1",
             base(),
@@ -104,6 +110,18 @@ class LookupView(GenericAPIView):
             # Nothing recorded at or before a past instant changes after it.
             changed = min(changed, self.recorded)
         return tag, http.last_modified(changed, self.date, self.date_given)
+
+    def cached(self, build) -> Response:
+        """The answer ``build()`` gives, kept in the shared cache (every worker, every node)
+        under the answer's ETag, so it is built once for each state of the registry."""
+        if self.validators is None:
+            return Response(build())
+        key = f"api:{self.validators[0]}"
+        data = cache.get(key)
+        if data is None:
+            data = build()
+            cache.set(key, data, settings.REGISTRY_API_CACHE_SECONDS)
+        return Response(data)
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
@@ -128,16 +146,27 @@ class LookupView(GenericAPIView):
     def get_entry(self, register_slug: str, key: str) -> Entry:
         """The entry the URL names; 404 if it does not exist or, when the request asks
         about a past record, had not been recorded by then."""
-        entry = self._find_entry(register_slug, key)
-        at = self.recorded
-        if at is not None and entry.pk not in recorded.Recorded(at).versions([entry.pk]):
-            raise NotFound(not_recorded_message(entry.key, at, recorded.first_recorded(entry)))
-        return entry
+        return self.find_entry(register_slug, key, checked=True).load()
 
-    def _find_entry(self, register_slug: str, key: str) -> Entry:
+    def find_entry(self, register_slug: str, key: str, checked: bool = False) -> http.EntryRef:
+        """The entry a URL names, with the data version, found once per request; with
+        ``checked``, 404 if the request asks about a past record and it had none by then."""
+        found = getattr(self, "_found", None)
+        if found is None or (found.register.slug, found.key) != (register_slug, key):
+            found = self._found = self._find_entry(register_slug, key)
+        at = self.recorded
+        if (
+            checked
+            and at is not None
+            and found.pk not in recorded.Recorded(at).versions([found.pk])
+        ):
+            raise NotFound(not_recorded_message(found.key, at, recorded.first_recorded(found.pk)))
+        return found
+
+    def _find_entry(self, register_slug: str, key: str) -> http.EntryRef:
         register = self.get_register(register_slug)
         try:
-            return http.find_entry(register, key).load()
+            return http.find_entry(register, key)
         except http.MalformedKey:
             raise problems.BadParameter(
                 "key",

@@ -45,9 +45,11 @@ class EntryDetailView(LookupView):
         operation_id="entry_retrieve",
     )
     def get(self, request, register, key):
-        entry = self.get_entry(register, key)
         if self.recorded is None:
-            return Response(describe(entry, self.date).as_dict())
+            found = self.find_entry(register, key)
+            return self.cached(lambda: describe(found.pk, self.date).as_dict())
+        # Record time: its own path, from the versions alone.
+        entry = self.get_entry(register, key)
         document = recorded.describe(entry, self.date, self.recorded)
         return Response({**document.as_dict(), "recorded": _record(entry, self.recorded)})
 

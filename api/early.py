@@ -1,0 +1,187 @@
+"""Answers given before the framework does any work: the ``/id/`` 303, an entry
+document's 304, and an entry document rendered before.
+
+Most requests for a persistent URI are one of three: ``/id/{register}/{key}``, which only
+ever sees other (303) to its document; a conditional request for a document a client
+already holds, which only needs its validator; and a document someone asked for before,
+whose body is in the shared cache under that validator. All are settled by the one indexed query
+that finds the entry with the data version (:func:`api.http.find_entry`), so
+:class:`EarlyAnswers`, wrapped around Django's WSGI application (``config/wsgi.py``),
+answers them before Django's request handling, middleware, URL resolution, DRF or rendering
+run (the server's own cost per request is then most of what is left), with the headers the
+middleware would have added (Django's security middleware's ``process_response``). A
+database error here is left to Django, which answers it as every outage is answered (503). The validator is the
+document's own (:func:`api.documents.base.document_validators`), so the 304 is the one
+:class:`~api.documents.base.DocumentView` would give.
+
+Anything else, or anything out of the ordinary (an unknown register, a key in the wrong case,
+an unknown entry, a document not yet rendered, a malformed date, ``?lang=``, ``?recorded=``,
+an ``Accept`` no format satisfies, a precondition that fails) goes on to the views, which
+answer as they always do, and render and keep the body.
+"""
+
+from __future__ import annotations
+
+import re
+
+from django.core.cache import cache
+from django.core.handlers.wsgi import WSGIRequest
+from django.db import DatabaseError, connection
+from django.http import Http404, HttpResponse, HttpResponseBase
+from django.middleware.clickjacking import XFrameOptionsMiddleware
+from django.middleware.security import SecurityMiddleware
+from django.utils import translation
+from rest_framework.exceptions import APIException
+
+from registry import rdf
+from registry.uris import EVENTS
+
+from . import http
+from .documents.base import (
+    body_key,
+    content_type,
+    document_headers,
+    document_validators,
+    public_headers,
+    requested_date,
+)
+from .i18n import chosen_language
+from .negotiation import RegistryContentNegotiation
+from .renderers import DOCUMENT_RENDERERS
+
+# The URL patterns of api/site_urls.py that these answers stand in for.
+_ID = re.compile(r"^/id/(?P<register>[a-z0-9][a-z0-9-]*)/(?P<key>[A-Za-z0-9][A-Za-z0-9_-]*)"
+                 r"(?:\.(?P<format>[A-Za-z0-9]+))?$")  # fmt: skip
+_DOC = re.compile(r"^/doc/(?P<register>[a-z0-9][a-z0-9-]*)/(?P<key>[A-Za-z0-9][A-Za-z0-9_-]*)"
+                  r"(?:\.(?P<format>[A-Za-z0-9]+))?$")  # fmt: skip
+_RENDERERS = [renderer() for renderer in DOCUMENT_RENDERERS]
+# Where the entry found here is left for the view, in the WSGI environment (which a client
+# can only fill with HTTP_… keys).
+FOUND = "registry.early.entry"
+_NEGOTIATION = RegistryContentNegotiation()
+
+
+class _Asked:
+    """What content negotiation reads of a request, without DRF's Request around it."""
+
+    def __init__(self, request):
+        self.headers = request.headers
+        self.META = request.META
+        self.query_params = request.GET
+
+
+def _entry(register_slug: str, key: str) -> http.EntryRef | None:
+    try:
+        return http.find_entry(http.find_register(register_slug), key)
+    except (http.NoSuchRegister, http.MalformedKey, http.NoSuchEntry):
+        return None
+
+
+def see_other(request, register: str, key: str, format: str | None) -> HttpResponseBase | None:
+    """``/id/{register}/{key}[.fmt]`` of an entry that exists: 303 to its document, keeping
+    the query string (as :func:`api.documents.resolution.resolve_entry` answers)."""
+    if register == EVENTS or _entry(register, key) is None:
+        return None
+    suffix = f".{format}" if format else ""
+    query = request.META.get("QUERY_STRING")
+    location = f"/doc/{register}/{key}{suffix}"
+    response = HttpResponse(status=303)
+    response["Location"] = f"{location}?{query}" if query else location
+    return public_headers(response, machine=True)
+
+
+def document(request, register: str, key: str, format: str | None) -> HttpResponseBase | None:
+    """An entry document the view has rendered before: 304 for a client that holds it, else
+    the body kept in the shared cache under its validator; None if neither."""
+    # ?lang= sets a cookie, and ?recorded= (record time) is answered from versions by a
+    # path of its own: both are the view's.
+    if register == EVENTS or "lang" in request.GET or "recorded" in request.GET:
+        return None
+    try:
+        date, explicit = requested_date(request)
+        renderer, _ = _NEGOTIATION.select_renderer(_Asked(request), _RENDERERS, format)
+    except (APIException, Http404):  # a bad date, an unknown suffix, a 406: the view says so
+        return None
+    found = _entry(register, key)
+    if found is None:
+        return None
+    language, _ = chosen_language(request)
+    with translation.override(language):
+        etag, last_modified = document_validators(
+            "EntryView",
+            {"register": register, "key": key},
+            request.GET,
+            renderer.format,
+            date,
+            explicit,
+            found.data_version,
+            found.version,
+        )
+    response = http.conditional_response(request, etag, last_modified)
+    if response is not None and response.status_code != 304:
+        return None  # a failed precondition: the view words it
+    if response is None:
+        body = cache.get(body_key(etag))
+        if body is None:
+            # The view renders it, without finding the entry again.
+            request.META[FOUND] = found
+            return None
+        response = HttpResponse(body, content_type=content_type(renderer))
+        response["Content-Length"] = str(len(body))
+    # What DRF's view adds to its answers (it negotiated the format from Accept).
+    response["Vary"] = "Accept"
+    response["Allow"] = "GET, HEAD, OPTIONS"
+    if response.status_code == 200 and renderer.format == "html":
+        # What api.i18n.PageLanguage adds to a page.
+        response["Content-Language"] = "cy" if language == "cy" else "en-GB"
+        response["Vary"] = "Accept, Cookie"
+    return document_headers(
+        response, etag, last_modified, rdf.entry_uri(register, key), renderer.format
+    )
+
+
+class EarlyAnswers:
+    """A WSGI application answering the ``/id/`` 303 and an entry document's 304 itself,
+    and passing every other request to ``application`` (Django's)."""
+
+    def __init__(self, application):
+        self.application = application
+        # The headers Django's middleware adds to every answer, added by it.
+        self.finishing = [
+            SecurityMiddleware(application),
+            XFrameOptionsMiddleware(application),
+        ]
+
+    def __call__(self, environ, start_response):
+        if environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
+            path = environ.get("PATH_INFO", "")
+            if path.startswith(("/id/", "/doc/")):
+                answer = self.early(environ)
+                if answer is not None:
+                    status = f"{answer.status_code} {answer.reason_phrase}"
+                    start_response(status, list(answer.items()))
+                    head = environ["REQUEST_METHOD"] == "HEAD"
+                    return [] if head else [answer.content]
+        return self.application(environ, start_response)
+
+    def early(self, environ) -> HttpResponseBase | None:
+        request = WSGIRequest(environ)
+        path = request.path_info
+        try:
+            if path.startswith("/id/"):
+                match = _ID.match(path)
+                answer = see_other(request, **match.groupdict()) if match else None
+            else:
+                match = _DOC.match(path)
+                answer = document(request, **match.groupdict()) if match else None
+        except DatabaseError:
+            # Left to Django, which reconnects or answers 503 as for any outage.
+            connection.close_if_unusable_or_obsolete()
+            return None
+        if answer is not None:
+            for middleware in self.finishing:
+                answer = middleware.process_response(request, answer)
+        return answer
+
+
+__all__ = ["FOUND", "EarlyAnswers", "document", "see_other"]

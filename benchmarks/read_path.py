@@ -1,0 +1,324 @@
+"""Benchmark the read path on the production server: entry documents nobody asked for and
+warm ones, the 304 and the 303, and the lookup API for random codes, beside a bare Django
+view (the ceiling) on the same server, each as server CPU per request (from /proc) and
+requests per second.
+
+    .venv/bin/python benchmarks/read_path.py [--seconds 5] [--rounds 3] [--port 18431]
+    .venv/bin/python benchmarks/read_path.py --source /tmp/main-export   # another checkout
+
+Starts gunicorn with ``config/gunicorn.py`` (``WEB_CONCURRENCY=2`` threaded workers, the
+application and reconciliation index preloaded, as ``bin/serve`` runs it) on 127.0.0.1 over
+the loaded SQLite database (``REGISTRY_SQLITE_PATH``, default ``var/registry.sqlite3``), with
+``benchmarks/ceiling.py``'s settings (the production ones plus ``/benchmark/ceiling``), the
+lookup rate limit lifted and an empty render cache of its own. ``--source`` runs the server
+from another checkout of the project (for example ``git archive main``, to compare before and
+after) with this one's virtual environment. Load is sent only to 127.0.0.1 with ``wrk``
+(``apt-get install wrk``), bounded in time.
+
+"Cold" scenarios rotate over random codes from the whole registry, a fresh sample for every
+measurement (8,000 codes, more than a measurement requests), so that nearly every request
+builds its answer; "warm" ones repeat one entry, whose answer is cached after the first.
+After the runs, each worker's resident and proportional set size (VmRSS, Pss) is read from
+/proc.
+
+``--in-process`` measures the same requests without the server or the load generator: the
+production WSGI application (``config.wsgi``, with the ceiling's URL) called directly, one
+request at a time, CPU time (``time.process_time``) per request. On a shared machine whose
+other users' load inflates a server's CPU per request, this is the steadier comparison of
+what the application itself spends.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import machine
+from documents import LUA_ROTATE, fetch, wrk
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV = ROOT / ".venv" / "bin"
+ENTRY = "/doc/statistical-geography/E07000004"
+API = "/api/v1/entries/statistical-geography"
+CEILING = "/benchmark/ceiling"
+SAMPLE = 8000
+
+
+def database() -> Path:
+    return Path(os.environ.get("REGISTRY_SQLITE_PATH", ROOT / "var" / "registry.sqlite3"))
+
+
+def start_server(source: Path, port: int, scratch: Path) -> subprocess.Popen:
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "benchmarks.ceiling",
+        "PYTHONPATH": str(source),
+        "REGISTRY_INSECURE_HTTP": "true",
+        "REGISTRY_SQLITE_PATH": str(database()),
+        "REGISTRY_BIND": f"127.0.0.1:{port}",
+        "WEB_CONCURRENCY": "2",
+        "REGISTRY_API_RATE_LOOKUP": "1000000/second",
+        "REGISTRY_API_RATE_BULK": "1000000/second",
+        "REGISTRY_RENDER_CACHE": str(scratch / "render"),
+        "REGISTRY_THROTTLE_CACHE": str(scratch / "throttle"),
+        "REGISTRY_SPARQL_UPDATES": "false",
+    }
+    for name in ("DATABASE_URL", "REGISTRY_CACHE_URL"):
+        env.pop(name, None)
+    server = subprocess.Popen(
+        [
+            str(VENV / "gunicorn"),
+            "-c",
+            str(source / "config" / "gunicorn.py"),
+            "--chdir",
+            str(source),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+            "--access-logfile",
+            "/dev/null",
+        ],
+        env=env,
+    )
+    for _ in range(600):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}{CEILING}", timeout=2)  # noqa: S310 (loopback only)
+            return server
+        except OSError:
+            time.sleep(0.2)
+    server.terminate()
+    raise SystemExit("gunicorn did not start")
+
+
+def random_keys() -> list[str]:
+    with sqlite3.connect(f"file:{database()}?mode=ro", uri=True) as db:
+        keys = [
+            row[0]
+            for row in db.execute(
+                "SELECT e.key FROM registry_entry e JOIN registry_register r ON r.id = e.register_id "
+                "WHERE r.slug = 'statistical-geography'"
+            )
+        ]
+    random.Random(13).shuffle(keys)  # noqa: S311 (a sample, not a secret)
+    return keys
+
+
+def rotation(paths: list[str], scratch: Path, name: str) -> str:
+    script = scratch / f"{name}.lua"
+    script.write_text(LUA_ROTATE % ", ".join(f'"{p}"' for p in paths))
+    return str(script)
+
+
+def workers_memory(master: int) -> list[tuple[int, int]]:
+    """(VmRSS, Pss) in KiB of each worker of ``master``."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+            if ppid != master:
+                continue
+            status = (stat.parent / "status").read_text()
+            rollup = (stat.parent / "smaps_rollup").read_text()
+        except OSError:
+            continue
+        rss = int(next(line for line in status.splitlines() if line.startswith("VmRSS")).split()[1])
+        pss = int(next(line for line in rollup.splitlines() if line.startswith("Pss:")).split()[1])
+        found.append((rss, pss))
+    return found
+
+
+IN_PROCESS = r"""
+import os, random, sqlite3, sys, time
+os.environ["DJANGO_SETTINGS_MODULE"] = "benchmarks.ceiling"
+from django.test import RequestFactory
+from config.wsgi import application
+
+factory = RequestFactory()
+
+
+def call(path, **extra):
+    started = {}
+    def start_response(status, headers, exc_info=None):
+        started["status"] = status
+    b"".join(application(factory.get(path, **extra).environ, start_response))
+    return started["status"]
+
+
+keys = [row[0] for row in sqlite3.connect(os.environ["REGISTRY_SQLITE_PATH"]).execute(
+    "SELECT e.key FROM registry_entry e JOIN registry_register r ON r.id = e.register_id "
+    "WHERE r.slug = 'statistical-geography'")]
+random.Random(13).shuffle(keys)
+fresh = iter(keys)
+doc, api = "/doc/statistical-geography/E07000004", "/api/v1/entries/statistical-geography"
+call(doc + ".json")
+etag = {}
+def start(status, headers, exc_info=None):
+    etag.update(headers)
+b"".join(application(factory.get(doc + ".json").environ, start))
+scenarios = [
+    ("Ceiling: bare Django view", lambda: call("/benchmark/ceiling")),
+    ("Entry page nobody asked for (random codes, HTML)", lambda: call(f"/doc/statistical-geography/{next(fresh)}")),
+    ("Entry document nobody asked for (random codes, JSON)", lambda: call(f"/doc/statistical-geography/{next(fresh)}.json")),
+    ("`GET /api/v1/entries/…` for a random code", lambda: call(f"{api}/{next(fresh)}/")),
+    ("Warm entry page (`E07000004`, HTML)", lambda: call(doc)),
+    ("Warm entry document (`E07000004.json`)", lambda: call(doc + ".json")),
+    ("Warm `GET /api/v1/entries/…/E07000004/`", lambda: call(f"{api}/E07000004/")),
+    ("304 (`If-None-Match`, `E07000004.json`)", lambda: call(doc + ".json", HTTP_IF_NONE_MATCH=etag["ETag"])),
+    ("303 (`/id/…/E07000004`)", lambda: call("/id/statistical-geography/E07000004")),
+]
+count = int(sys.argv[1])
+for label, request in scenarios:
+    status = request()
+    began = time.process_time()
+    for _ in range(count):
+        status = request()
+    print(f"{label}\t{1000 * (time.process_time() - began) / count:.3f}\t{status}")
+"""
+
+
+def in_process(source: Path, count: int) -> int:
+    with tempfile.TemporaryDirectory(prefix="read-path-") as scratch:
+        env = {
+            **os.environ,
+            "PYTHONPATH": str(source),
+            "REGISTRY_INSECURE_HTTP": "true",
+            "REGISTRY_SQLITE_PATH": str(database()),
+            "REGISTRY_API_RATE_LOOKUP": "1000000/second",
+            "REGISTRY_RENDER_CACHE": str(Path(scratch) / "render"),
+            "REGISTRY_THROTTLE_CACHE": str(Path(scratch) / "throttle"),
+            "REGISTRY_SPARQL_UPDATES": "false",
+        }
+        for name in ("DATABASE_URL", "REGISTRY_CACHE_URL"):
+            env.pop(name, None)
+        done = subprocess.run(  # noqa: S603 (this interpreter, on the script above)
+            [str(VENV / "python"), "-W", "ignore", "-c", IN_PROCESS, str(count)],
+            cwd=source,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    print(f"{source}: in process, {count} requests a scenario, CPU per request\n")
+    print("| Scenario | CPU per request | Status |")
+    print("|---|---:|---|")
+    for line in done.stdout.splitlines():
+        label, cpu, status = line.split("\t")
+        print(f"| {label} | {cpu} ms | {status} |")
+    load = os.getloadavg()
+    print(f"\n- Load average: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+    return 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--port", type=int, default=18431)
+    parser.add_argument("--source", type=Path, default=ROOT)
+    parser.add_argument("--label", default="")
+    parser.add_argument("--in-process", type=int, metavar="N", help="N requests a scenario")
+    args = parser.parse_args()
+    if args.in_process:
+        return in_process(args.source.resolve(), args.in_process)
+    keys = random_keys()
+    samples = iter(keys[i : i + SAMPLE] for i in range(0, len(keys), SAMPLE))
+    base = f"http://127.0.0.1:{args.port}"
+    with tempfile.TemporaryDirectory(prefix="read-path-") as scratch_dir:
+        scratch = Path(scratch_dir)
+        server = start_server(args.source.resolve(), args.port, scratch)
+        try:
+            etag = fetch(f"{base}{ENTRY}.json").headers["ETag"]
+            page_etag = fetch(f"{base}{ENTRY}").headers["ETag"]
+            fetch(f"{base}{ENTRY}")
+            fetch(f"{base}{API}/E07000004/")
+            checks = {
+                "303": fetch(f"{base}/id/statistical-geography/E07000004").status,
+                "304": fetch(f"{base}{ENTRY}.json", {"If-None-Match": etag}).status,
+                "304 page": fetch(f"{base}{ENTRY}", {"If-None-Match": page_etag}).status,
+            }
+            # (label, path or None, headers, paths of a rotation: key → path)
+            scenarios = [
+                ("Entry page nobody asked for (random codes, HTML)", None, (), "/doc/statistical-geography/{}"),
+                ("Entry document nobody asked for (random codes, JSON)", None, (), "/doc/statistical-geography/{}.json"),
+                ("`GET /api/v1/entries/…` for a random code", None, (), API + "/{}/"),
+                ("Warm entry page (`E07000004`, HTML)", ENTRY, (), None),
+                ("Warm entry document (`E07000004.json`)", f"{ENTRY}.json", (), None),
+                ("Warm `GET /api/v1/entries/…/E07000004/`", f"{API}/E07000004/", (), None),
+                ("304 (`If-None-Match`, `E07000004.json`)", f"{ENTRY}.json", (f"If-None-Match: {etag}",), None),
+                ("303 (`/id/…/E07000004`)", "/id/statistical-geography/E07000004", (), None),
+            ]  # fmt: skip
+            runs: dict[str, list[dict]] = {label: [] for label, *_ in scenarios}
+            ceilings: list[dict] = []
+            for round_number in range(args.rounds):
+                ceilings.append(
+                    wrk(f"{base}{CEILING}", args.seconds, args.connections, master=server.pid)
+                )
+                for number, (label, path, headers, pattern) in enumerate(scenarios):
+                    script = None
+                    if pattern:
+                        paths = [pattern.format(key) for key in next(samples)]
+                        script = rotation(paths, scratch, f"r{round_number}-{number}")
+                        path = "/"
+                    result = wrk(
+                        f"{base}{path}", args.seconds, args.connections, headers, script, server.pid
+                    )
+                    runs[label].append(result)
+                    print(
+                        f"round {round_number + 1}: {label}: {result['rps']:.0f} req/s, "
+                        f"{result['cpu_ms']:.2f} ms",
+                        file=sys.stderr,
+                    )
+                ceilings.append(
+                    wrk(f"{base}{CEILING}", args.seconds, args.connections, master=server.pid)
+                )
+            memory = workers_memory(server.pid)
+        finally:
+            server.terminate()
+            server.wait(timeout=60)
+
+    ceiling_rps = statistics.median(c["rps"] for c in ceilings)
+    ceiling_cpu = statistics.median(c["cpu_ms"] for c in ceilings)
+    print(
+        f"{args.label or args.source}: run on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; "
+        f"wrk, 2 threads, {args.connections} connections, {args.seconds} s per measurement, "
+        f"{args.rounds} rounds; medians over the rounds.\n"
+    )
+    print(
+        "| Scenario | Server CPU per request | Requests/s | Share of ceiling (req/s) | p50 | p99 | Non-2xx/3xx |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|")  # fmt: skip
+    print(f"| Ceiling: bare Django view | {ceiling_cpu:.2f} ms | {ceiling_rps:.0f} | 100% | | | |")
+    for label, *_ in scenarios:
+        results = runs[label]
+        rps = statistics.median(r["rps"] for r in results)
+        cpu = statistics.median(r["cpu_ms"] for r in results)
+        middle = sorted(results, key=lambda r: r["rps"])[len(results) // 2]
+        print(
+            f"| {label} | {cpu:.2f} ms | {rps:.0f} | {rps / ceiling_rps:.0%} | {middle['p50']} | "
+            f"{middle['p99']} | {sum(r['non_2xx_3xx'] for r in results)} |"
+        )
+    print()
+    print(f"Checks (status codes): {checks}")
+    print(
+        "Workers after the runs (VmRSS / Pss): "
+        + ", ".join(f"{rss / 1024:.0f} / {pss / 1024:.0f} MiB" for rss, pss in memory)
+    )
+    load = os.getloadavg()
+    print("\n".join(f"- {line}" for line in machine.describe()))
+    print(f"- Load average at the end: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,220 @@
+"""The /id/ 303 and an entry document's 304, answered before Django (api/early.py, wrapped
+around the production WSGI application in config/wsgi.py): the same answers, with the same
+headers, as the views give, in one query; anything out of the ordinary left to the views."""
+
+import pytest
+from django.core import signals
+from django.db import close_old_connections, connection
+from django.test import RequestFactory
+from django.test.utils import CaptureQueriesContext
+
+from api.documents import entries, resolution
+from registry import services
+
+pytestmark = pytest.mark.django_db
+
+DOC = "/doc/statistical-geography/E07000004"
+HEADERS = (
+    "Location",
+    "ETag",
+    "Last-Modified",
+    "Link",
+    "Cache-Control",
+    "Access-Control-Allow-Origin",
+    "Vary",
+    "Content-Language",
+)
+
+
+def shown(response):
+    return response.status_code, {h: response.get(h) for h in HEADERS}
+
+
+class Answer:
+    """What the production WSGI application answered."""
+
+    def __init__(self, status: str, headers: list, body: bytes):
+        self.status_code = int(status.split()[0])
+        self.headers = dict(headers)
+        self.content = body
+
+    def __getitem__(self, name):
+        return self.headers[name]
+
+    def get(self, name, default=None):
+        return self.headers.get(name, default)
+
+    def json(self):
+        import json
+
+        return json.loads(self.content)
+
+
+class Server:
+    """Requests through ``config.wsgi.application``, as gunicorn sends them."""
+
+    def get(self, path, method="get", **extra):
+        from config.wsgi import application
+
+        environ = getattr(RequestFactory(), method)(path, **extra).environ
+        started = {}
+
+        def start_response(status, headers, exc_info=None):
+            started.update(status=status, headers=headers)
+
+        # As Django's test client does: the test's connection, inside its transaction, is
+        # not to be closed at the end of the request (PostgreSQL would drop it).
+        signals.request_started.disconnect(close_old_connections)
+        signals.request_finished.disconnect(close_old_connections)
+        try:
+            body = b"".join(application(environ, start_response))
+        finally:
+            signals.request_started.connect(close_old_connections)
+            signals.request_finished.connect(close_old_connections)
+        return Answer(started["status"], started["headers"], body)
+
+    def head(self, path, **extra):
+        return self.get(path, method="head", **extra)
+
+
+@pytest.fixture
+def client(db):
+    """The production application, in a process that has answered before (the registers
+    are read once a minute by each process, registry.statistics.registers)."""
+    server = Server()
+    assert server.get("/doc/statistical-geography/W06000015.json").status_code == 200
+    return server
+
+
+def test_the_303_in_one_query_with_the_views_headers(client):
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/id/statistical-geography/E07000004.ttl?date=2019-01-01")
+    assert len(queries) == 1
+    assert response.status_code == 303
+    assert response["Location"] == "/doc/statistical-geography/E07000004.ttl?date=2019-01-01"
+    assert (response["X-Frame-Options"], response["X-Content-Type-Options"]) == (
+        "DENY", "nosniff",
+    )  # fmt: skip
+    view = resolution.resolve_entry(
+        RequestFactory().get("/id/statistical-geography/E07000004.ttl?date=2019-01-01"),
+        "statistical-geography",
+        "E07000004",
+        "ttl",
+    )
+    assert shown(response) == shown(view)
+
+
+@pytest.mark.parametrize(
+    ("url", "status"),
+    [
+        ("/id/statistical-geography/e07000004", 301),  # the case is wrong
+        ("/id/statistical-geography/E07999999", 404),  # well formed, unknown
+        ("/id/statistical-geography/XYZ", 400),  # no such key could exist
+        ("/id/no-such-register/E07000004", 404),
+    ],
+)
+def test_anything_else_at_id_is_left_to_the_view(client, url, status):
+    assert client.get(url).status_code == status
+
+
+@pytest.mark.parametrize(
+    ("path", "extra"),
+    [
+        (f"{DOC}.ttl", {}),
+        (f"{DOC}.json?date=2019-01-01", {}),
+        (DOC, {"HTTP_ACCEPT": "text/turtle"}),
+        (DOC, {"HTTP_ACCEPT": "text/html,application/xhtml+xml,*/*;q=0.8"}),
+        (f"{DOC}?date-day=1&date-month=4&date-year=2019", {}),
+        (DOC, {"HTTP_COOKIE": "registry_language=cy"}),
+    ],
+)
+def test_a_304_in_one_query_is_the_one_the_view_gives(client, path, extra):
+    first = client.get(path, **extra)
+    assert first.status_code == 200
+    with CaptureQueriesContext(connection) as queries:
+        early = client.get(path, HTTP_IF_NONE_MATCH=first["ETag"], **extra)
+    assert len(queries) == 1
+    assert early.status_code == 304
+    assert early["ETag"] == first["ETag"]
+    assert early.content == b""
+    request = RequestFactory().get(path, HTTP_IF_NONE_MATCH=first["ETag"], **extra)
+    register, rest = path.removeprefix("/doc/").split("?")[0].split("/")
+    key, _, format = rest.partition(".")
+    from django.utils import translation
+
+    from api.i18n import chosen_language
+
+    with translation.override(chosen_language(request)[0]):
+        view = entries.EntryView.as_view()(
+            request, register=register, key=key, format=format or None
+        )
+    assert shown(early) == shown(view)
+
+
+def test_a_validator_of_another_format_or_language_is_not_a_304(client):
+    turtle = client.get(f"{DOC}.ttl")["ETag"]
+    assert (
+        client.get(DOC, HTTP_ACCEPT="application/json", HTTP_IF_NONE_MATCH=turtle).status_code
+        == 200
+    )
+    english = client.get(DOC)["ETag"]
+    welsh = client.get(DOC, HTTP_COOKIE="registry_language=cy", HTTP_IF_NONE_MATCH=english)
+    assert welsh.status_code == 200
+    assert welsh["Content-Language"] == "cy"
+
+
+def test_odd_conditional_requests_are_left_to_the_view(client):
+    etag = client.get(f"{DOC}.ttl")["ETag"]
+    assert client.get(f"{DOC}.xyz", HTTP_IF_NONE_MATCH=etag).status_code == 404
+    assert client.get(f"{DOC}.ttl?date=2019-02-31", HTTP_IF_NONE_MATCH=etag).status_code == 400
+    assert client.get(DOC, HTTP_ACCEPT="image/png", HTTP_IF_NONE_MATCH=etag).status_code == 406
+    missing = client.get("/doc/statistical-geography/E07999999.ttl", HTTP_IF_NONE_MATCH=etag)
+    assert missing.status_code == 404
+    assert client.get(f"{DOC}.ttl", HTTP_IF_MATCH='"other"').status_code == 412
+
+
+def test_after_an_edit_the_old_validator_gets_the_new_document(client, area):
+    etag = client.get("/doc/statistical-geography/E06000001.json")["ETag"]
+    entry = area("E06000001")
+    snapshot = services.current_snapshot(entry)
+    snapshot["names"] = [*snapshot["names"], ["cy", "official", "Hartlepwl", "2009-01-01", None]]
+    services.save_entry(entry.register, entry.key, snapshot, services.Actor(reason="test"))
+    response = client.get("/doc/statistical-geography/E06000001.json", HTTP_IF_NONE_MATCH=etag)
+    assert response.status_code == 200
+    assert response.json()["name_cy"] == "Hartlepwl"
+
+
+@pytest.mark.parametrize(
+    ("path", "extra"),
+    [
+        (f"{DOC}.json", {}),
+        (f"{DOC}.ttl?date=2019-01-01", {}),
+        (DOC, {}),
+        (DOC, {"HTTP_COOKIE": "registry_language=cy"}),
+        (DOC, {"HTTP_ACCEPT": "application/ld+json"}),
+    ],
+)
+def test_a_document_rendered_before_comes_from_the_cache_as_the_view_gave_it(client, path, extra):
+    first = client.get(path, **extra)
+    assert first.status_code == 200
+    with CaptureQueriesContext(connection) as queries:
+        again = client.get(path, **extra)
+    assert len(queries) == 1
+    assert again.content == first.content
+    assert again.headers == first.headers
+
+
+def test_a_head_request_has_the_headers_and_no_body(client):
+    first = client.get(f"{DOC}.json")
+    head = Server().head(f"{DOC}.json")
+    assert (head.status_code, head.content) == (200, b"")
+    assert head["ETag"] == first["ETag"]
+    assert head["Content-Length"] == str(len(first.content))
+
+
+def test_a_document_not_rendered_before_is_built_from_the_entry_found_once(client):
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/doc/statistical-geography/E01033468.json?date=2024-01-01")
+    assert response.status_code == 200
+    assert [c["key"] for c in response.json()["current"]] == ["E01035189", "E01035190"]
+    assert len(queries) == 4  # the entry with the data version, then describe()'s three
