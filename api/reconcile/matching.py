@@ -293,9 +293,11 @@ class Matcher:
                 continue
             # Weighed by how rare the word is in the whole registry.
             weight = 1.0 / count
+            get = weights.get
             for pk in postings:
-                if pk not in exclude:
-                    weights[pk] = weights.get(pk, 0.0) + weight
+                weights[pk] = get(pk, 0.0) + weight
+        for pk in exclude:
+            weights.pop(pk, None)
         budget = max(MAX_FUZZY_SCORED, 2 * limit)
         ranked = heapq.nlargest(budget, weights, key=weights.__getitem__)
         found: dict[int, Candidate] = {}
@@ -353,8 +355,23 @@ class Matcher:
 
         typed = query.types is not None
 
-        def admit(record: Record) -> bool:
-            return not typed or query.types.admits(record.register, record.entity_types)
+        if not typed:
+
+            def admit(record: Record) -> bool:
+                return True
+
+        elif types.AREAS in query.types.registers:
+
+            def admit(record: Record) -> bool:
+                return query.types.admits(record.register, record.entity_types)
+
+        else:
+            # A narrower type: the set of what it admits is computed once per index (and
+            # before the fork for OpenRefine's types).
+            admitted_pks = self.index.admitted(query.types)
+
+            def admit(record: Record) -> bool:
+                return record.pk in admitted_pks
 
         found: dict[int, Candidate] = {}
 
