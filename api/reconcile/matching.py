@@ -38,6 +38,7 @@ How a query is answered
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -433,8 +434,8 @@ class Matcher:
                     candidates.append(candidate)
         for candidate in candidates:
             record = candidate.record
-            candidate.valid = record.live_on(date)
-            candidate.priority = types.priority(record.register, record.entity_type_on(date))
+            candidate.valid = record.lifetime.contains(date)
+            candidate.priority = _priority(record.register, record.entity_type_on(date))
             day = record.seen_on(date)
             candidate.former_name = candidate.tier != IDENTIFIER and not any(
                 name.text == candidate.matched and name.covers(day) for name in record.names
@@ -664,6 +665,9 @@ class Matcher:
         lad = types.GROUPS[types.LAD].entity_types
         return any(self.index.records[pk].entity_types & lad for pk in common)
 
+
+# A few dozen (register, entity type) pairs, ranked for every candidate of every query.
+_priority = functools.cache(types.priority)
 
 FLEETING = dt.timedelta(days=7)
 # How far below a confirmed similar name another candidate must score for it to stand alone.
