@@ -566,7 +566,7 @@ def speed(args) -> None:
     try:
         # Start-up: the manifest answers once a worker accepts; the first reconciliation
         # batch after that must not wait for an index build.
-        wait_for(ours, 300)
+        wait_for(ours, args.start_seconds)
         ready = time.monotonic() - started
         first, _ = post_batch(ours, typed[0])
         report.append(
@@ -596,7 +596,7 @@ def speed(args) -> None:
                 ),
             )
         for _, url, _ in servers[1:]:
-            wait_for(url, 300)
+            wait_for(url, args.start_seconds)
         # datasette-reconcile reads a property as a column to filter on (a 500 for a column
         # the table lacks): it gets the typed batches without the district property.
         no_properties = [
@@ -684,6 +684,12 @@ def main() -> None:
         "--baseline",
         help="another checkout of the registry (for example `git archive main` unpacked) to "
         "serve and measure beside this one, on the same database",
+    )
+    s.add_argument(
+        "--start-seconds",
+        type=float,
+        default=300,
+        help="how long each server may take to answer after it is started",
     )
     s.add_argument("--baseline-label", default="", help="what to call the baseline")
     s.add_argument(
