@@ -39,6 +39,9 @@ queries/s and server CPU per query (utime+stime of the server process and all it
 from ``/proc/<pid>/stat`` before and after each phase: the figure to trust on a shared
 machine); for the registry also RSS and PSS per worker (``/proc/<pid>/smaps_rollup``), the
 first batch after the server answers, and the batches after one worker is killed (SIGKILL).
+With ``--baseline DIR`` (another checkout, say ``git archive main | tar -x -C DIR``) the same
+server from DIR is measured too, on the same database and virtualenv: before beside after in
+one run, under the same load.
 """
 
 from __future__ import annotations
@@ -500,6 +503,31 @@ def speed(args) -> None:
         capture_output=True,
     )
     csv_port, dsr_port = free_port(), free_port()
+    baseline = None
+    if args.baseline:
+        # The same server from another checkout (say ``git archive main``), on the same
+        # database and virtualenv: "before" beside "after" under the same load.
+        from django.conf import settings
+
+        base_port = free_port()
+        base_env = dict(
+            env,
+            REGISTRY_SQLITE_PATH=str(settings.SQLITE_PATH),
+            REGISTRY_SECRET_KEY_FILE=str(settings.SECRET_KEY_FILE),
+        )
+        baseline = subprocess.Popen(
+            [
+                str(ROOT / ".venv/bin/gunicorn"),
+                "-c",
+                "config/gunicorn.py",
+                "--bind",
+                f"127.0.0.1:{base_port}",
+                "--access-logfile",
+                "/dev/null",
+            ],
+            cwd=args.baseline,
+            env=base_env,
+        )
     others = [
         subprocess.Popen(
             [
@@ -538,7 +566,7 @@ def speed(args) -> None:
     try:
         # Start-up: the manifest answers once a worker accepts; the first reconciliation
         # batch after that must not wait for an index build.
-        wait_for(ours, 300)
+        wait_for(ours, args.start_seconds)
         ready = time.monotonic() - started
         first, _ = post_batch(ours, typed[0])
         report.append(
@@ -558,8 +586,17 @@ def speed(args) -> None:
                 others[1].pid,
             ),
         ]
+        if baseline is not None:
+            servers.insert(
+                1,
+                (
+                    f"Reference Registry, baseline {args.baseline_label}",
+                    f"http://127.0.0.1:{base_port}/reconcile",
+                    baseline.pid,
+                ),
+            )
         for _, url, _ in servers[1:]:
-            wait_for(url, 300)
+            wait_for(url, args.start_seconds)
         # datasette-reconcile reads a property as a column to filter on (a 500 for a column
         # the table lacks): it gets the typed batches without the district property.
         no_properties = [
@@ -587,7 +624,7 @@ def speed(args) -> None:
         with ThreadPoolExecutor(2 * args.workers) as pool:
             burst = [e * 1000 for e, _ in pool.map(lambda b: post_batch(ours, b), typed[:40])]
     finally:
-        for process in (registry, *others):
+        for process in (registry, *others, *([baseline] if baseline else [])):
             process.terminate()
             process.wait(timeout=30)
     print(
@@ -643,6 +680,18 @@ def main() -> None:
     s.add_argument("--workers", type=int, default=2)
     s.add_argument("--csv-reconcile-venv", default="/tmp/csvrec-venv")  # noqa: S108 - a path
     s.add_argument("--datasette-venv", default="/tmp/dsr-venv")  # noqa: S108 - a path
+    s.add_argument(
+        "--baseline",
+        help="another checkout of the registry (for example `git archive main` unpacked) to "
+        "serve and measure beside this one, on the same database",
+    )
+    s.add_argument(
+        "--start-seconds",
+        type=float,
+        default=300,
+        help="how long each server may take to answer after it is started",
+    )
+    s.add_argument("--baseline-label", default="", help="what to call the baseline")
     s.add_argument(
         "--csv-reconcile-init",
         nargs="*",

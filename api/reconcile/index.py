@@ -78,12 +78,16 @@ class Record:
     # Computed once from ``states``: every query asks them of hundreds of records.
     lifetime: validtime.Lifetime = field(init=False)
     entity_types: frozenset[str] = field(init=False)
+    # The entity type on every date, when every state has the same one (nearly every entry).
+    sole_type: str | None = field(init=False)
 
     def __post_init__(self) -> None:
         self.lifetime = validtime.lifetime(self.states)
         kinds = validtime.entity_types(self.states)
         # Interned: a few hundred distinct sets shared by 232,000 records.
         self.entity_types = _KINDS.setdefault(kinds, kinds)
+        every = len(kinds) == 1 and all(s.entity_type is not None for s in self.states)
+        self.sole_type = next(iter(kinds)) if every else None
 
     @property
     def operative(self) -> dt.date | None:
@@ -101,6 +105,8 @@ class Record:
         return validtime.live_together(self.states, other.states)
 
     def entity_type_on(self, date: dt.date) -> str | None:
+        if self.sole_type is not None:
+            return self.sole_type
         return validtime.entity_type_on(self.states, date)
 
     def seen_on(self, date: dt.date) -> dt.date:
@@ -212,6 +218,8 @@ class Index:
         self._vocabularies: dict[tuple, tuple[dict[str, tuple[int, ...]], tuple[str, ...]]] = {}
         self._admitted: dict[tuple, frozenset[int]] = {}
         self._filters: dict[tuple, types.TypeFilter] = {}
+        # How each entry is shown on a date (:func:`.present.shown`), computed on first use.
+        self.shown: dict[tuple[int, dt.date], tuple] = {}
         self._lock = threading.Lock()
         self.entity_type_keys = {
             r.key for r in records.values() if r.register == types.ENTITY_TYPES
@@ -447,10 +455,28 @@ def _words(record: Record) -> set[str]:
     return {word for name in record.names for word in name.forms.full.split()}
 
 
+def _version_sql(where: str) -> str:
+    table = connection.ops.quote_name(Version._meta.db_table)
+    return f"SELECT id, recorded_at FROM {table} {where}"  # noqa: S608 - no user input
+
+
 def fingerprint() -> tuple:
-    """The newest version's id and time: changes whenever any entry changes."""
-    row = Version.objects.order_by("-id").values_list("id", "recorded_at").first()
-    return row or (0, None)
+    """The newest version's id and time: changes whenever any entry changes. Read on every
+    request, so by one SQL statement on the primary key's index (the last row of its B-tree)
+    without the ORM, whose building of the query cost ten times the query itself; the time
+    is the database's own value (text on SQLite), compared only with itself."""
+    with connection.cursor() as cursor:
+        cursor.execute(_version_sql("ORDER BY id DESC LIMIT 1"))
+        row = cursor.fetchone()
+    return tuple(row) if row else (0, None)
+
+
+def _still_there(mark: tuple) -> bool:
+    """Whether the version a fingerprint names is still the one stored under its id."""
+    with connection.cursor() as cursor:
+        cursor.execute(_version_sql("WHERE id = %s"), [mark[0]])
+        row = cursor.fetchone()
+    return row is not None and tuple(row) == tuple(mark)
 
 
 _lock = threading.Lock()
@@ -469,12 +495,8 @@ def current() -> Index:
         index = _current
         if index is not None and index.fingerprint == mark:
             return index
-        last_id, last_at = index.fingerprint if index is not None else (0, None)
-        still_there = (
-            index is not None
-            and last_id
-            and Version.objects.filter(id=last_id, recorded_at=last_at).exists()
-        )
+        last_id = index.fingerprint[0] if index is not None else 0
+        still_there = index is not None and last_id and _still_there(index.fingerprint)
         if still_there:
             changed_ids = set(
                 Version.objects.filter(id__gt=last_id, entry__isnull=False).values_list(

@@ -75,6 +75,30 @@ def description(index: Index, record: Record, date: dt.date) -> str:
     return f"{text}, {years}" if years else text
 
 
+# The most (entry, date) pairs :func:`shown` keeps per index before starting afresh: some
+# 100 bytes each plus the strings, a few MB at most per worker.
+MAX_SHOWN = 50_000
+
+
+def shown(index: Index, record: Record, date: dt.date) -> tuple[str, str, list[dict[str, str]]]:
+    """The entry's label, description and types on ``date``, kept in the index (which is
+    never changed once published, so an edit, which publishes a new one, starts afresh): a
+    batch's candidates are mostly the same districts and wards again, and describing one
+    walks its ancestors. The types list is shared between answers: never to be changed."""
+    key = (record.pk, date)
+    found = index.shown.get(key)
+    if found is None:
+        if len(index.shown) >= MAX_SHOWN:
+            index.shown.clear()
+        found = (
+            record.label(date),
+            description(index, record, date),
+            types_of(index, record, date),
+        )
+        index.shown[key] = found
+    return found
+
+
 def features(candidate: Candidate) -> list[dict[str, Any]]:
     """Why the candidate scored as it did."""
     result = [
@@ -139,21 +163,18 @@ def candidate(index: Index, c: Candidate, date: dt.date, v1: bool = False) -> di
     feats = features(c)
     if not v1:
         feats = [{"id": f["id"], "value": f["value"]} for f in feats]
+    name, text, kinds = shown(index, record, date)
     return {
         "id": record.key,
-        "name": record.label(date),
-        "description": description(index, record, date),
+        "name": name,
+        "description": text,
         "score": c.score,
         "match": c.match,
-        "type": types_of(index, record, date),
+        "type": kinds,
         "features": feats,
     }
 
 
 def suggestion(index: Index, record: Record, date: dt.date) -> dict[str, Any]:
-    return {
-        "id": record.key,
-        "name": record.label(date),
-        "description": description(index, record, date),
-        "notable": types_of(index, record, date),
-    }
+    name, text, kinds = shown(index, record, date)
+    return {"id": record.key, "name": name, "description": text, "notable": kinds}
