@@ -76,3 +76,14 @@ def context(request) -> dict[str, str]:
         "welsh": welsh,
         "switch_url": switch_url(request, "en" if welsh else "cy"),
     }
+
+
+def type_label(code: str | None, name: str | None) -> str:
+    """An entity type as a page names it: the singular label of a kind readers know
+    (``E06`` "Unitary authority", translated on a Welsh page), else the Register of
+    Geographic Codes' own name (often plural, "Unitary Authorities"), else the code."""
+    from geography.entity_types import LABELS
+
+    if code in LABELS:
+        return translation.gettext(LABELS[code])
+    return name or code or ""

@@ -301,13 +301,18 @@ def read_one(entry: Entry | int) -> Rows:
 # Labels for linked entries
 
 
-def labels(refs: Iterable[Ref | int], on: dt.date) -> dict[int, str]:
+def labels(
+    refs: Iterable[Ref | int], on: dt.date, language: str = validtime.ENGLISH
+) -> dict[int, str]:
     """The name to show for each entry when linking to it as at ``on``
-    (:func:`registry.validtime.label`), keyed by primary key; two queries."""
-    return labels_on({on: refs})[on]
+    (:func:`registry.validtime.label`), keyed by primary key; two queries. With
+    ``language="cy"``, the Welsh names (only of the entries that have one)."""
+    return labels_on({on: refs}, language)[on]
 
 
-def labels_on(wanted: Mapping[dt.date, Iterable[Ref | int]]) -> dict[dt.date, dict[int, str]]:
+def labels_on(
+    wanted: Mapping[dt.date, Iterable[Ref | int]], language: str = validtime.ENGLISH
+) -> dict[dt.date, dict[int, str]]:
     """:func:`labels` for several dates at once (entity types are named as today, the
     entries they type as at the date asked), reading each entry's rows once."""
     asked = {
@@ -320,8 +325,8 @@ def labels_on(wanted: Mapping[dt.date, Iterable[Ref | int]]) -> dict[dt.date, di
     for chunk in _scoped(pks):
         if not chunk:
             continue
-        for entry_id, language, kind, text, start, end in fetch(
-            Name.objects.order_by().filter(entry_id__in=chunk, language=validtime.ENGLISH),
+        for entry_id, written_in, kind, text, start, end in fetch(
+            Name.objects.order_by().filter(entry_id__in=chunk, language=language),
             "entry_id",
             "language",
             "kind",
@@ -330,7 +335,7 @@ def labels_on(wanted: Mapping[dt.date, Iterable[Ref | int]]) -> dict[dt.date, di
             "valid_to",
         ):
             names[entry_id].append(
-                NameRow(language, kind, text, reader.date(start), reader.date(end))
+                NameRow(written_in, kind, text, reader.date(start), reader.date(end))
             )
         for entry_id, start, end in fetch(
             State.objects.order_by().filter(entry_id__in=chunk, status=STATUS.LIVE),
@@ -345,7 +350,8 @@ def labels_on(wanted: Mapping[dt.date, Iterable[Ref | int]]) -> dict[dt.date, di
     for on, wanted_pks in asked.items():
         found = {}
         for pk in wanted_pks:
-            text = validtime.label(names.get(pk, ()), validtime.lifetime(states.get(pk, ())), on)
+            life = validtime.lifetime(states.get(pk, ()))
+            text = validtime.label(names.get(pk, ()), life, on, language)
             if text:
                 found[pk] = text
         result[on] = found
