@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.utils import translation
+from django.utils.translation import gettext_noop
 
 LANGUAGES = {code for code, _ in settings.LANGUAGES}
 ASKED = {"cy": "cy", "en": "en-gb", "en-gb": "en-gb"}
@@ -87,3 +88,76 @@ def type_label(code: str | None, name: str | None) -> str:
     if code in LABELS:
         return translation.gettext(LABELS[code])
     return name or code or ""
+
+
+# Data the pages show in the page's language: marked here so that makemessages keeps them
+# in the catalogue (the templates translate them as variables: register names, licences and
+# attributions from geography.registers, hierarchies, and the entity types' labels).
+DATA_MESSAGES = [
+    gettext_noop("Statistical and administrative geographies"),
+    gettext_noop("Entity types (Register of Geographic Codes)"),
+    gettext_noop("Local authorities (councils)"),
+    gettext_noop(
+        "UK areas by ONS GSS code: countries, regions, counties, districts, wards, LSOAs, "
+        "MSOAs, combined authorities and Westminster constituencies, live and terminated."
+    ),
+    gettext_noop(
+        "The kinds of area that GSS codes identify, keyed by their three-character prefix "
+        "(E06: unitary authorities)."
+    ),
+    gettext_noop(
+        "UK councils past and present, keyed by their three-letter local authority code, and "
+        "the areas each governs over time."
+    ),
+    gettext_noop("Open Government Licence v3.0"),
+    gettext_noop("CC BY 4.0 (mySociety); Open Government Licence v3.0"),
+    gettext_noop(
+        "Source: Office for National Statistics licensed under the Open Government Licence "
+        "v3.0."
+    ),
+    gettext_noop(
+        "Source: Office for National Statistics licensed under the Open Government Licence "
+        "v3.0. Contains data from mySociety (CC BY 4.0) and the House of Commons Library "
+        "(Open Parliament Licence v3.0)."
+    ),
+    gettext_noop(
+        "UK Local Authority Names and Codes, mySociety (CC BY 4.0). Source: Office for "
+        "National Statistics licensed under the Open Government Licence v3.0."
+    ),
+    # Hierarchies (geography.hierarchies.hierarchy_label)
+    gettext_noop("District"),
+    gettext_noop("County"),
+    gettext_noop("Region"),
+    gettext_noop("Country"),
+    gettext_noop("Union"),
+    gettext_noop("Combined authority"),
+    gettext_noop("MSOA"),
+    gettext_noop("Intermediate zone"),
+    gettext_noop("Super data zone"),
+    gettext_noop("ICB"),
+    gettext_noop("NHS region"),
+    # Entity types (geography.entity_types.LABELS)
+    gettext_noop("Built-up area"),
+    gettext_noop("Civil parish"),
+    gettext_noop("Community"),
+    gettext_noop("Constituency"),
+    gettext_noop("County electoral division"),
+    gettext_noop("Data zone"),
+    gettext_noop("Greater London Authority"),
+    gettext_noop("Integrated care board"),
+    gettext_noop("LSOA"),
+    gettext_noop("London borough"),
+    gettext_noop("Metropolitan county"),
+    gettext_noop("Metropolitan district"),
+    gettext_noop("National park"),
+    gettext_noop("Non-metropolitan district"),
+    gettext_noop("Northern Irish district"),
+    gettext_noop("Police force area"),
+    gettext_noop("Scottish council area"),
+    gettext_noop("Sub-ICB location"),
+    gettext_noop("Travel to work area"),
+    gettext_noop("Unitary authority"),
+    gettext_noop("Ward"),
+    gettext_noop("Welsh principal area"),
+    gettext_noop("Workplace zone"),
+]
