@@ -112,8 +112,7 @@ DATA_MESSAGES = [
     gettext_noop("Open Government Licence v3.0"),
     gettext_noop("CC BY 4.0 (mySociety); Open Government Licence v3.0"),
     gettext_noop(
-        "Source: Office for National Statistics licensed under the Open Government Licence "
-        "v3.0."
+        "Source: Office for National Statistics licensed under the Open Government Licence v3.0."
     ),
     gettext_noop(
         "Source: Office for National Statistics licensed under the Open Government Licence "

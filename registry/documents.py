@@ -81,11 +81,11 @@ class EventSummary:
     note: str = ""
 
     @property
-    @property
     def kind_label(self) -> str:
         """The kind of change as a reader sees it ("Boundary change"), in the active language."""
         return str(EVENT_KIND(self.kind).label)
 
+    @property
     def uri(self) -> str:
         return event_uri(self.key)
 

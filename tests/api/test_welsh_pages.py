@@ -37,16 +37,20 @@ class Texts(HTMLParser):
         super().__init__()
         self.texts: list[str] = []
         self.skip = 0
+        self.skipped: list[str] = []
 
     def handle_starttag(self, tag, attrs):
-        if tag in {"script", "style", "code", "pre"}:
+        # Code, and text marked as in English (the switch to English, an English name).
+        if tag in {"script", "style", "code", "pre"} or ("lang", "en") in attrs:
             self.skip += 1
+            self.skipped.append(tag)
         for name, value in attrs:
             if name in {"aria-label", "placeholder", "title", "alt"} and value:
                 self.texts.append(value.strip())
 
     def handle_endtag(self, tag):
-        if tag in {"script", "style", "code", "pre"}:
+        if self.skipped and self.skipped[-1] == tag:
+            self.skipped.pop()
             self.skip -= 1
 
     def handle_data(self, data):
@@ -65,10 +69,13 @@ PAGES = [
         "/doc/statistical-geography/W06000015?date=2024-01-01",
         ["Briwsion bara", "Prif ardal yng Nghymru", "Gwlad:"],
     ),
-    ("/doc/statistical-geography/W05001018?date=2024-01-01", ["Ardal awdurdod lleol:", "Caerdydd"]),
+    (
+        "/doc/statistical-geography/W05001018?date=2024-01-01",
+        ["Ardal awdurdod lleol:", "Ward etholiadol"],
+    ),
     (
         "/doc/statistical-geography/E07000004?date=2024-01-01",
-        ["Daeth y cod hwn i ben ar 31 Mawrth 2020", "Uno ar 1 Ebrill 2020"],
+        ["Daeth y cod hwn i ben ar 31 Mawrth 2020", "drwy uno ar 1 Ebrill 2020"],
     ),
     ("/doc/statistical-entity/W06", ["Ardaloedd o’r math hwn", "Rhestru’r ardaloedd o’r math W06"]),
     ("/doc/local-authority", ["Awdurdodau lleol (cynghorau)"]),
