@@ -40,8 +40,14 @@ class Texts(HTMLParser):
         self.skipped: list[str] = []
 
     def handle_starttag(self, tag, attrs):
-        # Code, and text marked as in English (the switch to English, an English name).
-        if tag in {"script", "style", "code", "pre"} or ("lang", "en") in attrs:
+        # Code, text marked as in English (the switch to English, an English name), and the
+        # names of linked areas and councils: data, named in Welsh where they have a Welsh
+        # name (asserted page by page), else by their own name ("England and Wales").
+        href = dict(attrs).get("href") or ""
+        named = tag == "a" and href.startswith(
+            ("/doc/statistical-geography/", "/doc/local-authority/")
+        )
+        if tag in {"script", "style", "code", "pre"} or ("lang", "en") in attrs or named:
             self.skip += 1
             self.skipped.append(tag)
         for name, value in attrs:
