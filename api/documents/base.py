@@ -37,7 +37,7 @@ from ..renderers import (
 from .errors import exception_handler
 
 # Bump when templates or representations change, so validators and cached bodies renew.
-RENDER_VERSION = "2"
+RENDER_VERSION = "3"
 CACHE_SECONDS = 3600
 FORMATS = [
     ("html", "HTML"),
