@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import NamedTuple
 from urllib.parse import urlencode
 
+from django.utils.translation import gettext
 from rest_framework import exceptions
 
 from geography.registers import AREAS, ENTITY_TYPES
@@ -42,7 +43,7 @@ def one_page(queryset, value: str | None) -> Paged:
     total = queryset.count()
     pages = max(1, -(-total // LISTING_PAGE))
     if page > pages:
-        raise exceptions.NotFound(f"There are only {pages} pages.")
+        raise exceptions.NotFound(gettext("There are only %(pages)s pages.") % {"pages": pages})
     members = list(queryset[(page - 1) * LISTING_PAGE : page * LISTING_PAGE])
     return Paged(members, total, page, pages)
 
@@ -138,7 +139,7 @@ class RegisterView(DocumentView):
             return error_response(
                 request,
                 404,
-                f"There is no register called {register!r}.",
+                gettext("There is no register called %(register)s.") % {"register": repr(register)},
             )
         return found
 

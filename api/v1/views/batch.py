@@ -8,6 +8,7 @@ import re
 from django.http import FileResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import gettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers as drf_serializers
@@ -299,8 +300,11 @@ def checked_file(request, token: str, filename: str):
         return error_response(
             request,
             404,
-            f"That checked file is no longer kept (files are kept for "
-            f"{results.max_age() // 60} minutes): check the file again.",
+            gettext(
+                "That checked file is no longer kept (files are kept for %(minutes)s "
+                "minutes): check the file again."
+            )
+            % {"minutes": results.max_age() // 60},
             html=True,
         )
     response = FileResponse(
