@@ -173,3 +173,23 @@ def test_the_checkers_date_fields_are_refused_as_a_pages_are(client):
 def test_the_crawl_would_catch_an_untranslated_string():
     html = "<main><h2>What the check found</h2><p>Beth a ganfu’r gwiriad</p></main>"
     assert untranslated(html, english_messages()) == ["What the check found"]
+
+
+def test_every_translate_tag_of_the_templates_is_in_the_catalogue():
+    """A ``{% translate "…" %}`` added without running makemessages would be English on a
+    Welsh page: each literal one (and each ``_("…")`` argument) is a catalogue message."""
+    templates = Path(__file__).parents[2] / "api/templates/api"
+    po = PO.read_text("utf-8")
+    messages = {
+        "".join(re.findall(r'"(.*)"', found)).replace('\\"', '"')
+        for found in re.findall(r'^msgid ((?:".*"\n)+)', po, re.M)
+    }
+    literal = re.compile(
+        r"""\{% translate (["'])(.+?)\1(?: context ["'].+?["'])? %\}|_\((["'])(.+?)\3\)"""
+    )
+    wanted = set()
+    for template in templates.glob("*.html"):
+        for match in literal.finditer(template.read_text("utf-8")):
+            wanted.add(match.group(2) or match.group(4))
+    assert len(wanted) > 100
+    assert sorted(wanted - messages) == []
