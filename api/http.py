@@ -92,6 +92,62 @@ def as_at(query: Mapping[str, str], *, blank_is_today: bool = True) -> tuple[dt.
     return parse_date(value), True
 
 
+_ISO_INSTANT = re.compile(
+    r"^(\d{4}-\d{2}-\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})$"
+)
+RECORDED_FORMS = (
+    "a date YYYY-MM-DD (the end of that day in UK time) or an instant "
+    "YYYY-MM-DDTHH:MM:SSZ (or with an offset such as +01:00)"
+)
+
+
+def parse_instant(value: str, name: str = "recorded") -> dt.datetime:
+    """``recorded=`` as the instant it names, time-zone aware. A date ``YYYY-MM-DD`` means
+    the end of that day in the registry's time zone (Europe/London), as the versions listing
+    reads its ``date``: everything recorded on that day is included. An instant must say
+    its zone (``Z`` or ``+HH:MM``): a bare clock time is ambiguous twice a year, so it is
+    refused. An instant after now is allowed and answers as the registry stands now.
+    Anything else is a :class:`BadDate` naming ``name``."""
+    text = value.strip()
+    if _ISO_DATE.match(text):
+        day = parse_date(text, name)
+        try:
+            start_of_next = dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min)
+        except OverflowError:
+            return dt.datetime.max.replace(tzinfo=dt.UTC)
+        return timezone.make_aware(start_of_next, timezone.get_default_timezone()) - dt.timedelta(
+            microseconds=1
+        )
+    shown = text[:40]
+    if (
+        "T" in text
+        and not _ISO_INSTANT.match(text)
+        and re.match(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$", text)
+    ):
+        raise BadDate(
+            name,
+            f"{shown!r} has no time zone: end it with Z (UTC) or an offset such as +01:00.",
+            value,
+        )
+    if not _ISO_INSTANT.match(text):
+        raise BadDate(name, f"{shown!r} is not {RECORDED_FORMS}.", value)
+    try:
+        moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise BadDate(name, f"{shown!r} is not a valid date and time.", value) from None
+    return moment
+
+
+def recorded(query: Mapping[str, str], *, blank_is_now: bool = True) -> dt.datetime | None:
+    """The record-time instant a request asks about (its ``recorded`` parameter), or None
+    for the registry as it stands now. A page's field left empty means now; to an API
+    (``blank_is_now=False``) an empty value is as malformed as any."""
+    value = query.get("recorded")
+    if value is None or (value == "" and blank_is_now):
+        return None
+    return parse_instant(value)
+
+
 def check_text(name: str, value: str, max_length: int = 200) -> str:
     """Refuse text no registry value could be: NUL characters (which PostgreSQL cannot store)
     and anything longer than ``max_length``."""

@@ -14,11 +14,19 @@ by the SPARQL 1.1 Protocol, read-only.
   ``REGISTRY_SPARQL_MAX_BYTES`` is a 413 problem; at most :data:`CONCURRENT` queries run at
   once in a server process (a 503 with ``Retry-After`` past that).
 - **CORS**: ``Access-Control-Allow-Origin: *`` on every answer, and ``OPTIONS`` preflight.
+- **Record time** (an extension): the store holds the registry as it stands now (every write
+  updates it), so it cannot answer as the registry was recorded in the past. With
+  ``recorded=`` (a date or an instant, as ``?recorded=`` everywhere), the endpoint answers
+  one kind of query: ``DESCRIBE <uri> …`` of entry URIs, each described as its document says
+  as recorded then (``registry.recorded``: the same graph as the entry's RDF document with
+  ``?recorded=``, as at ``date=`` if given), in Turtle, N-Triples or JSON-LD. Any other query
+  with ``recorded=`` is a 400 problem saying so.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import threading
@@ -32,8 +40,11 @@ from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions
 from rest_framework.request import Request
 
+from registry import rdf, recorded, uris
 from registry import sparql as store
+from registry.models import Entry
 
+from . import http
 from .negotiation import RegistryContentNegotiation
 from .sparql_examples import examples
 
@@ -185,6 +196,51 @@ def _html_outcome(header: dict, body: bytes) -> dict:
     return {"columns": columns, "rows": rows}
 
 
+_DESCRIBE = re.compile(r"^\s*DESCRIBE((?:\s+<[^<>\s]+>)+)\s*$", re.IGNORECASE)
+RECORDED_ONLY = (
+    "With recorded=, this endpoint answers only DESCRIBE <uri> … of entry URIs (from the "
+    "entries' versions then); its store holds the registry as it stands now. For a past "
+    "record in other shapes, ask each entry's document with ?recorded=."
+)
+
+
+def describe_recorded(request, query: str, graph: Format | None, at) -> HttpResponse:
+    """``recorded=`` with ``DESCRIBE <uri> …``: each entry's graph as recorded at ``at``."""
+    try:
+        day, explicit = http.as_at(request.GET)
+    except http.BadDate as error:
+        return problem(request, 400, f"{error.name} {error.reason}")
+    found = _DESCRIBE.match(query)
+    if found is None:
+        return problem(request, 400, RECORDED_ONLY)
+    if graph is None:
+        return problem(request, 406, "No format of DESCRIBE answers fits the Accept header.")
+    names = re.findall(r"<([^<>\s]+)>", found.group(1))
+    answer = rdf.bind_prefixes(rdf.Graph())
+    for name in names[:100]:
+        parsed = uris.parse(name)
+        entry = (
+            Entry.objects.select_related("register")
+            .filter(register__slug=parsed.register, key=parsed.key)
+            .first()
+            if parsed is not None and parsed.key
+            else None
+        )
+        if entry is None:
+            continue  # DESCRIBE of something the registry does not hold: no triples
+        try:
+            doc = recorded.describe(entry, day, at)
+        except recorded.NotRecorded:
+            continue  # not yet recorded then: the registry said nothing of it
+        answer += rdf.entry_graph(doc, explicit_date=explicit)
+    fmt = "nt" if graph is HTML else graph.format
+    body = answer.serialize(format={"ttl": "turtle", "nt": "nt", "jsonld": "json-ld"}[fmt])
+    media_type = "application/n-triples" if graph is HTML else graph.media_type
+    if media_type.startswith("text/"):
+        media_type += "; charset=utf-8"
+    return _headers(HttpResponse(body.encode(), content_type=media_type))
+
+
 @csrf_exempt  # read-only and public: a cross-site POST can only ask a question
 def endpoint(request):
     """The SPARQL 1.1 Protocol endpoint and its query page."""
@@ -213,6 +269,12 @@ def endpoint(request):
         )
     if len(query) > MAX_QUERY_CHARS:
         return problem(request, 413, f"The query is longer than {MAX_QUERY_CHARS:,} characters.")
+    try:
+        at = http.recorded(request.POST if "recorded" in request.POST else request.GET)
+    except http.BadDate as error:
+        return problem(request, 400, f"{error.name} {error.reason}")
+    if at is not None:
+        return describe_recorded(request, query, graph, at)
     if results is None and graph is None:
         return problem(request, 406, "No SPARQL answer format fits the Accept header.")
     if not store.exists():

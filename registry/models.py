@@ -39,6 +39,7 @@ from collections.abc import Iterable
 from django.conf import settings
 from django.db import connection, models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .text import fold, later_words, prefixes
@@ -464,10 +465,15 @@ class Version(models.Model):
         ChangeEvent, on_delete=models.CASCADE, null=True, blank=True, related_name="versions"
     )
     number = models.PositiveIntegerField()
-    recorded_at = models.DateTimeField(auto_now_add=True)
+    # Given by the writer (not auto_now_add): the feed's digest covers this exact instant.
+    recorded_at = models.DateTimeField(default=timezone.now, editable=False)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True
     )
+    # The user's name as it was when the version was written (empty: no user). The feed's
+    # digest covers this, not the user's current name, so renaming a user later breaks no
+    # chain; a mirror, which has no users, keeps it too.
+    author = models.CharField(max_length=150, blank=True, default="", editable=False)
     import_run = models.ForeignKey(ImportRun, on_delete=models.PROTECT, null=True, blank=True)
     source = models.CharField(max_length=500, blank=True)
     reason = models.TextField(blank=True)
@@ -477,6 +483,11 @@ class Version(models.Model):
     # one records each version's fingerprint (and filled ``Entry.digest`` in 0008).
     digest = models.CharField(max_length=40, blank=True, default="", editable=False)
     changes = models.JSONField(default=dict)
+    # The change feed (``registry.feed``): this version's place in recording order across
+    # the whole registry, assigned in the write transaction and never reused, and the
+    # SHA-256 of its feed item, which covers the previous item's digest (a hash chain).
+    sequence = models.PositiveBigIntegerField(null=True, blank=True, unique=True, editable=False)
+    chain = models.CharField(max_length=64, blank=True, default="", editable=False)
 
     class Meta:
         ordering = ["entry_id", "event_id", "number"]
@@ -499,3 +510,17 @@ class Version(models.Model):
 
     def __str__(self) -> str:
         return f"version {self.number} of {self.entry or self.event}"
+
+
+class FeedHead(models.Model):
+    """The head of the change feed: the last sequence number given and its item's digest.
+
+    One row (``pk=1``). Every write locks it (``registry.feed.extend``) to number its
+    versions, so concurrent writers queue here rather than fork the chain.
+    """
+
+    sequence = models.PositiveBigIntegerField(default=0)
+    digest = models.CharField(max_length=64, blank=True, default="")
+
+    def __str__(self) -> str:
+        return f"feed item {self.sequence}"

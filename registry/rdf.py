@@ -347,6 +347,26 @@ def void_graph(registers: Iterable[dict[str, Any]]) -> Graph:
     # One endpoint over every register (``/sparql``, registry.sparql).
     endpoint = URIRef(f"{base()}/sparql")
     graph.add((catalogue, VOID.sparqlEndpoint, endpoint))
+    # The change feed (``/feed``, registry.feed): every version of every register, in
+    # recording order, hash-chained, for mirrors.
+    changes = URIRef(f"{dataset_description_uri()}#feed")
+    graph.add((catalogue, DCAT.distribution, changes))
+    graph.add((changes, RDF.type, DCAT.Distribution))
+    graph.add((changes, DCTERMS.title, Literal("Change feed", lang="en")))
+    graph.add(
+        (
+            changes,
+            DCTERMS.description,
+            Literal(
+                "Every version of every entry and change event in recording order, each with "
+                "a SHA-256 digest chained to the previous one's; paged by ?since=N.",
+                lang="en",
+            ),
+        )
+    )
+    graph.add((changes, DCAT.accessURL, URIRef(f"{base()}/feed")))
+    for media_type in ("application/x-ndjson", "application/atom+xml"):
+        graph.add((changes, DCAT.mediaType, Literal(media_type)))
     for register in registers:
         slug = register["slug"]
         dataset = URIRef(register_uri(slug))

@@ -19,7 +19,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
-from . import bulk, facts, profiles, sparql
+from . import bulk, facts, feed, profiles, sparql
 from .models import (
     STATUS,
     ChangeEvent,
@@ -271,11 +271,10 @@ def _ensure_entries(
     return ids
 
 
-def _write_entries(to_write, digests, ids, versions_now, actor: Actor, source_of) -> None:
-    """Replace the rows of each entry in ``to_write`` by its snapshot's, and write its
-    version; the entries themselves exist (:func:`_ensure_entries`)."""
-    to_write = [(ref, ids[ref], snap, before) for ref, _, snap, before in to_write]
-    changed_ids = [entry_id for _, entry_id, _, _ in to_write if entry_id in versions_now]
+def _replace_rows(written: list[tuple[int, Snapshot]], changed_ids, ids) -> None:
+    """Make each entry of ``written`` (id, canonical snapshot) hold exactly its snapshot's
+    names, identifiers, states and relations: the rows of ``changed_ids`` (entries that had
+    some) are deleted first. ``ids`` gives the id of every ref the snapshots name."""
     for chunk in _chunks(changed_ids, DELETE_CHUNK):
         Name.objects.filter(entry_id__in=chunk).delete()
         NameWord.objects.filter(entry_id__in=chunk).delete()
@@ -287,7 +286,6 @@ def _write_entries(to_write, digests, ids, versions_now, actor: Actor, source_of
         return [ids[profiles.entity_type_ref(r.entity_type)] if r.entity_type else None
                 for r in snap["states"]]  # fmt: skip
 
-    written = [(entry_id, snap) for _, entry_id, snap, _ in to_write]
     names = [(entry_id, r.language, r.kind, r.text, fold(r.text), r.valid_from, r.valid_to)
              for entry_id, snap in written for r in snap["names"]]  # fmt: skip
     bulk.insert(
@@ -313,18 +311,61 @@ def _write_entries(to_write, digests, ids, versions_now, actor: Actor, source_of
         ((entry_id, r.kind, r.hierarchy, ids[r.target], r.valid_from, r.valid_to)
          for entry_id, snap in written for r in snap["relations"]),
     )  # fmt: skip
-    now = bulk.prepare(Version, "recorded_at", timezone.now())
+
+
+def _write_entries(to_write, digests, ids, versions_now, actor: Actor, source_of) -> None:
+    """Replace the rows of each entry in ``to_write`` by its snapshot's, and write its
+    version; the entries themselves exist (:func:`_ensure_entries`)."""
+    to_write = [(ref, ids[ref], snap, before) for ref, _, snap, before in to_write]
+    changed_ids = [entry_id for _, entry_id, _, _ in to_write if entry_id in versions_now]
+    _replace_rows([(entry_id, snap) for _, entry_id, snap, _ in to_write], changed_ids, ids)
+    moment = timezone.now()
+    now = bulk.prepare(Version, "recorded_at", moment)
     user = actor.user.pk if actor.user else None
+    author = actor.user.get_username() if actor.user else ""
     run = actor.import_run.pk if actor.import_run else None
+    chain = feed.extend()
+
+    def rows():
+        # Each version takes the next place in the feed as it is written (streamed, so a
+        # first load hashes its 230,000 items without holding them all).
+        for ref, entry_id, snap, before in to_write:
+            number, changes = versions_now.get(entry_id, 0) + 1, diff(before, snap)
+            sequence, link = chain.next(
+                recorded_at=moment,
+                user=author or None,
+                import_run=run,
+                source=source_of(ref),
+                reason=actor.reason,
+                entry=ref,
+                event=None,
+                number=number,
+                snapshot=snap,
+                changes=changes,
+            )
+            yield (
+                entry_id,
+                number,
+                now,
+                user,
+                author,
+                run,
+                source_of(ref),
+                actor.reason,
+                bulk.prepare(Version, "snapshot", snap),
+                digests[ref],
+                bulk.prepare(Version, "changes", changes),
+                sequence,
+                link,
+            )
+
     bulk.insert(
         Version,
-        ["entry", "number", "recorded_at", "user", "import_run", "source", "reason",
-         "snapshot", "digest", "changes"],
-        ((entry_id, versions_now.get(entry_id, 0) + 1, now, user, run, source_of(ref),
-          actor.reason, bulk.prepare(Version, "snapshot", snap), digests[ref],
-          bulk.prepare(Version, "changes", diff(before, snap)))
-         for ref, entry_id, snap, before in to_write),
+        ["entry", "number", "recorded_at", "user", "author", "import_run", "source", "reason",
+         "snapshot", "digest", "changes", "sequence", "chain"],
+        rows(),
     )  # fmt: skip
+    chain.save()
     # The SPARQL store follows every committed write (registry.sparql).
     written_ids = [entry_id for _, entry_id, _, _ in to_write]
     transaction.on_commit(lambda: sparql.entries_changed(written_ids))
@@ -402,22 +443,41 @@ def sync_events(
                         )
                     )
             ChangeLink.objects.bulk_create(links, batch_size=BATCH)
-            Version.objects.bulk_create(
-                [
+            moment = timezone.now()
+            chain = feed.extend()
+            rows = []
+            for key, number, snap, before in versions:
+                changes = diff(before, snap)
+                sequence, link = chain.next(
+                    recorded_at=moment,
+                    user=actor.user.get_username() if actor.user else None,
+                    import_run=actor.import_run.pk if actor.import_run else None,
+                    source=source_of(key),
+                    reason=actor.reason,
+                    entry=None,
+                    event=key,
+                    number=number,
+                    snapshot=snap,
+                    changes=changes,
+                )
+                rows.append(
                     Version(
                         event_id=event_ids[key],
                         number=number,
+                        recorded_at=moment,
                         user=actor.user,
+                        author=actor.user.get_username() if actor.user else "",
                         import_run=actor.import_run,
                         source=source_of(key),
                         reason=actor.reason,
                         snapshot=snap,
-                        changes=diff(before, snap),
+                        changes=changes,
+                        sequence=sequence,
+                        chain=link,
                     )
-                    for key, number, snap, before in versions
-                ],
-                batch_size=BATCH,
-            )
+                )
+            Version.objects.bulk_create(rows, batch_size=BATCH)
+            chain.save()
     return result
 
 
@@ -697,3 +757,242 @@ def _leads_to(start: Entry, target: Entry) -> bool:
         }
         seen |= frontier
     return False
+
+
+# -- Mirrors: replaying another registry's change feed -------------------------------------
+
+
+@dataclass
+class ReplayResult:
+    items: int = 0
+    entries: int = 0
+    events: int = 0
+    sequence: int = 0
+    digest: str = ""
+
+
+class FeedRefused(ServiceError):
+    """A feed item that does not follow this registry's chain, or cannot be applied; the
+    message names its sequence number."""
+
+
+def replay_feed(
+    items: Iterable[Mapping[str, Any]],
+    *,
+    registers: Iterable[Mapping[str, Any]] = (),
+    source: str = "",
+    progress: Callable[[str], None] = lambda message: None,
+) -> ReplayResult:
+    """Apply another registry's published feed items (``registry.feed``), in order, so that
+    this registry becomes its mirror: one transaction, so a refused item or a failure leaves
+    it as it was.
+
+    Each item must follow this registry's own chain (the next sequence number, naming the
+    head's digest, its content matching its digest: ``feed.check``), be the next version of
+    its entry or event, and is then written as the source wrote it: the version verbatim
+    (time, author, import run, source, reason, number, snapshot, changes, sequence, digest,
+    so this registry's ``verify_feed`` recomputes the same chain) and the entry or event made
+    to hold its snapshot. The registry's rules are not checked again: the source checked
+    them when it wrote the versions, and the chain shows nothing was altered since. Items at
+    or before this registry's head are skipped, so a whole feed can be replayed again.
+    ``registers`` (slug, name, description, key_pattern, licence, attribution) are created
+    or updated first: registers are not versioned, so the feed's summary carries them.
+    Import runs the items name are recorded as placeholders with the same ids."""
+    result = ReplayResult()
+    with transaction.atomic(durable=True):
+        for fields in registers:
+            slug = fields["slug"]
+            keep = ("name", "description", "key_pattern", "licence", "attribution")
+            Register.objects.update_or_create(
+                slug=slug, defaults={k: fields.get(k) or "" for k in keep}
+            )
+        chain = feed.extend()
+        after, previous = chain.head.sequence, chain.head.digest
+        reserved: set[int] = set()
+        batch: list[Mapping[str, Any]] = []
+
+        def flush() -> None:
+            nonlocal after, previous
+            broken = feed.check(batch, previous=previous, after=after)
+            if broken is not None:
+                raise FeedRefused(f"Feed item {broken.sequence} is refused: {broken.reason}.")
+            reserved.update(_replay_batch(batch, source, result))
+            after, previous = batch[-1]["sequence"], batch[-1]["digest"]
+            progress(f"applied feed items up to {after:,}")
+            batch.clear()
+
+        for item in items:
+            if isinstance(item.get("sequence"), int) and item["sequence"] <= after:
+                continue
+            batch.append(item)
+            if len(batch) == BATCH:
+                flush()
+        if batch:
+            flush()
+        empty = list(
+            Entry.objects.filter(pk__in=reserved, version=0).values_list("key", flat=True)[:5]
+        )
+        if empty:
+            raise FeedRefused(
+                f"The feed ends in the middle of a change: entries it refers to have no "
+                f"version yet (such as {', '.join(empty)}). Replay it up to a later item."
+            )
+        chain.head.sequence, chain.head.digest = after, previous
+        chain.save()
+        _reset_import_run_ids()
+    result.sequence, result.digest = after, previous
+    return result
+
+
+def _reset_import_run_ids() -> None:
+    # Placeholder runs were given their source's ids; on PostgreSQL the id sequence must move
+    # past them, or this registry's own next run would collide.
+    from django.core.management.color import no_style
+    from django.db import connection
+
+    statements = connection.ops.sequence_reset_sql(no_style(), [ImportRun])
+    if statements:
+        with connection.cursor() as cursor:
+            for statement in statements:
+                cursor.execute(statement)
+
+
+def _replay_batch(batch: list[Mapping[str, Any]], source: str, result: ReplayResult) -> set[int]:
+    """Write one batch of checked feed items; the ids of the entries it had to create empty
+    (referred to before their first version)."""
+    from .snapshots import canonical as canonical_snapshot
+
+    entry_items = [i for i in batch if i["entry"] is not None]
+    event_items = [i for i in batch if i["entry"] is None]
+    latest: dict[str, Mapping[str, Any]] = {}
+    refs: set[str] = set()
+    for item in entry_items:
+        snap = canonical_snapshot(item["snapshot"])
+        latest[item["entry"]] = {**item, "snapshot": snap}
+        refs.add(item["entry"])
+        refs.update(_referenced({item["entry"]: snap}))
+    for item in event_items:
+        refs.update(side for pair in item["snapshot"].get("links", []) for side in pair if side)
+    known = entry_ids(refs)
+    before = set(known.values())
+    try:
+        ids = reserve_entries(refs)
+    except ServiceError as error:
+        raise FeedRefused(f"Feed item {batch[0]['sequence']} onwards: {error}") from None
+    created = set(ids.values()) - before
+
+    # Each item must be the next version of its entry or event.
+    numbers = dict(
+        Entry.objects.filter(pk__in=[ids[i["entry"]] for i in entry_items]).values_list(
+            "id", "version"
+        )
+    )
+    event_numbers = dict(
+        ChangeEvent.objects.filter(key__in=[i["event"] for i in event_items]).values_list(
+            "key", "version"
+        )
+    )
+    for item in batch:
+        if item["entry"] is not None:
+            now = numbers.get(ids[item["entry"]], 0)
+            numbers[ids[item["entry"]]] = item["number"]
+        else:
+            now = event_numbers.get(item["event"], 0)
+            event_numbers[item["event"]] = item["number"]
+        if item["number"] != now + 1:
+            what = item["entry"] or f"change event {item['event']}"
+            raise FeedRefused(
+                f"Feed item {item['sequence']} is refused: it is version {item['number']} of "
+                f"{what}, which this registry holds at version {now}."
+            )
+
+    written = [(ids[ref], item["snapshot"]) for ref, item in latest.items()]
+    _replace_rows(written, [entry_id for entry_id, _ in written], ids)
+    bulk.update(
+        Entry,
+        ["version", "digest", "attributes"],
+        ((item["number"], digest(item["snapshot"]),
+          bulk.prepare(Entry, "attributes", item["snapshot"]["attributes"]), ids[ref])
+         for ref, item in latest.items()),
+    )  # fmt: skip
+
+    event_ids = _replay_events(event_items)
+    runs = {i["who"]["import_run"] for i in batch if i["who"].get("import_run") is not None}
+    missing = runs - set(ImportRun.objects.filter(pk__in=runs).values_list("pk", flat=True))
+    ImportRun.objects.bulk_create(
+        [ImportRun(pk=run, command=f"import run {run} of {source or 'a replayed feed'}",
+                   sources=[source] if source else []) for run in sorted(missing)]
+    )  # fmt: skip
+    bulk.insert(
+        Version,
+        ["entry", "event", "number", "recorded_at", "user", "author", "import_run", "source",
+         "reason", "snapshot", "digest", "changes", "sequence", "chain"],
+        ((ids[i["entry"]] if i["entry"] else None,
+          event_ids[i["event"]] if i["entry"] is None else None,
+          i["number"],
+          bulk.prepare(Version, "recorded_at", feed.parse_stamp(i["recorded_at"])),
+          None,
+          i["who"].get("user") or "",
+          i["who"].get("import_run"),
+          i["who"].get("source") or "",
+          i["why"],
+          bulk.prepare(Version, "snapshot", i["snapshot"]),
+          digest(canonical_snapshot(i["snapshot"])) if i["entry"] else "",
+          bulk.prepare(Version, "changes", i["changes"]),
+          i["sequence"],
+          i["digest"])
+         for i in batch),
+    )  # fmt: skip
+    written_ids = [entry_id for entry_id, _ in written]
+    transaction.on_commit(lambda: sparql.entries_changed(written_ids))
+    result.items += len(batch)
+    result.entries += len(entry_items)
+    result.events += len(event_items)
+    return created
+
+
+def _replay_events(event_items: list[Mapping[str, Any]]) -> dict[str, int]:
+    """Make each change event of ``event_items`` hold its last snapshot; the ids of all."""
+    latest = {item["event"]: item for item in event_items}
+    if not latest:
+        return {}
+    existing = dict(ChangeEvent.objects.filter(key__in=list(latest)).values_list("key", "id"))
+    new_events, updates = [], []
+    for key, item in latest.items():
+        snap = item["snapshot"]
+        fields = {
+            "date": day(snap["date"]),
+            "kind": snap["kind"],
+            "instrument_id": snap.get("instrument_id") or "",
+            "instrument_title": snap.get("instrument_title") or "",
+            "note": snap.get("note") or "",
+            "version": item["number"],
+        }
+        if key in existing:
+            updates.append(ChangeEvent(id=existing[key], key=key, **fields))
+        else:
+            new_events.append(ChangeEvent(key=key, **fields))
+    ChangeEvent.objects.bulk_create(new_events, batch_size=BATCH)
+    ChangeEvent.objects.bulk_update(
+        updates,
+        ["date", "kind", "instrument_id", "instrument_title", "note", "version"],
+        batch_size=BATCH,
+    )
+    event_ids = dict(ChangeEvent.objects.filter(key__in=list(latest)).values_list("key", "id"))
+    for chunk in _chunks(list(event_ids.values()), DELETE_CHUNK):
+        ChangeLink.objects.filter(event_id__in=chunk).delete()
+    refs = {side for i in latest.values() for pair in i["snapshot"]["links"] for side in pair}
+    ids = entry_ids(side for side in refs if side)
+    ChangeLink.objects.bulk_create(
+        [
+            ChangeLink(
+                event_id=event_ids[key],
+                predecessor_id=ids[predecessor] if predecessor else None,
+                successor_id=ids[successor] if successor else None,
+            )
+            for key, item in latest.items()
+            for predecessor, successor in item["snapshot"]["links"]
+        ],
+        batch_size=BATCH,
+    )
+    return event_ids

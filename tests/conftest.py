@@ -14,6 +14,7 @@ loaded, stands in for the default one. Those tests are given both databases auto
 
 import copy
 import datetime as dt
+import threading
 
 import pytest
 from django.conf import settings
@@ -46,6 +47,17 @@ def throttle_cache_of_this_session(tmp_path_factory):
     caches["throttle"]["LOCATION"] = str(tmp_path_factory.mktemp("throttle"))
     with override_settings(CACHES=caches):
         yield
+
+
+@pytest.fixture(autouse=True)
+def no_index_build_outlives_its_test():
+    """A test that reads the reconciliation manifest starts the index build in a background
+    thread (``index.warm``); it is waited for here, so that it cannot read a table while the
+    next test writes it ("database table is locked" on SQLite's shared in-memory database)."""
+    yield
+    for thread in threading.enumerate():
+        if thread.name == "reconcile-index":
+            thread.join()
 
 
 @pytest.fixture(scope="session", autouse=True)

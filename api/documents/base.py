@@ -93,6 +93,15 @@ def date_from(query) -> tuple[dt.date, bool]:
         ) from None
 
 
+def requested_instant(request) -> dt.datetime | None:
+    """The record-time instant of a request (``?recorded=``), None for now; a malformed one
+    is a 400 naming the forms it may take."""
+    try:
+        return http.recorded(request.GET)
+    except http.BadDate as error:
+        raise http.BadParameter(error.name, error.reason) from None
+
+
 def content_type(renderer) -> str:
     # text/* types default to ISO-8859-1 without a charset; JSON, JSON-LD, N-Triples and
     # RDF/XML are UTF-8 by definition (RDF/XML declares it in its XML declaration).
@@ -114,6 +123,11 @@ class DocumentView(APIView):
     such as a 404), :meth:`version_of` (what, besides the data version, its content
     depends on) and :meth:`represent`.
     """
+
+    # Whether the document can be answered as recorded at a past instant (``?recorded=``,
+    # read into ``self.recorded`` before :meth:`target`); others refuse the parameter.
+    answers_recorded = False
+    recorded: dt.datetime | None = None
 
     renderer_classes = DOCUMENT_RENDERERS
     content_negotiation_class = RegistryContentNegotiation
@@ -149,6 +163,15 @@ class DocumentView(APIView):
 
     def get(self, request, format=None, **kwargs):
         date, explicit = requested_date(request)
+        self.recorded = requested_instant(request)
+        if self.recorded is not None and not self.answers_recorded:
+            raise http.BadParameter(
+                "recorded",
+                _(
+                    "is answered by entry documents and register listings only; this document "
+                    "is always as the registry stands now."
+                ),
+            )
         target = self.target(request, date, **kwargs)
         if isinstance(target, HttpResponseBase):
             return target
@@ -164,11 +187,16 @@ class DocumentView(APIView):
             renderer.format,
             date.isoformat(),
             explicit,
+            self.recorded.isoformat() if self.recorded else None,
             version,
             changed,
             self.version_of(target),
             translation.get_language(),
         )
+        if self.recorded is not None and changed is not None:
+            # Nothing recorded at or before a past instant changes after it, so the answer
+            # has not changed since then (or since the last change, if that came first).
+            changed = min(changed, self.recorded)
         last_modified = http.last_modified(changed, date, explicit)
         response = http.conditional_response(request, etag, last_modified)
         if response is None:
@@ -194,9 +222,15 @@ class DocumentView(APIView):
         return super().finalize_response(request, response, *args, **kwargs)
 
 
+def as_at_query(request) -> dict[str, str]:
+    """The ``date`` and ``recorded`` a request asked for, for links that keep them."""
+    query = date_query(request.GET)
+    return {name: query[name] for name in ("date", "recorded") if query.get(name)}
+
+
 def format_links(path: str, request) -> list[dict[str, str]]:
-    date = date_query(request.GET).get("date")
-    query = f"?{urlencode({'date': date})}" if date else ""
+    kept = as_at_query(request)
+    query = f"?{urlencode(kept)}" if kept else ""
     return [
         {"label": label, "url": f"{path}.{fmt}{query}", "format": fmt} for fmt, label in FORMATS
     ]

@@ -6,20 +6,23 @@ from __future__ import annotations
 import datetime as dt
 from functools import cached_property
 from typing import Any
+from urllib.parse import urlencode
 
 from django.db.models import Count
 from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import gettext as _
 
 from geography.hierarchies import BESIDE_BREADCRUMB, BREADCRUMB_ORDER, hierarchy_label
 from geography.registers import ENTITY_TYPES
-from registry import exports, facts, profiles, rdf, validtime
+from registry import exports, facts, profiles, rdf, recorded, validtime
 from registry.documents import Link, describe, labeller
 from registry.models import EVENT_KIND, RELATION_KIND, STATUS, Entry, Relation, State, covering
 from registry.validtime import today
 
 from ..i18n import type_label
 from ..renderers import Representation
-from .base import DocumentView, format_links, page_number
+from .base import DocumentView, as_at_query, format_links, page_number
+from .errors import error_response
 from .resolution import find_entry
 
 CHILDREN_PAGE = 50
@@ -55,22 +58,45 @@ def name_became(language: str, kind: str, text: str) -> str:
 class EntryRepresentation(Representation):
     template_name = "api/entry.html"
 
-    def __init__(self, request, entry: Entry, date: dt.date, explicit: bool):
+    def __init__(
+        self, request, entry: Entry, date: dt.date, explicit: bool, at: dt.datetime | None = None
+    ):
         self.request = request
         self.entry = entry
         self.date = date
         self.explicit = explicit
+        # Record time: None for the registry as it stands; else the instant the document is
+        # as recorded at, built from the versions alone (registry.recorded).
+        self.at = at
 
     @cached_property
     def doc(self):
+        if self.at is not None:
+            return recorded.describe(self.entry, self.date, self.at)
         return describe(self.entry, self.date)
+
+    def record(self) -> dict[str, Any] | None:
+        """Which record an answer as recorded shows: the instant asked about, and the
+        entry's version then (its number and when it was recorded)."""
+        if self.at is None:
+            return None
+        version = recorded.Recorded(self.at).versions([self.entry.pk])[self.entry.pk]
+        return {
+            "recorded": self.at.isoformat(),
+            "version": version.number,
+            "version_recorded_at": version.recorded_at.isoformat(),
+        }
 
     @property
     def seen_on(self) -> dt.date:
         return self.doc.state.seen_on
 
     def as_json(self):
-        return self.doc.as_dict()
+        data = self.doc.as_dict()
+        record = self.record()
+        if record is not None:
+            data["recorded"] = record
+        return data
 
     def as_graph(self):
         return rdf.entry_graph(self.doc, explicit_date=self.explicit)
@@ -83,6 +109,22 @@ class EntryRepresentation(Representation):
         parent (a ward's district before its county, a county before its region), as the
         entry is described on its date."""
         day = self.seen_on
+        if self.at is not None:
+            reading = recorded.Recorded(self.at)
+
+            def parents_then(node: facts.Ref) -> dict[str, facts.Ref]:
+                rows = reading.rows([node]).get(node.pk)
+                if rows is None:
+                    return {}
+                return {
+                    h: ref
+                    for h, ref in rows.as_at(day).parents.items()
+                    if h not in BESIDE_BREADCRUMB
+                }
+
+            chain = validtime.chain(self.doc.rows.ref, parents_then, BREADCRUMB_ORDER)
+            link = labeller(reading.labels(chain, self.date))
+            return [link(ref) for ref in reversed(chain)]
 
         def parents_of(node: facts.Ref) -> dict[str, facts.Ref]:
             rows = facts.fetch(
@@ -108,6 +150,10 @@ class EntryRepresentation(Representation):
         still live on the page's date first, then the former ones, each named as on that
         day."""
         day = self.seen_on
+        if self.at is not None:
+            # Listed for the current record only: the children of a past record would mean
+            # reading the snapshot of every entry that was ever within this one.
+            return {"groups": [], "total": 0, "on": day, "not_recorded": True}
         within = Relation.objects.filter(
             covering(day), kind=RELATION_KIND.PARENT, object=self.entry
         ).values("subject_id")
@@ -184,7 +230,7 @@ class EntryRepresentation(Representation):
         return sorted(items, key=lambda item: (item["date"], "event" in item))
 
     def entity_members(self) -> dict[str, Any] | None:
-        if self.entry.register.slug != ENTITY_TYPES:
+        if self.entry.register.slug != ENTITY_TYPES or self.at is not None:
             return None
         states = State.objects.filter(covering(self.date), entity_type=self.entry)
         return {
@@ -213,6 +259,9 @@ class EntryRepresentation(Representation):
             "formats": format_links(path, self.request),
             "path": path,
             "same_as": same_as(doc.register, doc.key),
+            "record": self.record(),
+            "current_record": _without_recorded(path, self.request),
+            "as_at_query": urlencode(as_at_query(self.request)),
             "type_label": type_label(
                 data["entity_type"]["key"] if data.get("entity_type") else None,
                 data["entity_type"]["name"] if data.get("entity_type") else None,
@@ -220,13 +269,27 @@ class EntryRepresentation(Representation):
         }
 
 
+def _without_recorded(path: str, request) -> str:
+    """This page as the registry stands now, at the same date."""
+    kept = {k: v for k, v in as_at_query(request).items() if k != "recorded"}
+    return f"{path}?{urlencode(kept)}" if kept else path
+
+
 class EntryView(DocumentView):
     """``/doc/{register}/{key}[.fmt]``: everything about one entry as at a date."""
+
+    answers_recorded = True
 
     def target(self, request, date, register=None, key=None):
         suffix = f".{self.format_kwarg}" if self.format_kwarg else ""
         found = find_entry(request, register, key, suffix)
-        return found.response if found.response is not None else found.entry
+        if found.response is not None:
+            return found.response
+        if self.recorded is not None:
+            versions = recorded.Recorded(self.recorded).versions([found.entry.pk])
+            if found.entry.pk not in versions:
+                return not_recorded_response(request, found.entry, self.recorded)
+        return found.entry
 
     def version_of(self, entry):
         return entry.version
@@ -235,4 +298,23 @@ class EntryView(DocumentView):
         return rdf.entry_uri(entry.register.slug, entry.key)
 
     def represent(self, request, entry, date, explicit):
-        return EntryRepresentation(request, entry.load(), date, explicit)
+        return EntryRepresentation(request, entry.load(), date, explicit, self.recorded)
+
+
+def not_recorded_message(key: str, at: dt.datetime, first: dt.datetime | None) -> str:
+    """Why an entry has no record at ``at``: said the same way by documents and the API."""
+    if first is None:
+        return _("%(key)s has no recorded version.") % {"key": key}
+    return _(
+        "%(key)s was not yet recorded at %(at)s: the registry first recorded it at %(first)s."
+    ) % {"key": key, "at": at.isoformat(), "first": first.isoformat()}
+
+
+def not_recorded_response(request, entry, at: dt.datetime):
+    first = recorded.first_recorded(entry.pk)
+    return error_response(
+        request,
+        404,
+        not_recorded_message(entry.key, at, first),
+        first_recorded=first.isoformat() if first else None,
+    )

@@ -6,13 +6,14 @@ from __future__ import annotations
 from typing import NamedTuple
 from urllib.parse import urlencode
 
+from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext
 from rest_framework import exceptions
 
 from geography.registers import AREAS, ENTITY_TYPES
-from registry import facts, rdf
+from registry import facts, rdf, recorded
 from registry.documents import welsh_labels
-from registry.models import Entry, State, covering
+from registry.models import Entry, State, Version, covering
 from registry.statistics import registers
 from registry.uris import EVENTS, base
 from registry.validtime import today
@@ -46,6 +47,15 @@ def one_page(queryset, value: str | None) -> Paged:
         raise exceptions.NotFound(gettext("There are only %(pages)s pages.") % {"pages": pages})
     members = list(queryset[(page - 1) * LISTING_PAGE : page * LISTING_PAGE])
     return Paged(members, total, page, pages)
+
+
+def recorded_by(entries, at):
+    """The entries of ``entries`` that had been recorded by ``at`` (a version at or before
+    it). A listing as recorded chooses its members by the current record (its filters read
+    the present tables) and shows each as recorded (``registry.recorded.summarise``)."""
+    return entries.filter(
+        Exists(Version.objects.filter(entry_id=OuterRef("pk"), recorded_at__lte=at))
+    )
 
 
 class ListingRepresentation(Representation):
@@ -90,6 +100,11 @@ class ListingRepresentation(Representation):
             "next": self._page_url(self.page + 1, fmt) if self.page < self.pages else None,
             "previous": self._page_url(self.page - 1, fmt) if self.page > 1 else None,
             "items": self.items,
+            **(
+                {"recorded": self.extra["recorded"].isoformat()}
+                if self.extra.get("recorded")
+                else {}
+            ),
         }
 
     def as_graph(self):
@@ -122,8 +137,14 @@ class ListingRepresentation(Representation):
                 {**f, "url": self._page_url(self.page, f["format"])}
                 for f in format_links(self.path, self.request)
             ],
+            "current_record": self._current_record(),
             **self.extra,
         }
+
+    def _current_record(self) -> str:
+        """This listing page as the registry stands now."""
+        query = {k: v for k, v in self.request.GET.items() if k not in {"recorded", "format"}}
+        return f"{self.path}" + (f"?{urlencode(query)}" if query else "")
 
 
 LISTING_CSV_HEADER = ["key", "uri", "name", "status", "entity_type"]
@@ -132,6 +153,8 @@ LISTING_CSV_HEADER = ["key", "uri", "name", "status", "entity_type"]
 class RegisterView(DocumentView):
     """``/doc/{register}[.fmt]``: a register's entries as at a date, filtered by entity
     type, status and parent, a page at a time."""
+
+    answers_recorded = True
 
     def target(self, request, date, register=None):
         found = registers().get(register)
@@ -150,15 +173,25 @@ class RegisterView(DocumentView):
             request=request,
         )
         entries = filtered(chosen)
+        if self.recorded is not None:
+            entries = recorded_by(entries, self.recorded)
         paged = one_page(entries.order_by("key"), request.GET.get("page"))
         members = paged.members
-        labels = facts.labels([e.pk for e in members], date)
-        states = {
-            entry_id: (status, entity_type)
-            for entry_id, status, entity_type in State.objects.filter(
-                covering(date), entry__in=members
-            ).values_list("entry_id", "status", "entity_type__key")
-        }
+        if self.recorded is None:
+            labels = facts.labels([e.pk for e in members], date)
+            states = {
+                entry_id: (status, entity_type)
+                for entry_id, status, entity_type in State.objects.filter(
+                    covering(date), entry__in=members
+                ).values_list("entry_id", "status", "entity_type__key")
+            }
+        else:
+            then = recorded.summarise(members, date, self.recorded, parents=False)
+            labels = {pk: summary["name"] for pk, summary in then.items()}
+            states = {
+                pk: (summary["status"], (summary["entity_type"] or {}).get("key"))
+                for pk, summary in then.items()
+            }
         items = [
             {
                 "key": e.key,
@@ -203,5 +236,6 @@ class RegisterView(DocumentView):
                 "type_choices": type_choices,
                 "explicit": explicit,
                 "rows": rows,
+                "recorded": self.recorded,
             },
         )

@@ -5,8 +5,10 @@ Values come from :func:`registry.documents.describe` (the one document every rep
 is built from) and the reconciler's index (ancestors, identifiers), both answering by
 ``registry.validtime``, so a column here says what the entry's
 page and the lookup API say. Entity values always carry a name; dates are ``{"date": …}`` in
-the ISO form the schema asks for. Each property takes two settings, which arrive as strings:
-``date`` (the as-at date, default today) and ``limit`` (most values per cell, 0 for all).
+the ISO form the schema asks for. Each property takes three settings, which arrive as
+strings: ``date`` (the as-at date, default today), ``recorded`` (as the registry had recorded
+it at that date or instant, default now: the values come from the versions then, through
+``registry.recorded``) and ``limit`` (most values per cell, 0 for all).
 """
 
 from __future__ import annotations
@@ -16,10 +18,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from geography.registers import IDENTIFIER_SCHEMES
+from registry import recorded as as_recorded
 from registry import validtime
 from registry.documents import describe
-from registry.models import Entry
+from registry.facts import Ref
+from registry.models import RELATION_KIND, Entry
 
+from .. import http
 from . import types
 from .index import Index
 from .properties import parse_date
@@ -199,6 +204,13 @@ PROPERTY_SETTINGS = [
         "help_text": "Values are those that held on this day",
     },
     {
+        "name": "recorded",
+        "label": "As recorded on (YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ; empty for now)",
+        "type": "text",
+        "default": "",
+        "help_text": "Values are those the registry had recorded by then",
+    },
+    {
         "name": "limit",
         "label": "Maximum number of values (0 for all)",
         "type": "number",
@@ -251,7 +263,8 @@ def meta(prop_ids: list[str]) -> list[dict[str, Any]]:
 @dataclass
 class Request:
     ids: list[str]
-    properties: list[tuple[str, dt.date | None, int]]  # (id, date, limit)
+    # (id, date, limit, recorded): recorded is None for the registry as it stands
+    properties: list[tuple[str, dt.date | None, int, dt.datetime | None]]
 
 
 def parse(data: Any) -> Request:
@@ -283,8 +296,21 @@ def parse(data: Any) -> Request:
         limit = as_number(settings.get("limit") or 0)
         if limit is None:
             raise BadRequest(f"setting limit {str(settings.get('limit'))[:50]!r} is not a number")
-        parsed.append((item["id"], date, max(0, limit)))
+        parsed.append((item["id"], date, max(0, limit), _recorded(settings.get("recorded"))))
     return Request([str(i) for i in ids], parsed)
+
+
+def _recorded(value: Any) -> dt.datetime | None:
+    """The ``recorded`` setting: empty for now, else a date or an instant as ``?recorded=``
+    takes them (``api.http.parse_instant``)."""
+    if value in (None, ""):
+        return None
+    if not isinstance(value, str):
+        raise BadRequest(f"setting recorded must be text, not {type(value).__name__}")
+    try:
+        return http.parse_instant(value)
+    except http.BadDate as error:
+        raise BadRequest(f"setting recorded {error.reason}") from None
 
 
 def _entity(link: dict[str, Any]) -> dict[str, str]:
@@ -300,8 +326,14 @@ class Extender:
 
     def __init__(self, index: Index) -> None:
         self.index = index
-        self._docs: dict[tuple[int, dt.date], dict[str, Any]] = {}
+        self._docs: dict[tuple[int, dt.date, dt.datetime | None], dict[str, Any] | None] = {}
         self._entries: dict[int, Entry] = {}
+        self._readings: dict[dt.datetime, as_recorded.Recorded] = {}
+
+    def reading(self, at: dt.datetime) -> as_recorded.Recorded:
+        if at not in self._readings:
+            self._readings[at] = as_recorded.Recorded(at)
+        return self._readings[at]
 
     def entry(self, ident: str) -> Entry | None:
         record = self.index.resolve(ident)
@@ -311,28 +343,77 @@ class Extender:
             self._entries[record.pk] = Entry.objects.select_related("register").get(pk=record.pk)
         return self._entries[record.pk]
 
-    def document(self, entry: Entry, date: dt.date) -> dict[str, Any]:
-        key = (entry.pk, date)
+    def document(
+        self, entry: Entry, date: dt.date, at: dt.datetime | None = None
+    ) -> dict[str, Any] | None:
+        """The entry's document as at ``date`` (as recorded at ``at``, if given; None if it
+        had not been recorded by then), with its ancestors on the day."""
+        key = (entry.pk, date, at)
         if key not in self._docs:
-            doc = describe(entry, date).as_dict()
-            doc["_ancestors"] = [
-                (hierarchy, {"key": a.key, "name": a.label(date)})
-                for hierarchy, a in self.index.ancestors_on(entry.pk, date)
-            ]
+            if at is None:
+                doc = describe(entry, date).as_dict()
+                doc["_ancestors"] = [
+                    (hierarchy, {"key": a.key, "name": a.label(date)})
+                    for hierarchy, a in self.index.ancestors_on(entry.pk, date)
+                ]
+            else:
+                doc = self._recorded_document(entry, date, at)
             self._docs[key] = doc
         return self._docs[key]
 
+    def _recorded_document(
+        self, entry: Entry, date: dt.date, at: dt.datetime
+    ) -> dict[str, Any] | None:
+        reading = self.reading(at)
+        try:
+            document = as_recorded.describe(entry, date, at)
+        except as_recorded.NotRecorded:
+            return None
+        doc = document.as_dict()
+
+        day = document.state.seen_on  # as the index's ancestors_on: one day for the chain
+
+        def parents_of(nodes: list[Ref]) -> dict[Ref, list[tuple[str, Ref]]]:
+            found = reading.rows(nodes)
+            return {
+                node: [
+                    (r.hierarchy, r.target)
+                    for r in validtime.in_force(rows.relations, day)
+                    if r.kind == RELATION_KIND.PARENT and r.target.pk in reading.rows([r.target])
+                ]
+                for node in nodes
+                if (rows := found.get(node.pk)) is not None
+            }
+
+        ancestors = validtime.ancestors(document.rows.ref, parents_of)
+        labels = reading.labels([a for _, a in ancestors], date)
+        doc["_ancestors"] = [
+            (hierarchy, {"key": a.key, "name": labels.get(a.pk, a.key)})
+            for hierarchy, a in ancestors
+        ]
+        doc["_lifetime"] = document.state.lifetime
+        doc["_identifiers"] = document.rows.identifiers
+        return doc
+
     def values(
-        self, entry: Entry, pid: str, date: dt.date, explicit: bool = False
+        self,
+        entry: Entry,
+        pid: str,
+        date: dt.date,
+        explicit: bool = False,
+        at: dt.datetime | None = None,
     ) -> list[dict[str, Any]]:
         prop = BY_ID.get(pid)
         if prop is None or entry.register.slug not in prop.registers:
             return []
-        if explicit and pid in AS_AT and not self._live(entry, date):
+        doc = self.document(entry, date, at) if at is not None else None
+        if at is not None and doc is None:
+            return []  # not yet recorded then: the registry said nothing of it
+        if explicit and pid in AS_AT and not self._live(entry, date, doc):
             # Asked for a day outside the entry's lifetime, it had no name, parent or type
             # then: nothing, rather than the name it bore before or after.
             return []
-        doc = self.document(entry, date)
+        doc = doc or self.document(entry, date)
         if pid == "code":
             return [{"str": doc["key"]}]
         if pid == "name":
@@ -360,16 +441,22 @@ class Extender:
         if pid in ("successors", "predecessors", "governed_by", "governs"):
             return [_entity(link) for link in doc[pid]]
         if pid.startswith("identifier-"):
-            record = self.index.records[entry.pk]
-            values = validtime.identifiers_for(
-                record.identifiers, record.lifetime, date, pid.removeprefix("identifier-")
-            )
+            if "_identifiers" in doc:
+                rows, life = doc["_identifiers"], doc["_lifetime"]
+            else:
+                record = self.index.records[entry.pk]
+                rows, life = record.identifiers, record.lifetime
+            values = validtime.identifiers_for(rows, life, date, pid.removeprefix("identifier-"))
             return [{"str": value} for value in values]
         return []
 
-    def _live(self, entry: Entry, date: dt.date) -> bool:
+    def _live(self, entry: Entry, date: dt.date, doc: dict[str, Any] | None = None) -> bool:
+        if entry.register.slug == ENTITY_TYPE:
+            return True
+        if doc is not None and "_lifetime" in doc:
+            return doc["_lifetime"].contains(date)
         record = self.index.records.get(entry.pk)
-        if record is None or entry.register.slug == ENTITY_TYPE:
+        if record is None:
             return True
         return record.live_on(date)
 
@@ -378,9 +465,9 @@ class Extender:
         for ident in request.ids:
             entry = self.entry(ident)
             row: dict[str, list[Any]] = {}
-            for pid, date, limit in request.properties:
+            for pid, date, limit, at in request.properties:
                 values = (
-                    self.values(entry, pid, date or today, explicit=date is not None)
+                    self.values(entry, pid, date or today, explicit=date is not None, at=at)
                     if entry is not None
                     else []
                 )

@@ -130,7 +130,7 @@ def run_batch(batch: Any, idx: index.Index) -> dict[str, Any]:
 def _extend(request: HttpRequest, raw: str, idx: index.Index) -> dict[str, Any]:
     parsed = extend.parse(parse_json(raw, "extend"))
     rows = extend.Extender(idx).rows(parsed, today())
-    return {"meta": extend.meta([pid for pid, _, _ in parsed.properties]), "rows": rows}
+    return {"meta": extend.meta([pid for pid, _, _, _ in parsed.properties]), "rows": rows}
 
 
 # --------------------------------------------------------------------------- 0.2

@@ -50,6 +50,7 @@ from geography.registers import (
     ENTITY_TYPE_PATTERN,
     ENTITY_TYPES,
 )
+from registry import recorded as as_recorded
 from registry import validtime
 from registry.documents import current_links, summarise
 from registry.models import STATUS, Entry, Identifier, Name, State
@@ -399,10 +400,32 @@ def _entries_of_types(ids: set[int], entity_types: list[str]) -> set[int]:
     )
 
 
-def describe_all(resolutions: list[Resolution]) -> list[dict[str, Any]]:
+def _as_recorded(at: dt.datetime):
+    """:func:`summarise` and :func:`current_links` as recorded at ``at``."""
+
+    def summarise_then(batch, day, *, parents=True):
+        return as_recorded.summarise(batch, day, at, parents=parents)
+
+    def current_then(entries, day):
+        return as_recorded.current_links(entries, day, at)
+
+    return summarise_then, current_then
+
+
+def describe_all(
+    resolutions: list[Resolution], recorded: dt.datetime | None = None
+) -> list[dict[str, Any]]:
     """The JSON answer for each resolution, in order: the matched entry's summary, its status
     and current code(s) as at the resolution's date, candidates, the other entries that bore
-    a matched name at other dates, and any error."""
+    a matched name at other dates, and any error.
+
+    With ``recorded``, each entry is described as recorded at that instant (its versions
+    then, ``registry.recorded``); the items are still matched to entries by the current
+    record, and a match not yet recorded then is the error ``not-recorded``."""
+    if recorded is not None:
+        summarise_on, current_on = _as_recorded(recorded)
+    else:
+        summarise_on, current_on = summarise, current_links
     by_date: dict[dt.date, set[int]] = defaultdict(set)
     entries: dict[int, Entry] = {}
     for resolution in resolutions:
@@ -418,13 +441,25 @@ def describe_all(resolutions: list[Resolution]) -> list[dict[str, Any]]:
     current: dict[dt.date, dict[int, list[dict[str, Any]]]] = {}
     for day, ids in by_date.items():
         batch = [entries[i] for i in sorted(ids)]
-        summaries[day] = summarise(batch, day, parents=False)
+        summaries[day] = summarise_on(batch, day, parents=False)
         matched = [r.entry for r in resolutions if r.entry is not None and r.date == day]
         unique = list({entry.pk: entry for entry in matched}.values())
-        current[day] = current_links(unique, day)
+        current[day] = current_on(unique, day)
     result = []
     for resolution in resolutions:
         day = resolution.date
+        if recorded is not None:
+            # Entries the registry had not recorded then are left out of the answer.
+            resolution.candidates = [c for c in resolution.candidates if c.pk in summaries[day]]
+            resolution.also_named = [
+                other for other in resolution.also_named if other[0].pk in summaries[day]
+            ]
+            if resolution.entry is not None and resolution.entry.pk not in summaries[day]:
+                resolution.fail(
+                    "not-recorded",
+                    f"{resolution.entry.key} was not yet recorded at {recorded.isoformat()}.",
+                )
+                resolution.entry = None
         entry = resolution.entry
         summary = summaries[day][entry.pk] if entry else None
         result.append(

@@ -65,6 +65,11 @@ class KeyCursorPagination(CursorPagination):
             "required": ["date", "next", "previous", "results"],
             "properties": {
                 "date": {"type": "string", "format": "date", "description": "The as-at date."},
+                "recorded": {
+                    "type": "string",
+                    "format": "date-time",
+                    "description": "With `?recorded=`: the instant the entries are as recorded at.",
+                },
                 "next": {"type": "string", "format": "uri", "nullable": True},
                 "previous": {"type": "string", "format": "uri", "nullable": True},
                 "results": schema,

@@ -22,6 +22,19 @@ DATE = OpenApiParameter(
     description="Answer as at this date (YYYY-MM-DD); default today (Europe/London).",
 )
 
+RECORDED = OpenApiParameter(
+    "recorded",
+    str,
+    OpenApiParameter.QUERY,
+    description="Answer as the registry recorded it at this point in record time, from the "
+    "versions alone: a date `YYYY-MM-DD` (the end of that day, Europe/London) or an instant "
+    "`YYYY-MM-DDTHH:MM:SSZ` (an offset such as `+01:00` instead of `Z` is allowed; a time "
+    "without a zone is refused). Default: now. An instant after now answers as now. An entry "
+    "not yet recorded then is a 404. Only on the entry, history, entry listing and bulk "
+    "lookup endpoints; elsewhere a 400.",
+    pattern=r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2}))?$",
+)
+
 _DESCRIPTIONS = {
     400: "A parameter is malformed or names nothing that exists (`invalid-params` says which).",
     401: "No valid token (`Authorization: Token …`).",
@@ -78,7 +91,8 @@ class LookupSchema(AutoSchema):
     """Every lookup endpoint takes ``?date=``; a register or key in its path has a pattern."""
 
     def get_override_parameters(self):
-        return [DATE, *path_patterns(self.path), *super().get_override_parameters()]
+        extra = [RECORDED] if getattr(self.view, "answers_recorded", False) else []
+        return [DATE, *extra, *path_patterns(self.path), *super().get_override_parameters()]
 
 
 class CurationSchema(AutoSchema):

@@ -93,6 +93,14 @@ class EntryListItemSerializer(EntrySummarySerializer):
     )
 
 
+class RecordSerializer(serializers.Serializer):
+    """With ``?recorded=``: which record the answer shows."""
+
+    recorded = serializers.DateTimeField(help_text="The instant asked about (`?recorded=`).")
+    version = serializers.IntegerField(help_text="The entry's version in force at that instant.")
+    version_recorded_at = serializers.DateTimeField(help_text="When that version was recorded.")
+
+
 class EntryDocumentSerializer(EntrySummarySerializer):
     """Everything about an entry as at a date: ``registry.documents.describe().as_dict()``."""
 
@@ -110,7 +118,13 @@ class EntryDocumentSerializer(EntrySummarySerializer):
     identifiers = IdentifierSerializer(many=True)
     states = StateSerializer(many=True)
     events = EventSummarySerializer(many=True)
-    version = serializers.IntegerField(help_text="The number of the entry's latest version.")
+    version = serializers.IntegerField(
+        help_text="The number of the entry's latest version (with `?recorded=`, of the "
+        "version in force then)."
+    )
+    recorded = RecordSerializer(
+        required=False, help_text="Only with `?recorded=`: the record the answer shows."
+    )
 
 
 class HopSerializer(serializers.Serializer):
@@ -173,6 +187,9 @@ class HistorySerializer(serializers.Serializer):
     predecessors = LinkSerializer(many=True)
     successors = LinkSerializer(many=True)
     current = CurrentCodeSerializer(many=True)
+    recorded = RecordSerializer(
+        required=False, help_text="Only with `?recorded=`: the record the answer shows."
+    )
 
 
 class RecordedBySerializer(serializers.Serializer):
@@ -302,7 +319,7 @@ class BulkRequestSerializer(serializers.Serializer):
 
 class BulkErrorSerializer(serializers.Serializer):
     code = serializers.ChoiceField(
-        choices=["empty", "malformed", "unknown", "ambiguous", "bad-scheme"]
+        choices=["empty", "malformed", "unknown", "ambiguous", "bad-scheme", "not-recorded"]
     )
     detail = serializers.CharField()
 

@@ -5,6 +5,8 @@ entries that several endpoints page through; the API's root, and its 404 for any
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.urls import reverse
 from django_filters.rest_framework import DjangoFilterBackend
@@ -17,11 +19,14 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from geography.registers import AREAS
+from registry import recorded
 from registry.documents import summarise
 from registry.models import Entry, Register
 from registry.uris import base
 
 from ... import http
+from ...documents.entries import not_recorded_message
+from ...documents.listings import recorded_by
 from ...filters import EntryFilter, StrictOrderingFilter
 from .. import problems
 from .. import serializers as s
@@ -36,6 +41,14 @@ CORS_HEADERS = http.cors_headers(
 )
 
 
+def recorded_instant(query) -> dt.datetime | None:
+    """``?recorded=`` of an API request (an empty value is malformed here), or None."""
+    try:
+        return http.recorded(query, blank_is_now=False)
+    except http.BadDate as error:
+        raise problems.BadParameter(error.name, error.reason) from None
+
+
 class LookupView(GenericAPIView):
     """What every lookup endpoint shares: public, JSON, as at a date, cacheable, throttled."""
 
@@ -47,6 +60,9 @@ class LookupView(GenericAPIView):
     pagination_class = None
     schema = LookupSchema()
     cacheable = True
+    # Whether the endpoint answers as recorded at a past instant (``?recorded=``, read into
+    # ``self.recorded``); the others refuse the parameter rather than ignore it.
+    answers_recorded = False
 
     def get_exception_handler(self):
         return problems.exception_handler
@@ -55,6 +71,13 @@ class LookupView(GenericAPIView):
         super().initial(request, *args, **kwargs)
         http.check_path(kwargs)
         self.date, self.date_given = http.as_at(request.query_params, blank_is_today=False)
+        self.recorded = recorded_instant(request.query_params)
+        if self.recorded is not None and not self.answers_recorded:
+            raise problems.BadParameter(
+                "recorded",
+                "is answered by the entry, history, entry listing and bulk lookup endpoints "
+                "only; this one is always as the registry stands now.",
+            )
         self.validators = None
         if self.cacheable and request.method in ("GET", "HEAD"):
             self.validators = self.answer_validators(request)
@@ -69,8 +92,17 @@ class LookupView(GenericAPIView):
         and query), as at the date, in the registry's present state."""
         version, changed = http.data_version()
         tag = http.etag(
-            "api/v1", base(), request.get_full_path(), self.date.isoformat(), version, changed
+            "api/v1",
+            base(),
+            request.get_full_path(),
+            self.date.isoformat(),
+            self.recorded.isoformat() if self.recorded else None,
+            version,
+            changed,
         )
+        if self.recorded is not None and changed is not None:
+            # Nothing recorded at or before a past instant changes after it.
+            changed = min(changed, self.recorded)
         return tag, http.last_modified(changed, self.date, self.date_given)
 
     def finalize_response(self, request, response, *args, **kwargs):
@@ -94,6 +126,15 @@ class LookupView(GenericAPIView):
             raise NotFound(f"There is no register {slug[:64]!r}.") from None
 
     def get_entry(self, register_slug: str, key: str) -> Entry:
+        """The entry the URL names; 404 if it does not exist or, when the request asks
+        about a past record, had not been recorded by then."""
+        entry = self._find_entry(register_slug, key)
+        at = self.recorded
+        if at is not None and entry.pk not in recorded.Recorded(at).versions([entry.pk]):
+            raise NotFound(not_recorded_message(entry.key, at, recorded.first_recorded(entry)))
+        return entry
+
+    def _find_entry(self, register_slug: str, key: str) -> Entry:
         register = self.get_register(register_slug)
         try:
             return http.find_entry(register, key).load()
@@ -116,10 +157,19 @@ class EntryListMixin:
     serializer_class = s.EntryListItemSerializer
 
     def list_entries(self, queryset):
-        page = self.paginate_queryset(self.filter_queryset(queryset.select_related("register")))
-        summaries = summarise(page, self.date)
+        queryset = self.filter_queryset(queryset.select_related("register"))
+        at = getattr(self, "recorded", None)
+        if at is not None:
+            queryset = recorded_by(queryset, at)
+        page = self.paginate_queryset(queryset)
+        summaries = (
+            summarise(page, self.date) if at is None else recorded.summarise(page, self.date, at)
+        )
         data = [summaries[entry.pk] for entry in page]
-        return self.paginator.get_paginated_response(data, {"date": self.date.isoformat()})
+        extra = {"date": self.date.isoformat()}
+        if at is not None:
+            extra["recorded"] = at.isoformat()
+        return self.paginator.get_paginated_response(data, extra)
 
 
 class ApiRootView(LookupView):

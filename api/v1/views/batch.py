@@ -53,6 +53,7 @@ class BulkLookupView(LookupView):
     throttle_classes = [BulkThrottle]
     serializer_class = s.BulkRequestSerializer
     cacheable = False
+    answers_recorded = True
 
     @extend_schema(
         request=s.BulkRequestSerializer,
@@ -93,9 +94,13 @@ class BulkLookupView(LookupView):
                 date,
                 name_register=register,
                 entity_types=entity_types,
-            )
+            ),
+            recorded=self.recorded,
         )
-        return Response({"date": date.isoformat(), "count": len(results), "results": results})
+        answer = {"date": date.isoformat(), "count": len(results), "results": results}
+        if self.recorded is not None:
+            answer = {"date": answer["date"], "recorded": self.recorded.isoformat(), **answer}
+        return Response(answer)
 
 
 CHECK_PARAMETERS = [

@@ -9,7 +9,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
-from registry import facts, queries, validtime
+from registry import facts, queries, recorded, validtime
 from registry.documents import current_links, describe, link_dict
 from registry.models import RELATION_KIND, Entry, Version
 from registry.uris import entry_uri
@@ -23,6 +23,8 @@ from .base import EntryListMixin, LookupView
 
 
 class EntryListView(EntryListMixin, LookupView):
+    answers_recorded = True
+
     @extend_schema(
         responses=responses(s.EntryListItemSerializer(many=True), 404),
         summary="The entries of a register, filtered",
@@ -35,6 +37,7 @@ class EntryListView(EntryListMixin, LookupView):
 
 class EntryDetailView(LookupView):
     serializer_class = s.EntryDocumentSerializer
+    answers_recorded = True
 
     @extend_schema(
         responses=responses(s.EntryDocumentSerializer, 404),
@@ -43,7 +46,21 @@ class EntryDetailView(LookupView):
     )
     def get(self, request, register, key):
         entry = self.get_entry(register, key)
-        return Response(describe(entry, self.date).as_dict())
+        if self.recorded is None:
+            return Response(describe(entry, self.date).as_dict())
+        document = recorded.describe(entry, self.date, self.recorded)
+        return Response({**document.as_dict(), "recorded": _record(entry, self.recorded)})
+
+
+def _record(entry: Entry, at) -> dict[str, Any]:
+    """Which record an answer as recorded at ``at`` shows: the instant, and the entry's
+    version then."""
+    version = recorded.Recorded(at).versions([entry.pk])[entry.pk]
+    return {
+        "recorded": at.isoformat(),
+        "version": version.number,
+        "version_recorded_at": version.recorded_at.isoformat(),
+    }
 
 
 HIERARCHY = OpenApiParameter(
@@ -135,6 +152,7 @@ class CurrentView(LookupView):
 
 class HistoryView(LookupView):
     serializer_class = s.HistorySerializer
+    answers_recorded = True
 
     @extend_schema(
         responses=responses(s.HistorySerializer, 404),
@@ -143,13 +161,21 @@ class HistoryView(LookupView):
     )
     def get(self, request, register, key):
         entry = self.get_entry(register, key)
-        document = describe(entry, self.date)
+        at = self.recorded
+        document = (
+            describe(entry, self.date) if at is None else recorded.describe(entry, self.date, at)
+        )
         doc = document.as_dict()
         relations = sorted(
             (r for r in document.rows.relations if r.kind == RELATION_KIND.PARENT),
             key=lambda r: (r.start, r.hierarchy),
         )
-        labels = facts.labels([relation.target for relation in relations], self.date)
+        targets = [relation.target for relation in relations]
+        labels = (
+            facts.labels(targets, self.date)
+            if at is None
+            else recorded.Recorded(at).labels(targets, self.date)
+        )
         parents = [
             {
                 "hierarchy": relation.hierarchy,
@@ -161,13 +187,15 @@ class HistoryView(LookupView):
         ]
         fields = ["register", "key", "uri", "date", "status", "operative", "terminated"]
         fields += ["states", "names", "identifiers", "events", "predecessors", "successors"]
-        return Response(
-            {
-                **{field: doc[field] for field in fields},
-                "parents": parents,
-                "current": current_codes(entry, self.date, document.state.lifetime),
-            }
+        current = (
+            current_codes(entry, self.date, document.state.lifetime)
+            if at is None
+            else recorded.current_links([entry], self.date, at).get(entry.pk, [])
         )
+        answer = {**{field: doc[field] for field in fields}, "parents": parents, "current": current}
+        if at is not None:
+            answer["recorded"] = _record(entry, at)
+        return Response(answer)
 
 
 def _version_dict(version: Version, snapshot: bool = False) -> dict[str, Any]:
