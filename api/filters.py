@@ -26,6 +26,7 @@ from functools import cached_property
 
 import django_filters
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext, gettext_lazy, gettext_noop
 from django_filters.utils import translate_validation
 from rest_framework.filters import OrderingFilter
 
@@ -79,9 +80,33 @@ def filtered(filterset: django_filters.FilterSet) -> QuerySet:
     return filterset.qs
 
 
+# The listing filters' names as a page's error names them, in the page's language.
+FIELD_NAMES = {
+    "status": gettext_lazy("status"),
+    "type": gettext_lazy("type"),
+    "parent": gettext_lazy("parent"),
+    "year": gettext_lazy("year"),
+    "kind": gettext_lazy("kind"),
+}
+
+
+def _refuse(name: str, reason: str, sentence: str, **values: str) -> BadParameter:
+    """A bad filter value: ``reason`` said of the parameter (the API's words), and
+    ``sentence``, a message naming it as ``%(field)s``, translated for the page."""
+    field = FIELD_NAMES.get(name, name)
+    return BadParameter(name, reason, sentence=gettext(sentence) % {"field": field, **values})
+
+
 def _one_of(name: str, value: str, choices: list[str], shown: int = 20) -> str:
     if value not in choices:
-        raise BadParameter(name, f"must be one of {', '.join(choices)}; got {value[:shown]!r}.")
+        got, listed = repr(value[:shown]), ", ".join(choices)
+        raise _refuse(
+            name,
+            f"must be one of {listed}; got {got}.",
+            gettext_noop("%(field)s must be one of %(choices)s; got %(got)s."),
+            choices=listed,
+            got=got,
+        )
     return value
 
 
@@ -270,8 +295,14 @@ class RegisterListingFilter(ListingFilterSet, AsAtFilterSet):
     def filter_type(self, queryset, name, value):
         key = value.upper()
         if key not in reference.entity_type_keys():
-            raise BadParameter(
-                name, f"must be an entity type code such as E06; {value[:20]!r} is not one."
+            got = repr(value[:20])
+            raise _refuse(
+                name,
+                f"must be an entity type code such as E06; {got} is not one.",
+                gettext_noop(
+                    "%(field)s must be an entity type code such as E06; %(got)s is not one."
+                ),
+                got=got,
             )
         self.applied[name] = key
         return queryset.of_type(key, self.date)
@@ -285,8 +316,14 @@ class RegisterListingFilter(ListingFilterSet, AsAtFilterSet):
         # the unique index.
         parent = self.queryset.filter(key=value.upper()).first()
         if parent is None:
-            raise BadParameter(
-                name, f"must be the key of an entry; there is none called {value[:20]!r}."
+            got = repr(value[:20])
+            raise _refuse(
+                name,
+                f"must be the key of an entry; there is none called {got}.",
+                gettext_noop(
+                    "%(field)s must be the key of an entry; there is none called %(got)s."
+                ),
+                got=got,
             )
         self.applied[name] = parent.key
         return queryset.children_of(parent, self.date)
@@ -304,7 +341,13 @@ class EventListingFilter(ListingFilterSet):
 
     def filter_year(self, queryset, name, value):
         if not (value.isdigit() and len(value) == 4):
-            raise BadParameter(name, f"must be four digits, such as 2020; got {value[:20]!r}.")
+            got = repr(value[:20])
+            raise _refuse(
+                name,
+                f"must be four digits, such as 2020; got {got}.",
+                gettext_noop("%(field)s must be four digits, such as 2020; got %(got)s."),
+                got=got,
+            )
         self.applied[name] = value
         return queryset.filter(date__year=int(value))
 

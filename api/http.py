@@ -50,9 +50,12 @@ class BadParameter(exceptions.ValidationError):
     is said of the parameter ("must be `key` or `-key`."), so that "{name} {reason}" reads
     as a sentence."""
 
-    def __init__(self, name: str, reason: str):
+    def __init__(self, name: str, reason: str, sentence: str | None = None):
         super().__init__({name: [reason]})
         self.name, self.reason = name, reason
+        # The whole sentence a page shows; a translated one names the parameter in the
+        # page's language ("Rhaid i’r dyddiad fod…"), where "{name} {reason}" cannot.
+        self.sentence = sentence or f"{name} {reason}"
 
 
 class BadDate(BadParameter):

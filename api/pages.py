@@ -8,10 +8,12 @@ import datetime as dt
 from typing import Any
 
 from django.http import HttpResponse
+from django.utils.translation import gettext
 
 from geography.entity_types import LOWEST_PRIORITY, priority
-from geography.registers import AREAS, SEARCH_ORDER
+from geography.registers import AREAS, ENTITY_TYPES, SEARCH_ORDER
 from registry import facts
+from registry.documents import welsh_labels
 from registry.models import (
     EVENT_KIND,
     STATUS,
@@ -35,6 +37,7 @@ from registry.validtime import today
 
 from . import http
 from .documents.base import DocumentView
+from .i18n import type_label
 from .renderers import HTMLRenderer, JSONRenderer, Representation
 
 # Colours from the GOV.UK Design System palette, one per kind of change (all reach 3:1
@@ -154,14 +157,15 @@ class HomeView(PageView):
         names = facts.labels([r["entity_type_id"] for r in live], date)
         for row in live:
             row["name"] = names.get(row["entity_type_id"], "")
+        shown = [{**row, "name": type_label(row["entity_type__key"], row["name"])} for row in live]
         counts = change_counts()
         context = {
             "registers": register_rows,
             "date": date,
             "explicit": explicit,
-            "live": live,
+            "live": shown,
             "chart": chart(counts),
-            "changes": counts,
+            "changes": [{**row, "label": EVENT_KIND(row["kind"]).label} for row in counts],
         }
         json = {
             "date": date.isoformat(),
@@ -299,6 +303,37 @@ def search(query: str, date: dt.date, limit: int = SEARCH_LIMIT) -> list[dict[st
     return results
 
 
+def shown_results(results: list[dict[str, Any]], date: dt.date) -> list[dict[str, Any]]:
+    """Search results as the page shows them: each entity type by name with its code, and
+    on a Welsh page the Welsh name of each entry that has one."""
+    keys = {(r["register"], r["key"]) for r in results}
+    pks = {
+        (slug, key): pk
+        for pk, slug, key in Entry.objects.filter(
+            register__slug__in={slug for slug, _ in keys}, key__in={key for _, key in keys}
+        ).values_list("pk", "register__slug", "key")
+    }
+    welsh = welsh_labels(list(pks.values()), date) or {}
+    types = {
+        key: pk
+        for pk, key in Entry.objects.filter(
+            register__slug=ENTITY_TYPES, key__in={r["entity_type"] for r in results}
+        ).values_list("pk", "key")
+    }
+    type_names = facts.labels(list(types.values()), today())
+    return [
+        {
+            **r,
+            "name_cy": welsh.get(pks.get((r["register"], r["key"]))),
+            "type_label": type_label(r["entity_type"], type_names.get(types.get(r["entity_type"]))),
+            "register_label": gettext(registers()[r["register"]].name)
+            if r["register"] in registers()
+            else r["register"],
+        }
+        for r in results
+    ]
+
+
 class SearchView(PageView):
     """``/search?q=…``: entries by name or code in any scheme. A query that is exactly one
     entry's code goes straight to that entry's page: a code with a digit in any case
@@ -332,7 +367,12 @@ class SearchView(PageView):
 
     def represent(self, request, query, date, explicit):
         results = search(query, date) if query.strip() else []
-        context = {"query": query, "results": results, "date": date, "limit": SEARCH_LIMIT}
+        context = {
+            "query": query,
+            "results": shown_results(results, date),
+            "date": date,
+            "limit": SEARCH_LIMIT,
+        }
         return Page(
             "api/search.html",
             context,

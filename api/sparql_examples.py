@@ -7,6 +7,8 @@ filled in by :func:`examples`.
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_noop
+
 from registry.uris import base
 
 PROLOGUE = """PREFIX statgeo: <http://statistics.data.gov.uk/def/statistical-geography#>
@@ -24,7 +26,7 @@ PREFIX type: <{base}/id/statistical-entity/>
 _EXAMPLES = [
     (
         "wards-of-county-2019",
-        "Every ward of Cardiff (W06000015) as at 1 June 2019, with its Welsh name",
+        gettext_noop("Every ward of Cardiff (W06000015) as at 1 June 2019, with its Welsh name"),
         """SELECT ?code ?name ?welsh WHERE {
   ?ward statent:code type:W05 ; statgeo:parentcode area:W06000015 ;
         dcterms:identifier ?code ; statgeo:officialname ?name ; bc:operativedate ?from .
@@ -36,7 +38,9 @@ ORDER BY ?code""",
     ),
     (
         "terminated-by-instrument",
-        "Every code terminated by one statutory instrument (SI 2020/156, Northamptonshire)",
+        gettext_noop(
+            "Every code terminated by one statutory instrument (SI 2020/156, Northamptonshire)"
+        ),
         """SELECT DISTINCT ?code ?name ?terminated WHERE {
   ?event bc:originatingChangeOrder "SI 2020/156" ; bc:precedingArea ?old .
   ?old dcterms:identifier ?code ; statgeo:officialname ?name ; bc:terminateddate ?terminated .
@@ -45,7 +49,9 @@ ORDER BY ?code""",
     ),
     (
         "children-on-date",
-        "The districts of Buckinghamshire county council's area (E10000002) as at 1 June 2019",
+        gettext_noop(
+            "The districts of Buckinghamshire county council's area (E10000002) as at 1 June 2019"
+        ),
         """SELECT ?code ?name WHERE {
   ?child statgeo:parentcode area:E10000002 ; statent:code type:E07 ;
          dcterms:identifier ?code ; statgeo:officialname ?name ; bc:operativedate ?from .
@@ -56,7 +62,9 @@ ORDER BY ?code""",
     ),
     (
         "successors",
-        "Successors of a code: what Aylesbury Vale (E07000004) became, through every change",
+        gettext_noop(
+            "Successors of a code: what Aylesbury Vale (E07000004) became, through every change"
+        ),
         """SELECT ?code ?name ?status WHERE {
   area:E07000004 dcterms:isReplacedBy+ ?next .
   ?next dcterms:identifier ?code ; statgeo:officialname ?name ; statgeo:status ?status .
@@ -65,7 +73,7 @@ ORDER BY ?code""",
     ),
     (
         "welsh-names-of-type",
-        "Every Welsh name of a type: the principal areas of Wales (W06)",
+        gettext_noop("Every Welsh name of a type: the principal areas of Wales (W06)"),
         """SELECT ?code ?name ?welsh WHERE {
   ?area statent:code type:W06 ; dcterms:identifier ?code ; statgeo:officialname ?name ;
         statgeo:alternativelanguagename ?welsh .
@@ -74,7 +82,7 @@ ORDER BY ?code""",
     ),
     (
         "predecessors",
-        "Predecessors of a code: the districts Cumberland (E06000063) replaced",
+        gettext_noop("Predecessors of a code: the districts Cumberland (E06000063) replaced"),
         """SELECT ?code ?name WHERE {
   area:E06000063 dcterms:replaces ?old .
   ?old dcterms:identifier ?code ; statgeo:officialname ?name .
@@ -83,7 +91,7 @@ ORDER BY ?code""",
     ),
     (
         "by-legacy-code",
-        "Which area had the legacy ONS code 00CN?",
+        gettext_noop("Which area had the legacy ONS code 00CN?"),
         """SELECT ?code ?name WHERE {
   ?area skos:notation "00CN"^^reg:scheme\\/ons-legacy ;
         dcterms:identifier ?code ; statgeo:officialname ?name .
@@ -91,7 +99,7 @@ ORDER BY ?code""",
     ),
     (
         "council-of-area",
-        "Which council governs Birmingham (E08000025)?",
+        gettext_noop("Which council governs Birmingham (E08000025)?"),
         """SELECT ?council ?name WHERE {
   area:E08000025 reg:governedBy ?c .
   ?c dcterms:identifier ?council ; skos:prefLabel ?name .
@@ -99,7 +107,7 @@ ORDER BY ?code""",
     ),
     (
         "changes-by-kind-2023",
-        "Change events of 2023, counted by kind",
+        gettext_noop("Change events of 2023, counted by kind"),
         """SELECT ?kind (COUNT(?event) AS ?events) WHERE {
   ?event a reg:ChangeEvent ; reg:changeKind ?kind ; dcterms:date ?date .
   FILTER (YEAR(?date) = 2023)
@@ -109,7 +117,9 @@ ORDER BY ?kind""",
     ),
     (
         "live-districts-by-type",
-        "How many local authority districts and unitary authorities are live, by type",
+        gettext_noop(
+            "How many local authority districts and unitary authorities are live, by type"
+        ),
         """SELECT ?type (COUNT(?area) AS ?live) WHERE {
   VALUES ?type { type:E06 type:E07 type:E08 type:E09 type:W06 type:S12 type:N09 }
   ?area statent:code ?type ; statgeo:status "live" .
@@ -119,12 +129,12 @@ ORDER BY ?type""",
     ),
     (
         "is-live",
-        "Is Buckinghamshire (E06000060) live?",
+        gettext_noop("Is Buckinghamshire (E06000060) live?"),
         """ASK { area:E06000060 statgeo:status "live" }""",
     ),
     (
         "describe",
-        "Everything the registry publishes about Aylesbury Vale (E07000004)",
+        gettext_noop("Everything the registry publishes about Aylesbury Vale (E07000004)"),
         """DESCRIBE area:E07000004""",
     ),
 ]

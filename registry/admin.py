@@ -800,6 +800,24 @@ class ChangeEventAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    def history_view(self, request, object_id, extra_context=None):
+        # The HISTORY button: the registry's versions of the event (who recorded it, when,
+        # why, what changed), as an entry's HISTORY shows, not Django's empty admin log.
+        if not str(object_id).isdigit():
+            raise Http404("No such change event.")
+        event = get_object_or_404(ChangeEvent, pk=int(object_id))
+        if not self.has_view_or_change_permission(request, event):
+            raise PermissionDenied
+        versions = event.versions.select_related("user", "import_run").order_by("-number")
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"History of {event}",
+            "event": event,
+            "versions": [(v, _readable(v.changes)) for v in versions],
+            "opts": self.opts,
+        }
+        return TemplateResponse(request, "admin/registry/changeevent/versions.html", context)
+
 
 class RecordAdmin(admin.ModelAdmin):
     """A record of what happened (versions, import runs): anyone who may see it reads it;

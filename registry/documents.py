@@ -15,11 +15,13 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.utils import translation
+
 from . import facts, validtime
 from .facts import EventRow, LinkRow, Ref, Rows
-from .models import STATUS, Entry
+from .models import EVENT_KIND, STATUS, Entry
 from .uris import document_uri, entry_uri, event_uri
-from .validtime import Hop, iso, today
+from .validtime import WELSH, Hop, iso, today
 
 
 @dataclass
@@ -29,6 +31,9 @@ class Link:
     register: str
     key: str
     name: str
+    # Its Welsh name, where it has one, when the active language is Welsh: the pages show it
+    # first. Not part of as_dict: JSON and RDF are the same in either language.
+    name_cy: str | None = None
 
     @property
     def uri(self) -> str:
@@ -41,9 +46,19 @@ class Link:
 Labeller = Callable[[Ref], Link]
 
 
-def labeller(labels: Mapping[int, str]) -> Labeller:
-    """Links named from ``labels`` (primary key → name), falling back to the key."""
-    return lambda ref: Link(ref.register, ref.key, labels.get(ref.pk, ref.key))
+def labeller(labels: Mapping[int, str], welsh: Mapping[int, str] | None = None) -> Labeller:
+    """Links named from ``labels`` (primary key → name), falling back to the key, with the
+    Welsh names of ``welsh`` where given."""
+    welsh = welsh or {}
+    return lambda ref: Link(ref.register, ref.key, labels.get(ref.pk, ref.key), welsh.get(ref.pk))
+
+
+def welsh_labels(refs: Iterable[Ref | int], on: dt.date) -> dict[int, str] | None:
+    """The Welsh names of ``refs`` as at ``on`` when the active language is Welsh (a page
+    in Welsh names linked entries in Welsh first), else None and no query."""
+    if translation.get_language() != WELSH:
+        return None
+    return facts.labels(refs, on, WELSH)
 
 
 def link_dict(ref: Ref, labels: Mapping[int, str]) -> dict[str, Any]:
@@ -64,6 +79,11 @@ class EventSummary:
     predecessors: list[Link]
     successors: list[Link]
     note: str = ""
+
+    @property
+    def kind_label(self) -> str:
+        """The kind of change as a reader sees it ("Boundary change"), in the active language."""
+        return str(EVENT_KIND(self.kind).label)
 
     @property
     def uri(self) -> str:
@@ -122,7 +142,8 @@ def describe_events(queryset, date: dt.date | None = None) -> dict[int, EventSum
     summaries: dict[int, EventSummary] = {}
     for day, refs in wanted.items():
         group = {pk: e for pk, e in rows.items() if (date or e.date) == day}
-        summaries.update(event_summaries(group, link_rows, labeller(facts.labels(refs, day))))
+        link = labeller(facts.labels(refs, day), welsh_labels(refs, day))
+        summaries.update(event_summaries(group, link_rows, link))
     no_links = {pk: e for pk, e in rows.items() if pk not in summaries}
     summaries.update(event_summaries(no_links, [], labeller({})))
     return {pk: summaries[pk] for pk in rows}
@@ -359,7 +380,7 @@ def describe(entry: Entry | int, date: dt.date | None = None) -> EntryDocument:
     extra_links = [row for row in around.all_links if row.event in extra]
 
     labels = facts.named_as({ref.pk for ref in others}, names, lives, date)
-    link = labeller(labels)
+    link = labeller(labels, welsh_labels(others, date))
     type_name = (
         facts.named_as([state.entity_type.pk], names, lives, today()).get(state.entity_type.pk)
         if state.entity_type

@@ -301,20 +301,27 @@ def read_one(entry: Entry | int) -> Rows:
 # Labels for linked entries
 
 
-def labels(refs: Iterable[Ref | int], on: dt.date) -> dict[int, str]:
+def labels(
+    refs: Iterable[Ref | int], on: dt.date, language: str = validtime.ENGLISH
+) -> dict[int, str]:
     """The name to show for each entry when linking to it as at ``on``
-    (:func:`registry.validtime.label`), keyed by primary key; two queries."""
-    return labels_on({on: refs})[on]
+    (:func:`registry.validtime.label`), keyed by primary key; two queries. With
+    ``language="cy"``, the Welsh names (only of the entries that have one)."""
+    return labels_on({on: refs}, language)[on]
 
 
-def labels_on(wanted: Mapping[dt.date, Iterable[Ref | int]]) -> dict[dt.date, dict[int, str]]:
+def labels_on(
+    wanted: Mapping[dt.date, Iterable[Ref | int]], language: str = validtime.ENGLISH
+) -> dict[dt.date, dict[int, str]]:
     """:func:`labels` for several dates at once (entity types are named as today, the
     entries they type as at the date asked), reading each entry's rows once."""
     asked = {
         on: {ref.pk if isinstance(ref, Ref) else ref for ref in refs} for on, refs in wanted.items()
     }
-    names, lives = label_rows(set().union(*asked.values()) if asked else ())
-    return {on: named_as(wanted_pks, names, lives, on) for on, wanted_pks in asked.items()}
+    names, lives = label_rows(set().union(*asked.values()) if asked else (), language)
+    return {
+        on: named_as(wanted_pks, names, lives, on, language) for on, wanted_pks in asked.items()
+    }
 
 
 def named_as(
@@ -322,11 +329,12 @@ def named_as(
     names: Mapping[int, list[NameRow]],
     lives: Mapping[int, Lifetime],
     on: dt.date,
+    language: str = validtime.ENGLISH,
 ) -> dict[int, str]:
     """:func:`labels` from the rows :func:`label_rows` read."""
     found = {}
     for pk in pks:
-        text = validtime.label(names.get(pk, ()), lives.get(pk, validtime.NEVER), on)
+        text = validtime.label(names.get(pk, ()), lives.get(pk, validtime.NEVER), on, language)
         if text:
             found[pk] = text
     return found
@@ -716,10 +724,10 @@ SELECT s.entry_id, NULL, NULL, s.valid_from, s.valid_to
 
 
 def label_rows(
-    pks: Iterable[int],
+    pks: Iterable[int], language: str = validtime.ENGLISH
 ) -> tuple[dict[int, list[NameRow]], dict[int, Lifetime]]:
-    """What :func:`registry.validtime.label` works from, for each entry: its English names
-    (by kind and start) and its lifetime; one query for up to :data:`CHUNK` entries."""
+    """What :func:`registry.validtime.label` works from, for each entry: its names in
+    ``language`` (by kind and start) and its lifetime; one query for up to :data:`CHUNK` entries."""
     reader = _Reader()
     names: dict[int, list[NameRow]] = defaultdict(list)
     states: dict[int, list[StateRow]] = defaultdict(list)
@@ -730,7 +738,7 @@ def label_rows(
         marks = ", ".join(["%s"] * len(chunk))
         sql = _LABEL_ROWS.format(marks=marks, **tables)
         with connection.cursor() as cursor:
-            cursor.execute(sql, [validtime.ENGLISH, *chunk, STATUS.LIVE, *chunk])
+            cursor.execute(sql, [language, *chunk, STATUS.LIVE, *chunk])
             while found := cursor.fetchmany(10000):
                 for entry_id, kind, text, start, end in found:
                     if text is None:
@@ -740,7 +748,7 @@ def label_rows(
                     else:
                         names[entry_id].append(
                             NameRow(
-                                validtime.ENGLISH,
+                                language,
                                 reader.word(kind),
                                 text,
                                 reader.date(start),

@@ -40,6 +40,7 @@ from django.conf import settings
 from django.db import connection, models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from .text import fold, later_words, prefixes
 
@@ -66,14 +67,14 @@ class RELATION_KIND(models.TextChoices):
 
 
 class EVENT_KIND(models.TextChoices):
-    CREATION = "creation", "Creation"
-    TERMINATION = "termination", "Termination"
-    RECODE = "recode", "Recode"
-    BOUNDARY_CHANGE = "boundary-change", "Boundary change"
-    MERGE = "merge", "Merge"
-    SPLIT = "split", "Split"
-    RENAME = "rename", "Rename"
-    COMPLEX = "complex", "Complex change (redistribution between several areas)"
+    CREATION = "creation", _("Creation")
+    TERMINATION = "termination", _("Termination")
+    RECODE = "recode", _("Recode")
+    BOUNDARY_CHANGE = "boundary-change", _("Boundary change")
+    MERGE = "merge", _("Merge")
+    SPLIT = "split", _("Split")
+    RENAME = "rename", _("Rename")
+    COMPLEX = "complex", _("Complex change (redistribution between several areas)")
 
 
 def covering(date: dt.date, prefix: str = "") -> Q:

@@ -239,13 +239,16 @@ def preferred(found: Mapping[tuple[str, str], str], language: str = ENGLISH) -> 
     return found.get((language, OFFICIAL)) or found.get((language, DISPLAY))
 
 
-def label(names: Sequence[NameRow], life: Lifetime, on: dt.date) -> str | None:
-    """What to call an entry when linking to it as at ``on``: its English name as described
-    on that day (:func:`seen_on`), else the latest official English name it ever had."""
-    name = preferred(names_on(names, seen_on(life, on)))
+def label(
+    names: Sequence[NameRow], life: Lifetime, on: dt.date, language: str = ENGLISH
+) -> str | None:
+    """What to call an entry when linking to it as at ``on``: its name in ``language``
+    (English unless asked) as described on that day (:func:`seen_on`), else the latest
+    official name in that language it ever had."""
+    name = preferred(names_on(names, seen_on(life, on)), language)
     if name:
         return name
-    official = [n for n in names if n.language == ENGLISH and n.kind == OFFICIAL]
+    official = [n for n in names if n.language == language and n.kind == OFFICIAL]
     if not official:
         return None
     return max(official, key=lambda n: (n.end is None, n.end or dt.date.min)).text

@@ -37,7 +37,7 @@ from ..renderers import (
 from .errors import exception_handler
 
 # Bump when templates or representations change, so validators and cached bodies renew.
-RENDER_VERSION = "2"
+RENDER_VERSION = "3"
 CACHE_SECONDS = 3600
 FORMATS = [
     ("html", "HTML"),
@@ -72,13 +72,24 @@ def date_query(query) -> Any:
 def requested_date(request) -> tuple[dt.date, bool]:
     """The as-at date of a request and whether it was asked for; a malformed one is a 400.
     The date is ``?date=YYYY-MM-DD`` or a page's three date fields (:func:`date_query`)."""
+    return date_from(request.GET)
+
+
+def date_from(query) -> tuple[dt.date, bool]:
+    """:func:`requested_date` of a query or a posted form (the checker's): the date and
+    whether it was given, or a 400 that says what was wrong in the page's language."""
     try:
-        return http.as_at(date_query(request.GET))
+        return http.as_at(date_query(query))
     except http.BadDate as error:
+        got = {"got": repr(error.value[:40])}
         raise http.BadParameter(
             error.name,
-            _("must be a calendar date written YYYY-MM-DD, such as 2024-01-01; got %(got)s.")
-            % {"got": repr(error.value[:40])},
+            _("must be a calendar date written YYYY-MM-DD, such as 2024-01-01; got %(got)s.") % got,
+            # The sentence a page shows, the field named in the page's language.
+            sentence=_(
+                "date must be a calendar date written YYYY-MM-DD, such as 2024-01-01; got %(got)s."
+            )
+            % got,
         ) from None
 
 
@@ -279,5 +290,10 @@ def page_number(value: str | None) -> int:
     if value is None or value == "":
         return 1
     if not value.isdigit() or int(value) < 1:
-        raise http.BadParameter("page", f"must be a whole number from 1; got {value[:20]!r}.")
+        got = {"got": repr(value[:20])}
+        raise http.BadParameter(
+            "page",
+            _("must be a whole number from 1; got %(got)s.") % got,
+            sentence=_("page must be a whole number from 1; got %(got)s.") % got,
+        )
     return int(value)

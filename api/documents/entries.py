@@ -9,15 +9,17 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.db.models import Count
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext as _
 
 from geography.hierarchies import BESIDE_BREADCRUMB, BREADCRUMB_ORDER, hierarchy_label
 from geography.registers import ENTITY_TYPES
 from registry import exports, facts, profiles, rdf, recorded, validtime
 from registry.documents import Link, describe, labeller
-from registry.models import RELATION_KIND, STATUS, Entry, Relation, State, covering
+from registry.models import EVENT_KIND, RELATION_KIND, STATUS, Entry, Relation, State, covering
 from registry.validtime import today
 
+from ..i18n import type_label
 from ..renderers import Representation
 from .base import DocumentView, as_at_query, format_links, page_number
 from .errors import error_response
@@ -30,6 +32,27 @@ def same_as(register: str, key: str) -> str | None:
     """Another publisher's URI for the same thing, if the register's profile names one."""
     found = profiles.profile(register).same_as
     return found(key) if found else None
+
+
+# "English official name became …": one whole sentence per language and kind, as Welsh
+# words change with them ("enw swyddogol Cymraeg").
+NAME_BECAME = {
+    ("en", "official"): gettext_noop("English official name became “%(name)s”"),
+    ("en", "display"): gettext_noop("English display name became “%(name)s”"),
+    ("en", "alternative"): gettext_noop("English alternative name became “%(name)s”"),
+    ("cy", "official"): gettext_noop("Welsh official name became “%(name)s”"),
+    ("cy", "display"): gettext_noop("Welsh display name became “%(name)s”"),
+    ("cy", "alternative"): gettext_noop("Welsh alternative name became “%(name)s”"),
+}
+
+
+def name_became(language: str, kind: str, text: str) -> str:
+    """A timeline line saying that a name began, in the page's language."""
+    found = NAME_BECAME.get((language, kind))
+    if found is None:
+        language_name = "Welsh" if language == "cy" else "English"
+        return f"{language_name} {kind} name became “{text}”"
+    return gettext(found) % {"name": text}
 
 
 class EntryRepresentation(Representation):
@@ -167,7 +190,7 @@ class EntryRepresentation(Representation):
         groups = [
             {
                 "type": row["entity_type__key"],
-                "name": type_names.get(row["entity_type_id"], row["entity_type__key"]),
+                "name": type_label(row["entity_type__key"], type_names.get(row["entity_type_id"])),
                 "count": row["n"],
             }
             for row in counts
@@ -211,20 +234,20 @@ class EntryRepresentation(Representation):
         life = doc.state.lifetime
         items: list[dict[str, Any]] = []
         if life.operative:
-            items.append({"date": life.operative, "what": "Operative: the code came into use"})
+            items.append(
+                {"date": life.operative, "what": gettext("Operative: the code came into use")}
+            )
         for name in doc.rows.names:
             if name.start and life.operative and name.start > life.operative:
-                language = "Welsh" if name.language == "cy" else "English"
                 items.append(
-                    {
-                        "date": name.start,
-                        "what": f"{language} {name.kind} name became “{name.text}”",
-                    }
+                    {"date": name.start, "what": name_became(name.language, name.kind, name.text)}
                 )
         for event in doc.events:
-            items.append({"date": event.date, "event": event})
+            items.append(
+                {"date": event.date, "event": event, "kind_label": EVENT_KIND(event.kind).label}
+            )
         if life.terminated:
-            items.append({"date": life.terminated, "what": "Terminated: last day in use"})
+            items.append({"date": life.terminated, "what": gettext("Terminated: last day in use")})
         return sorted(items, key=lambda item: (item["date"], "event" in item))
 
     def entity_members(self) -> dict[str, Any] | None:
@@ -239,16 +262,17 @@ class EntryRepresentation(Representation):
     def context(self):
         doc = self.doc
         path = f"/doc/{doc.register}/{doc.key}"
+        data = doc.as_dict()
         return {
             "doc": doc,
-            "data": doc.as_dict(),
+            "data": data,
             "register": self.entry.register,
             "date": self.date,
             "explicit": self.explicit,
             "today": today(),
             "seen_on": self.seen_on,
             "breadcrumb": self.breadcrumb(),
-            "parents": [(hierarchy_label(h), link) for h, link in doc.parents.items()],
+            "parents": [(gettext(hierarchy_label(h)), link) for h, link in doc.parents.items()],
             "combined": [link for h, link in sorted(doc.parents.items()) if h in BESIDE_BREADCRUMB],
             "children": self.children(),
             "timeline": self.timeline(),
@@ -259,6 +283,10 @@ class EntryRepresentation(Representation):
             "record": self.record(),
             "current_record": _without_recorded(path, self.request),
             "as_at_query": urlencode(as_at_query(self.request)),
+            "type_label": type_label(
+                data["entity_type"]["key"] if data.get("entity_type") else None,
+                data["entity_type"]["name"] if data.get("entity_type") else None,
+            ),
         }
 
 

@@ -49,7 +49,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]):
     (``status must be one of live, terminated; got 'dead'.``), as the rest of a document's
     errors are."""
     if isinstance(exc, http.BadParameter):
-        exc = exceptions.ParseError(f"{exc.name} {exc.reason}")
+        exc = exceptions.ParseError(exc.sentence)
     elif isinstance(exc, exceptions.ValidationError) and isinstance(exc.detail, dict):
         # A form's error (a FilterSet's), in the form's own words.
         name, messages = next(iter(exc.detail.items()))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext
+
 from registry import rdf
 from registry.documents import EventSummary, describe_events
 from registry.models import EVENT_KIND, ChangeEvent
@@ -77,7 +79,7 @@ class EventView(DocumentView):
             return error_response(
                 request,
                 404,
-                f"There is no change event {key[:100]!r}.",
+                gettext("There is no change event %(key)s.") % {"key": repr(key[:100])},
             )
         return event
 
@@ -109,7 +111,14 @@ class EventListView(DocumentView):
         items = []
         for event in paged.members:
             summary = summaries[event.pk]
-            items.append({**summary.as_dict(), "summary": summary})
+            items.append(
+                {
+                    **summary.as_dict(),
+                    "summary": summary,
+                    "kind_label": EVENT_KIND(summary.kind).label,
+                }
+            )
+        kind = chosen.applied.get("kind")
         return _EventListing(
             request,
             title="Change events",
@@ -122,12 +131,18 @@ class EventListView(DocumentView):
             csv_header=EVENT_CSV_HEADER,
             csv_row=lambda item: _event_row(item["summary"]),
             template_name="api/events.html",
-            extra={"kinds": EVENT_KIND.choices},
+            extra={
+                "kinds": EVENT_KIND.choices,
+                "kind_label": EVENT_KIND(kind).label if kind in EVENT_KIND.values else None,
+            },
         )
 
 
 class _EventListing(ListingRepresentation):
     def as_json(self):
         data = super().as_json()
-        data["items"] = [{k: v for k, v in item.items() if k != "summary"} for item in self.items]
+        data["items"] = [
+            {k: v for k, v in item.items() if k not in {"summary", "kind_label"}}
+            for item in self.items
+        ]
         return data

@@ -7,16 +7,19 @@ from typing import NamedTuple
 from urllib.parse import urlencode
 
 from django.db.models import Exists, OuterRef
+from django.utils.translation import gettext
 from rest_framework import exceptions
 
 from geography.registers import AREAS, ENTITY_TYPES
 from registry import facts, rdf, recorded
+from registry.documents import welsh_labels
 from registry.models import Entry, State, Version, covering
 from registry.statistics import registers
 from registry.uris import EVENTS, base
 from registry.validtime import today
 
 from ..filters import RegisterListingFilter, filtered
+from ..i18n import type_label
 from ..renderers import Representation
 from .base import DocumentView, date_query, format_links, page_number
 from .errors import error_response
@@ -41,7 +44,7 @@ def one_page(queryset, value: str | None) -> Paged:
     total = queryset.count()
     pages = max(1, -(-total // LISTING_PAGE))
     if page > pages:
-        raise exceptions.NotFound(f"There are only {pages} pages.")
+        raise exceptions.NotFound(gettext("There are only %(pages)s pages.") % {"pages": pages})
     members = list(queryset[(page - 1) * LISTING_PAGE : page * LISTING_PAGE])
     return Paged(members, total, page, pages)
 
@@ -159,7 +162,7 @@ class RegisterView(DocumentView):
             return error_response(
                 request,
                 404,
-                f"There is no register called {register!r}.",
+                gettext("There is no register called %(register)s.") % {"register": repr(register)},
             )
         return found
 
@@ -199,16 +202,23 @@ class RegisterView(DocumentView):
             }
             for e in members
         ]
-        type_choices = []
+        type_choices, names_of_types = [], {}
         if register.slug == AREAS:
             types = list(Entry.objects.filter(register__slug=ENTITY_TYPES).order_by("key"))
             type_names = facts.labels([t.pk for t in types], today())
-            type_choices = [(t.key, type_names.get(t.pk, t.key)) for t in types]
-        # Entity types by name with the code beside them, in the table as in the filter.
-        names_of_types = dict(type_choices)
+            names_of_types = {t.key: type_names.get(t.pk) for t in types}
+            # Entity types by name with the code beside them, in the filter as in the table.
+            type_choices = [(key, type_label(key, name)) for key, name in names_of_types.items()]
         for item in items:
             if item["entity_type"]:
                 item["entity_type_name"] = names_of_types.get(item["entity_type"])
+        # A Welsh page names entries in Welsh where they have a Welsh name.
+        welsh = welsh_labels([e.pk for e in members], date) or {}
+        shown_types = dict(type_choices)
+        rows = [
+            (item, welsh.get(e.pk), shown_types.get(item["entity_type"]))
+            for item, e in zip(items, members, strict=True)
+        ]
         return ListingRepresentation(
             request,
             title=register.name,
@@ -225,6 +235,7 @@ class RegisterView(DocumentView):
                 "register_obj": register,
                 "type_choices": type_choices,
                 "explicit": explicit,
+                "rows": rows,
                 "recorded": self.recorded,
             },
         )

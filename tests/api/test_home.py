@@ -8,4 +8,5 @@ def test_front_page_shows_registers_and_live_counts(client):
     assert response["Content-Type"] == "text/html; charset=utf-8"
     html = response.content.decode()
     assert "<code>statistical-geography</code>" in html
-    assert "<td><code>E06</code></td><td>Unitary Authorities</td>" in html
+    # Entity types by their singular name, with the code beside it.
+    assert "<tr><td>Unitary authority <code>E06</code></td>" in html

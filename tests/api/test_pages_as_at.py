@@ -105,8 +105,10 @@ def test_parents_are_named_by_hierarchy_label_without_stray_spaces(client):
 @pytest.mark.django_db
 def test_listing_shows_entity_types_by_name_with_code(client):
     html = client.get("/doc/statistical-geography?type=W06&date=2024-01-01").content.decode()
-    assert '<option value="W06" selected>Unitary Authorities (W06)</option>' in html
-    assert "<td>Unitary Authorities <code>W06</code></td>" in html
+    assert '<option value="W06" selected>Welsh principal area (W06)</option>' in html
+    assert "<td>Welsh principal area <code>W06</code></td>" in html
+    # A type with no singular label keeps the Register of Geographic Codes' name.
+    assert '<option value="E56">Cancer Alliances (E56)</option>' in html
     assert ">W06</option>" not in html
 
 

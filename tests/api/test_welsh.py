@@ -77,8 +77,8 @@ def test_form_error_in_welsh(client):
     assert '<html lang="cy">' in html
     assert "<h1>Mae problem gyda’r cais</h1>" in main(html)
     assert (
-        "rhaid iddo fod yn ddyddiad calendr ar y ffurf BBBB-MM-DD, fel 2024-01-01; "
-        "cafwyd &#x27;2018-02-31&#x27;." in html
+        "<p>Rhaid i’r dyddiad fod yn ddyddiad calendr ar y ffurf BBBB-MM-DD, fel 2024-01-01; "
+        "cafwyd &#x27;2018-02-31&#x27;.</p>" in html
     )
 
 
@@ -118,12 +118,18 @@ def test_catalogue_is_compiled_and_complete():
     assert re.findall(r'^msgstr ""\n(?!")', po, re.M) == []
     with (folder / "django.mo").open("rb") as handle:
         mo = gettext.GNUTranslations(handle)
-    ids = re.findall(r'^msgid ((?:".*"\n)+)msgstr ((?:".*"\n?)+)', po, re.M)
+    ids = re.findall(r'^(?:msgctxt "(.*)"\n)?msgid ((?:".*"\n)+)msgstr ((?:".*"\n?)+)', po, re.M)
     pairs = [
-        tuple("".join(re.findall(r'"(.*)"', part)).replace('\\"', '"') for part in pair)
-        for pair in ids
+        (context, *("".join(re.findall(r'"(.*)"', part)).replace('\\"', '"') for part in pair))
+        for context, *pair in ids
     ]
-    pairs = [(msgid, msgstr) for msgid, msgstr in pairs if msgid]
+    pairs = [(context, msgid, msgstr) for context, msgid, msgstr in pairs if msgid]
     assert len(pairs) > 80
-    for msgid, msgstr in pairs:
-        assert mo.gettext(msgid) == msgstr, msgid
+    for context, msgid, msgstr in pairs:
+        found = mo.pgettext(context, msgid) if context else mo.gettext(msgid)
+        assert found == msgstr, msgid
+    # Plural messages: every form translated, and the .mo holds them.
+    plurals = re.findall(r'^msgid ".*"\nmsgid_plural ".*"\n((?:msgstr\[\d\] ".*"\n?)+)', po, re.M)
+    assert plurals
+    for forms in plurals:
+        assert '""' not in forms

@@ -57,6 +57,14 @@ PUBLIC_PAGES = [
     ("checker", "/api/v1/check/"),
     ("not-found-entry", "/doc/statistical-geography/E99999999"),
     ("not-found-page", "/no/such/page"),
+    # The Welsh interface (the cookie it sets is reset by the last, English, page).
+    ("home-welsh", "/?lang=cy"),
+    ("entry-welsh", "/doc/statistical-geography/W06000015?lang=cy"),
+    ("listing-welsh", "/doc/statistical-geography?type=W05&lang=cy"),
+    ("search-welsh", "/search?q=caerdydd&lang=cy"),
+    ("checker-welsh", "/api/v1/check/?lang=cy"),
+    ("not-found-welsh", "/doc/statistical-geography/W06999999?lang=cy"),
+    ("home-english-again", "/?lang=en"),
 ]
 
 
@@ -135,7 +143,7 @@ def test_checker_after_an_upload(site, browser, tmp_path):
 
     upload = tmp_path / "areas.csv"
     upload.write_text("code,label\nE07000004,Aylesbury\nShepway,a name\nE99999999,no such\n")
-    visit(browser, f"{site.url}/api/v1/check/")
+    visit(browser, f"{site.url}/api/v1/check/?lang=en")
     browser.find_element(By.ID, "file").send_keys(str(upload))
     browser.find_element(By.ID, "column").send_keys("code")
     browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()

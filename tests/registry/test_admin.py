@@ -329,3 +329,24 @@ def test_terminate_with_an_existing_successor_chosen_by_code_and_name(curator_cl
     assert response.status_code == 302, response.content.decode()[:3000]
     [successor] = queries.current_codes(area("E07000110"), d("2027-06-01"))
     assert successor.entry.key == "E07000112"
+
+
+def test_the_change_events_history_button_shows_its_versions(curator_client):
+    event = ChangeEvent.objects.get(key="2020-04-01-E06000060")
+    change_page = curator_client.get(f"/admin/registry/changeevent/{event.pk}/change/")
+    assert (
+        f'<a href="/admin/registry/changeevent/{event.pk}/history/" class="historylink">'
+        in change_page.content.decode()
+    )
+    page = curator_client.get(f"/admin/registry/changeevent/{event.pk}/history/")
+    assert page.status_code == 200
+    html = re.sub(r"\s+", " ", page.content.decode())
+    assert "doesn’t have a change history" not in html
+    assert '<h2 id="version-1">Version 1 (current)</h2>' in html
+    assert (
+        "by import run “load_reference_data” from code_history/chd_dec2023_lad_changes.csv, "
+        "curated/successions.csv." in html
+    )
+    assert "<q>Load of the curated reference data</q>" in html
+    assert '<th scope="row">Created</th>' in html
+    assert curator_client.get("/admin/registry/changeevent/x/history/").status_code == 404

@@ -8,6 +8,7 @@ import re
 from django.http import FileResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import gettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers as drf_serializers
@@ -17,6 +18,7 @@ from rest_framework.response import Response
 from geography.registers import AREAS
 
 from ... import http, reference
+from ...documents.base import DATE_PARTS, date_from
 from ...documents.errors import error_response
 from .. import checker as checking
 from .. import problems, results
@@ -154,9 +156,16 @@ class CheckerView(LookupView):
         return self.form(request)
 
     def form(self, request, errors=None, values=None, status=200, **extra):
+        values = values or {}
         context = {
+            # What the date input shows: the fields as sent (empty for today).
+            "form_date": {
+                "day": values.get("date-day", ""),
+                "month": values.get("date-month", ""),
+                "year": values.get("date-year", ""),
+            },
             "errors": errors or [],
-            "values": values or {},
+            "values": values,
             "date": self.date,
             "columns": ADDED_COLUMNS,
             "max_mb": max_upload_bytes() // (1024 * 1024),
@@ -194,13 +203,14 @@ class CheckerView(LookupView):
                 if isinstance(error, CheckerError):
                     raise problems.BadParameter(error.parameter, error.reason) from None
                 raise
-            messages = (
-                [f"{error.parameter}: {error.reason}"]
-                if isinstance(error, CheckerError)
-                else [
+            if isinstance(error, CheckerError):
+                messages = [f"{error.parameter}: {error.reason}"]
+            elif isinstance(error, http.BadParameter):
+                messages = [error.sentence]
+            else:
+                messages = [
                     f"{item['name']}: {item['reason']}" for item in problems._flatten(error.detail)
                 ]
-            )
             return self.form(request, messages, request.data, status=400)
         response = StreamingHttpResponse(checker, content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
@@ -248,7 +258,11 @@ class CheckerView(LookupView):
         if not column:
             raise problems.BadParameter("column", "name the column that holds the codes or names.")
         date = self.date
-        if not is_csv and text("date"):
+        if not is_csv and any(part in source for part in DATE_PARTS):
+            # The form's GOV.UK date input (day, month, year), read and refused as a page's.
+            asked, given = date_from({part: text(part) for part in DATE_PARTS})
+            date = asked if given else date
+        elif not is_csv and text("date"):
             date = http.parse_date(text("date"))
         entity_types = [key.strip() for key in text("entity_type").split(",") if key.strip()]
         options = Options(
@@ -291,8 +305,11 @@ def checked_file(request, token: str, filename: str):
         return error_response(
             request,
             404,
-            f"That checked file is no longer kept (files are kept for "
-            f"{results.max_age() // 60} minutes): check the file again.",
+            gettext(
+                "That checked file is no longer kept (files are kept for %(minutes)s "
+                "minutes): check the file again."
+            )
+            % {"minutes": results.max_age() // 60},
             html=True,
         )
     response = FileResponse(
