@@ -351,6 +351,9 @@ class BulkResultSerializer(serializers.Serializer):
 
 class BulkResponseSerializer(serializers.Serializer):
     date = serializers.DateField()
+    recorded = serializers.DateTimeField(
+        required=False, help_text="Only with `?recorded=`: the instant matches are described as at."
+    )
     count = serializers.IntegerField()
     results = BulkResultSerializer(many=True)
 

@@ -470,3 +470,58 @@ def test_the_page_as_recorded_in_welsh(client, edited):
         "&#x27;", "'"
     )
     assert "Dangos y cofnod cyfredol" in html
+
+
+# ---------------------------------------------------------------------------------------
+# OpenAPI
+
+
+def test_the_openapi_document_describes_recorded(db):
+    from drf_spectacular.generators import SchemaGenerator
+
+    openapi = SchemaGenerator().get_schema(request=None, public=True)
+
+    def takes_recorded(path, method="get"):
+        parameters = openapi["paths"][path][method].get("parameters", [])
+        return [p for p in parameters if p["name"] == "recorded"]
+
+    for path, method in [
+        ("/api/v1/entries/{register}/{key}/", "get"),
+        ("/api/v1/entries/{register}/{key}/history/", "get"),
+        ("/api/v1/entries/{register}/", "get"),
+        ("/api/v1/lookup/", "post"),
+    ]:
+        (parameter,) = takes_recorded(path, method)
+        assert parameter["in"] == "query"
+        assert "Europe/London" in parameter["description"]
+    assert takes_recorded("/api/v1/entries/{register}/{key}/children/") == []
+    document = openapi["components"]["schemas"]["EntryDocument"]
+    assert document["properties"]["recorded"]["allOf"] == [{"$ref": "#/components/schemas/Record"}]
+    assert "recorded" not in document["required"]
+    assert set(openapi["components"]["schemas"]["Record"]["properties"]) == {
+        "recorded",
+        "version",
+        "version_recorded_at",
+    }
+
+
+@pytest.mark.django_db
+def test_answers_as_recorded_match_the_schema(client, edited):
+    from drf_spectacular.generators import SchemaGenerator
+
+    from tests.api.test_v1_schema import _validate
+
+    openapi = SchemaGenerator().get_schema(request=None, public=True)
+    _, at, _ = edited.states[1]
+    query = f"date={DAY}&recorded={instant(at)}"
+    for url, path in [
+        (f"{API}?{query}", "/api/v1/entries/{register}/{key}/"),
+        (f"{API}history/?{query}", "/api/v1/entries/{register}/{key}/history/"),
+        (f"/api/v1/entries/{AREA}/?entity_type=E07&{query}", "/api/v1/entries/{register}/"),
+    ]:
+        response = client.get(url)
+        assert response.status_code == 200
+        _validate(openapi, path, 200, response.json(), "application/json")
+    body = json.dumps({"items": [KEY]})
+    response = client.post(f"/api/v1/lookup/?{query}", body, content_type="application/json")
+    _validate(openapi, "/api/v1/lookup/", 200, response.json())
