@@ -527,7 +527,7 @@ def run(scratch: Path) -> None:
     print(f"  {traffic.count()} reads, {traffic.failed()} failed; after the kill "
           f"{traffic.count(killed)}, {traffic.failed(killed)} failed, served by {dict(after)}")  # fmt: skip
     check(traffic.failed(killed) == 0, "no read failed when node A was killed (nginx retried on B)")
-    check(after["A"] == 0 and after["B"] + after["A→B"] > 50, "traffic carried on through node B")  # fmt: skip
+    check(after["A"] == 0 and after["B"] + after["A→B"] >= 10, "traffic carried on through node B")  # fmt: skip
 
     # 5. The replica stopped under traffic: reads fall back to the primary.
     print("\n5. The replica stopped under traffic")
@@ -551,9 +551,9 @@ def run(scratch: Path) -> None:
           f"after the stop, {traffic.failed(settled)} after it); rows read on the primary since: "
           f"{primary_rows:,}")  # fmt: skip
     for line in events[-2:]:
-        print(f"  node B's log: {line[-140:]}")
+        print(f"  node B's log: {line[line.index('replica replica1') :][:160]}")
     check(traffic.failed(settled) == 0, "0 failed reads after the health check's interval")
-    check(traffic.count(settled) > 50 and primary_rows >= traffic.count(settled),
+    check(traffic.count(settled) >= 10 and primary_rows >= traffic.count(settled),
           "reads went on, from the primary")  # fmt: skip
     check(any("out of rotation" in line for line in events), "node B took the replica out")
     figures["seconds"] = round(time.monotonic() - started)

@@ -5,9 +5,11 @@ With ``DATABASE_REPLICA_URLS`` set, ``config/settings.py`` adds one database ali
 near the top of the middleware. Who reads where is decided once per request, so that every
 query of one answer sees the same database:
 
-- **A public read** (``GET``/``HEAD``/``OPTIONS``, no credentials) goes to a healthy replica,
-  taken in turn.
-- **Everything else is on the primary**: every write request, with all the reads it makes
+- **A public read** (``GET``/``HEAD``/``OPTIONS``, or a POST to a view that only reads, such
+  as a bulk lookup or a reconciliation batch; no credentials) goes to a healthy replica, the
+  replicas taken in turn.
+- **Everything else is on the primary**: every write request (any method but GET, HEAD and
+  OPTIONS, unless its view is marked :func:`reads_only`), with all the reads it makes
   (a write that checks ``expected_version`` against a lagging copy would refuse or, worse,
   accept an edit on stale grounds); any request carrying credentials (a session cookie or an
   ``Authorization`` header: curators and automation read what they have just written); a
@@ -66,14 +68,37 @@ _replica_failed: contextvars.ContextVar[bool] = contextvars.ContextVar(
 
 
 def request_reads(
-    *, method: str, has_credentials: bool, pinned: bool, healthy: Sequence[str], turn: int
+    *,
+    method: str,
+    reads_only: bool,
+    has_credentials: bool,
+    pinned: bool,
+    healthy: Sequence[str],
+    turn: int,
 ) -> str:
-    """The database alias a request reads from: the primary (``default``) for a write, for a
+    """The database alias a request reads from: the primary (``default``) for a request that
+    may write (any method but GET, HEAD and OPTIONS, unless its view only reads), for a
     request with credentials, for a client pinned after its own write, or when no replica is
     healthy; else the healthy replica whose turn it is."""
-    if method.upper() not in SAFE_METHODS or has_credentials or pinned or not healthy:
+    writes = method.upper() not in SAFE_METHODS and not reads_only
+    if writes or has_credentials or pinned or not healthy:
         return DEFAULT_DB_ALIAS
     return healthy[turn % len(healthy)]
+
+
+def reads_only(view):
+    """Mark a view (a function, or a class) that answers POSTs without writing, such as a
+    bulk lookup or a reconciliation batch: its public requests may read from a replica."""
+    view.reads_only = True
+    return view
+
+
+def view_reads_only(view) -> bool:
+    # DRF's as_view() keeps the class in .cls (and Django's in .view_class).
+    return any(
+        getattr(target, "reads_only", False)
+        for target in (view, getattr(view, "cls", None), getattr(view, "view_class", None))
+    )
 
 
 def read_alias(*, request_alias: str | None, writing: bool) -> str:
@@ -214,7 +239,10 @@ class Rotation:
         for alias, health in found.items():
             before = self.health.get(alias)
             if before is None or before.healthy != health.healthy:
-                log.warning(
+                # A warning when a replica goes out or comes back; info when first found well.
+                level = logging.INFO if before is None and health.healthy else logging.WARNING
+                log.log(
+                    level,
                     "replica %s %s: %s",
                     alias,
                     "in rotation" if health.healthy else "out of rotation",
@@ -319,35 +347,29 @@ def _has_credentials(request) -> bool:
 
 
 class ReadRouting:
-    """Chooses the request's database (:func:`request_reads`), pins a writer to the primary
-    for ``REGISTRY_PRIMARY_PIN_SECONDS`` after each write, and answers a public read again
-    from the primary if its replica failed under it."""
+    """Chooses the request's database (:func:`request_reads`) once its view is known, pins a
+    writer to the primary for ``REGISTRY_PRIMARY_PIN_SECONDS`` after each write, and answers
+    a public read again from the primary if its replica failed under it. Queries made before
+    the view is chosen (none, in the middleware as configured) read from the primary."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        replicas = rotation()
-        replicas.start()
-        alias = request_reads(
-            method=request.method,
-            has_credentials=_has_credentials(request),
-            pinned=PIN_COOKIE in request.COOKIES,
-            healthy=replicas.healthy(),
-            turn=replicas.next_turn(),
-        )
-        reads, failed = _reads.set(alias), _replica_failed.set(False)
+        reads, failed = _reads.set(None), _replica_failed.set(False)
+        request.registry_writes = request.method.upper() not in SAFE_METHODS
         try:
             response = self.get_response(request)
-            if alias != DEFAULT_DB_ALIAS and _replica_failed.get():
+            alias = getattr(request, "registry_reads", None)
+            if alias not in (None, DEFAULT_DB_ALIAS) and _replica_failed.get():
                 # Its replica failed under it (now out of rotation): answer from the primary.
-                _reads.set(DEFAULT_DB_ALIAS)
+                request.registry_primary_only = True
                 connections[alias].close_if_unusable_or_obsolete()
                 response = self.get_response(request)
         finally:
             _reads.reset(reads)
             _replica_failed.reset(failed)
-        if request.method.upper() not in SAFE_METHODS:
+        if request.registry_writes:
             response.set_cookie(
                 PIN_COOKIE,
                 "1",
@@ -357,6 +379,25 @@ class ReadRouting:
                 samesite="Lax",
             )
         return response
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        only = view_reads_only(view_func)
+        request.registry_writes = request.method.upper() not in SAFE_METHODS and not only
+        replicas = rotation()
+        replicas.start()
+        alias = request_reads(
+            method=request.method,
+            reads_only=only,
+            has_credentials=_has_credentials(request),
+            pinned=PIN_COOKIE in request.COOKIES
+            or getattr(request, "registry_primary_only", False),
+            healthy=replicas.healthy(),
+            turn=replicas.next_turn(),
+        )
+        request.registry_reads = alias
+        _reads.set(alias)
+        _replica_failed.set(False)
+        return None
 
 
 def note_failure(error: BaseException | None) -> bool:

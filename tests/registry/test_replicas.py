@@ -7,6 +7,7 @@ and the checks against a real server (a primary is not a standby; a dead port is
 run on PostgreSQL, the only database with replicas. ``benchmarks/multinode.py`` runs the same code over a real streaming replica.
 """
 
+import json
 import socket
 
 import pytest
@@ -25,30 +26,40 @@ R1, R2 = "replica1", "replica2"
 
 
 @pytest.mark.parametrize(
-    ("method", "credentials", "pinned", "healthy", "turn", "expected"),
+    ("method", "reads_only", "credentials", "pinned", "healthy", "turn", "expected"),
     [
         # A public read: the healthy replica whose turn it is.
-        ("GET", False, False, [R1], 7, R1),
-        ("GET", False, False, [R1, R2], 0, R1),
-        ("GET", False, False, [R1, R2], 1, R2),
-        ("GET", False, False, [R1, R2], 4, R1),
-        ("HEAD", False, False, [R1, R2], 3, R2),
-        ("options", False, False, [R2], 0, R2),
+        ("GET", False, False, False, [R1], 7, R1),
+        ("GET", False, False, False, [R1, R2], 0, R1),
+        ("GET", False, False, False, [R1, R2], 1, R2),
+        ("GET", False, False, False, [R1, R2], 4, R1),
+        ("HEAD", False, False, False, [R1, R2], 3, R2),
+        ("options", False, False, False, [R2], 0, R2),
+        # A POST to a view that only reads (bulk lookup, reconciliation) is a public read.
+        ("POST", True, False, False, [R1, R2], 1, R2),
         # No replica in rotation: the primary.
-        ("GET", False, False, [], 5, DEFAULT_DB_ALIAS),
+        ("GET", False, False, False, [], 5, DEFAULT_DB_ALIAS),
+        ("POST", True, False, False, [], 5, DEFAULT_DB_ALIAS),
         # Writes, with every read they make, on the primary.
-        ("POST", False, False, [R1], 0, DEFAULT_DB_ALIAS),
-        ("PUT", True, False, [R1], 0, DEFAULT_DB_ALIAS),
-        ("PATCH", False, False, [R1], 0, DEFAULT_DB_ALIAS),
-        ("DELETE", False, True, [R1], 0, DEFAULT_DB_ALIAS),
+        ("POST", False, False, False, [R1], 0, DEFAULT_DB_ALIAS),
+        ("PUT", False, True, False, [R1], 0, DEFAULT_DB_ALIAS),
+        ("PATCH", False, False, False, [R1], 0, DEFAULT_DB_ALIAS),
+        ("DELETE", False, False, True, [R1], 0, DEFAULT_DB_ALIAS),
         # A curator (session or token) and a client pinned after its own write.
-        ("GET", True, False, [R1, R2], 1, DEFAULT_DB_ALIAS),
-        ("GET", False, True, [R1, R2], 1, DEFAULT_DB_ALIAS),
+        ("GET", False, True, False, [R1, R2], 1, DEFAULT_DB_ALIAS),
+        ("GET", False, False, True, [R1, R2], 1, DEFAULT_DB_ALIAS),
+        ("POST", True, True, False, [R1], 0, DEFAULT_DB_ALIAS),
+        ("POST", True, False, True, [R1], 0, DEFAULT_DB_ALIAS),
     ],
 )
-def test_request_reads(method, credentials, pinned, healthy, turn, expected):
+def test_request_reads(method, reads_only, credentials, pinned, healthy, turn, expected):
     chosen = request_reads(
-        method=method, has_credentials=credentials, pinned=pinned, healthy=healthy, turn=turn
+        method=method,
+        reads_only=reads_only,
+        has_credentials=credentials,
+        pinned=pinned,
+        healthy=healthy,
+        turn=turn,
     )
     assert chosen == expected
 
@@ -145,7 +156,8 @@ def routed(settings, monkeypatch):
         check=lambda alias, primary: Probe(replay_lsn=1, primary_lsn=1), position=lambda: 1,
     )  # fmt: skip
     monkeypatch.setattr(replicas, "_rotation", rotation)
-    return rotation
+    yield rotation
+    connections[REPLICA].close()  # so the test database can be dropped at the end
 
 
 @pytest.fixture
@@ -175,7 +187,7 @@ API = "/api/v1/entries/statistical-geography/E06000001/"
 def test_a_public_read_is_answered_from_the_replica(routed, client, path):
     response, on_primary, on_replica = _queries(client, "get", path)
     assert response.status_code == 200
-    assert response.json()["code" if path == API else "key"] == "E06000001"
+    assert response.json()["key"] == "E06000001"
     assert (on_primary, on_replica > 0) == (0, True)
     assert replicas.PIN_COOKIE not in response.cookies
 
@@ -197,6 +209,29 @@ def test_a_read_with_credentials_or_after_a_write_is_answered_from_the_primary(
     response, on_primary, on_replica = _queries(client, "get", DOC, **extra)
     assert response.status_code in (200, 401)  # an unknown token is refused, from the primary
     assert (on_primary > 0, on_replica) == (True, 0)
+
+
+@postgres_only
+@pytest.mark.django_db(databases=[DEFAULT_DB_ALIAS, REPLICA])
+@pytest.mark.parametrize(
+    ("path", "data", "content_type"),
+    [
+        ("/api/v1/lookup/", '{"items": ["E06000001"]}', "application/json"),
+        ("/reconcile", "extend=" + json.dumps({"ids": ["E06000001"], "properties": [{"id": "name_cy"}]}),
+         "application/x-www-form-urlencoded"),
+    ],
+    ids=["bulk lookup", "reconciliation"],
+)  # fmt: skip
+def test_a_post_that_only_reads_is_answered_from_the_replica(
+    routed, client, path, data, content_type
+):
+    response, on_primary, on_replica = _queries(
+        client, "post", path, data=data, content_type=content_type
+    )
+    assert response.status_code == 200, response.content
+    assert "E06000001" in response.content.decode()
+    assert (on_primary, on_replica > 0) == (0, True)
+    assert replicas.PIN_COOKIE not in response.cookies
 
 
 @postgres_only
