@@ -19,7 +19,16 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.authtoken.models import Token
 
 from registry import replicas
-from registry.replicas import Health, Probe, Rotation, judge, lsn, read_alias, request_reads
+from registry.replicas import (
+    Health,
+    Probe,
+    Rotation,
+    judge,
+    lsn,
+    read_alias,
+    request_reads,
+    view_reads_only,
+)
 from tests.databases import REPLICA
 
 R1, R2 = "replica1", "replica2"
@@ -62,6 +71,23 @@ def test_request_reads(method, reads_only, credentials, pinned, healthy, turn, e
         turn=turn,
     )
     assert chosen == expected
+
+
+def test_the_posts_that_only_read_are_marked_and_no_write_is():
+    from api.curation import EntryAddRow, EntryCreate, EntryReplace, EntryTerminate
+    from api.reconcile import views as reconcile
+    from api.v1.views.batch import BulkLookupView, CheckerView
+
+    reading = [
+        BulkLookupView.as_view(),
+        CheckerView.as_view(),
+        reconcile.service,
+        reconcile.v1_match,
+        reconcile.v1_extend,
+    ]
+    writing = [view.as_view() for view in (EntryCreate, EntryReplace, EntryAddRow, EntryTerminate)]
+    assert [view_reads_only(view) for view in reading] == [True] * 5
+    assert [view_reads_only(view) for view in writing] == [False] * 4
 
 
 @pytest.mark.parametrize(
