@@ -39,6 +39,7 @@ replay); one behind is as stale as its last replayed transaction
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import logging
 import os
@@ -49,7 +50,13 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.signals import got_request_exception
-from django.db import DEFAULT_DB_ALIAS, InterfaceError, OperationalError, connections
+from django.db import (
+    DEFAULT_DB_ALIAS,
+    DatabaseError,
+    InterfaceError,
+    OperationalError,
+    connections,
+)
 
 log = logging.getLogger(__name__)
 
@@ -364,7 +371,8 @@ class ReadRouting:
             if alias not in (None, DEFAULT_DB_ALIAS) and _replica_failed.get():
                 # Its replica failed under it (now out of rotation): answer from the primary.
                 request.registry_primary_only = True
-                connections[alias].close_if_unusable_or_obsolete()
+                with contextlib.suppress(DatabaseError):
+                    connections[alias].close()  # broken: the next request connects anew
                 response = self.get_response(request)
         finally:
             _reads.reset(reads)
