@@ -19,14 +19,15 @@ query of one answer sees the same database:
   edit); reads inside a transaction that is writing; and reads outside any request
   (commands, the reconciliation index built before the workers fork).
 - **Health**: each process checks every replica once before its first request reads, then
-  every ``REGISTRY_REPLICA_CHECK_SECONDS`` in a thread of its own (not on a request's time). A replica is out of rotation while it cannot
-  be reached, is not a standby (promoted, or pointed at the wrong server), or has not
-  replayed what the primary has written for more than ``REGISTRY_REPLICA_MAX_LAG_SECONDS``;
-  it is back at the first check that finds it well. With no replica in rotation reads fall
-  back to the primary.
+  every ``REGISTRY_REPLICA_CHECK_SECONDS`` in a thread of its own (not on a request's time).
+  A replica is out of rotation while it cannot be reached, is not a standby (promoted, or
+  pointed at the wrong server), or has not replayed what the primary has written for more
+  than ``REGISTRY_REPLICA_MAX_LAG_SECONDS``; it is back at the first check that finds it
+  well. With no replica in rotation reads fall back to the primary.
 - **A replica failing under a request**: a public read whose replica raises a connection
-  error takes that replica out of rotation at once and is answered again from the primary,
-  so a replica dying between two checks costs no reader an error.
+  error takes that replica out of rotation at once and, if it is a GET, HEAD or OPTIONS, is
+  answered again from the primary, so a replica dying between two checks costs no such
+  reader an error (a POST's body cannot be read twice: it is answered 503 with Retry-After).
 
 Lag is measured as PostgreSQL's documentation suggests: a standby that has replayed the
 primary's current WAL position (``pg_last_wal_replay_lsn()`` ≥ ``pg_current_wal_lsn()``) is
@@ -368,7 +369,11 @@ class ReadRouting:
         try:
             response = self.get_response(request)
             alias = getattr(request, "registry_reads", None)
-            if alias not in (None, DEFAULT_DB_ALIAS) and _replica_failed.get():
+            if (
+                alias not in (None, DEFAULT_DB_ALIAS)
+                and _replica_failed.get()
+                and request.method.upper() in SAFE_METHODS  # a body cannot be read twice
+            ):
                 # Its replica failed under it (now out of rotation): answer from the primary.
                 request.registry_primary_only = True
                 with contextlib.suppress(DatabaseError):
