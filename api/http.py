@@ -29,7 +29,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import connection
 from django.http import HttpRequest, HttpResponseBase
 from django.utils import timezone
 from django.utils.cache import get_conditional_response
@@ -38,6 +37,7 @@ from django.utils.http import http_date
 from rest_framework import exceptions
 
 from registry.models import Entry, Register, Version
+from registry.replicas import reading
 from registry.statistics import registers
 from registry.validtime import today
 
@@ -313,7 +313,7 @@ def find_entry(register: Register, key: str) -> EntryRef:
         raise MalformedKey(register, key)
     entries, versions = Entry._meta.db_table, Version._meta.db_table
     # Raw SQL, with the data version in the same query: every document request runs this.
-    with connection.cursor() as cursor:
+    with reading().cursor() as cursor:
         cursor.execute(
             f"SELECT e.id, e.version, v.id, v.recorded_at FROM {entries} e "  # noqa: S608 (table names; values are parameters)
             f"LEFT JOIN {versions} v ON v.id = (SELECT MAX(id) FROM {versions}) "
@@ -343,7 +343,7 @@ def data_version() -> tuple[int, dt.datetime | None]:
     """The newest version's number and time: it changes whenever anything in the registry
     changes, so it is part of every validator. (Raw SQL: this runs on every request, and
     the ORM would cost more than the query.)"""
-    with connection.cursor() as cursor:
+    with reading().cursor() as cursor:
         cursor.execute(
             f"SELECT id, recorded_at FROM {Version._meta.db_table} ORDER BY id DESC LIMIT 1"  # noqa: S608 (a table name, no input)
         )

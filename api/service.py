@@ -33,6 +33,7 @@ from django.db import InterfaceError, OperationalError, connection
 from django.http import HttpResponse, JsonResponse, UnreadablePostError
 from django.template.loader import render_to_string
 
+from registry import replicas
 from registry.models import Entry
 
 PROBLEM = "application/problem+json"
@@ -115,7 +116,10 @@ def readyz(request) -> HttpResponse:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
         loaded = Entry.objects.exists()
-    except (OperationalError, InterfaceError):
+    except (OperationalError, InterfaceError) as error:
+        # A replica that failed (registry/replicas.py): the request is answered again from
+        # the primary, so this node stays ready while the primary is.
+        replicas.note_failure(error)
         return database_unavailable(request)
     if not loaded:
         return _error(

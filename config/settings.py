@@ -138,6 +138,36 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 # costs the requests in flight at that moment, not the next one of every worker.
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
+# Streaming replicas of a PostgreSQL primary (comma-separated URLs): public reads go to them,
+# writes and a writer's own reads to the primary (registry/replicas.py), each an alias
+# replica1, replica2… that tests mirror onto the default database.
+DATABASE_REPLICA_URLS = env_list("DATABASE_REPLICA_URLS", "")
+REGISTRY_REPLICAS = []
+for _number, _url in enumerate(DATABASE_REPLICA_URLS, start=1):
+    _alias = f"replica{_number}"
+    DATABASES[_alias] = dj_database_url.parse(
+        _url, conn_max_age=DATABASES["default"]["CONN_MAX_AGE"], conn_health_checks=True
+    )
+    DATABASES[_alias]["TEST"] = {"MIRROR": "default"}
+    REGISTRY_REPLICAS.append(_alias)
+if REGISTRY_REPLICAS and "postgresql" not in DATABASES["default"]["ENGINE"]:
+    raise ImproperlyConfigured("DATABASE_REPLICA_URLS needs a PostgreSQL DATABASE_URL")
+# A replica more than this many seconds behind the primary is out of rotation; each process
+# checks every replica this often; a client that wrote reads from the primary this long.
+REGISTRY_REPLICA_MAX_LAG_SECONDS = float(os.environ.get("REGISTRY_REPLICA_MAX_LAG_SECONDS", "5"))
+REGISTRY_REPLICA_CHECK_SECONDS = float(os.environ.get("REGISTRY_REPLICA_CHECK_SECONDS", "5"))
+REGISTRY_PRIMARY_PIN_SECONDS = int(os.environ.get("REGISTRY_PRIMARY_PIN_SECONDS", "30"))
+if REGISTRY_PRIMARY_PIN_SECONDS < REGISTRY_REPLICA_MAX_LAG_SECONDS + REGISTRY_REPLICA_CHECK_SECONDS:
+    # Shorter, and a writer could read a replica that has not yet replayed their write.
+    raise ImproperlyConfigured(
+        "REGISTRY_PRIMARY_PIN_SECONDS must be at least REGISTRY_REPLICA_MAX_LAG_SECONDS + "
+        "REGISTRY_REPLICA_CHECK_SECONDS"
+    )
+if REGISTRY_REPLICAS:
+    DATABASE_ROUTERS = ["registry.replicas.ReplicaRouter"]
+    # Before the session is read: where a request reads is decided before its first query.
+    MIDDLEWARE.insert(1, "registry.replicas.ReadRouting")
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

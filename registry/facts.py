@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from django.core.exceptions import EmptyResultSet
-from django.db import connection
+from django.db import connection, connections
 from django.db.models import F, Q
 
 from . import validtime
@@ -131,7 +131,8 @@ def fetch(queryset, *fields: str) -> Iterator[tuple]:
         sql, params = queryset.values_list(*fields).query.sql_with_params()
     except EmptyResultSet:  # a filter such as pk__in=[] that can match nothing
         return
-    with connection.cursor() as cursor:
+    # The queryset's own database: a replica's for a public read (registry/replicas.py).
+    with connections[queryset.db].cursor() as cursor:
         cursor.execute(sql, params)
         while rows := cursor.fetchmany(10000):
             yield from rows

@@ -103,6 +103,7 @@ def checker_results_of_this_session(tmp_path_factory):
 @pytest.fixture(scope="session")
 def db_template(django_db_modify_db_settings_parallel_suffix, django_db_blocker):
     databases.add_empty_database()
+    databases.add_replica_mirror()
     with django_db_blocker.unblock():
         return databases.Template.for_session()
 

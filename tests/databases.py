@@ -336,6 +336,19 @@ def add_empty_database() -> None:
     _configured_names[EMPTY] = empty["NAME"]
 
 
+REPLICA = "replica-mirror"
+
+
+def add_replica_mirror() -> None:
+    """Add the alias ``replica-mirror``: a second connection to the default test database, as
+    a streaming replica is a second copy of the primary (``TEST["MIRROR"]``), for the tests of
+    the read router (``tests/registry/test_replicas.py``). It sees what is committed, which
+    is the loaded data, not a test's own uncommitted rows."""
+    mirror = copy.deepcopy(settings.DATABASES[DEFAULT_DB_ALIAS])
+    mirror["TEST"] = {"MIRROR": DEFAULT_DB_ALIAS}
+    settings.DATABASES[REPLICA] = mirror
+
+
 _configured_names: dict[str, str] = {}
 
 

@@ -37,6 +37,7 @@ from django.utils.cache import patch_vary_headers
 from django.views.decorators.csrf import csrf_exempt
 
 from registry.auth import client_address
+from registry.replicas import reads_only
 
 from .. import http
 
@@ -243,8 +244,8 @@ def overloaded(retry_after: float = 1.0) -> HttpResponse:
 
 def endpoint(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """CSRF-exempt (OpenRefine posts from another origin without a token), answers OPTIONS
-    preflights, turns :class:`BadRequest` into its 4xx, and refuses with 429 when the process
-    is already as busy as allowed."""
+    preflights, turns :class:`BadRequest` into its 4xx, refuses with 429 when the process is
+    already as busy as allowed, and is marked as only reading."""
 
     @csrf_exempt
     @wraps(view)
@@ -262,7 +263,8 @@ def endpoint(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         finally:
             guard.leave()
 
-    return wrapped
+    # Reconciliation never writes: its POSTs may read from a replica (registry/replicas.py).
+    return reads_only(wrapped)
 
 
 def client_of(request: HttpRequest) -> str:

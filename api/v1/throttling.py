@@ -6,13 +6,24 @@ scopes ``lookup`` (single reads) and ``bulk`` (bulk lookups and checked files), 
 default; a client over its rate gets a 429 with ``Retry-After``. The rate is read on every
 request rather than once at import, so changing the setting (or a test overriding it) takes
 effect at once.
+
+Requests are counted in fixed windows of the rate's period (the window a request falls in is
+``now // period``), each an atomic counter (``registry.cache.count``: one ``INCR`` in Redis, a
+locked update in the file cache). DRF's own throttle keeps a list of request times, read and
+written back whole, so two workers or two nodes counting at once each write back the list
+they read and one request is lost: under a burst spread over several machines a limit let
+through far more than it says. A fixed window admits at most the rate in each window (twice
+it, at worst, across the boundary of two), and never loses a count.
 """
+
+import time
 
 from django.core.cache import caches
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
 from registry.auth import client_address
+from registry.cache import count
 
 
 class ClientRateThrottle(SimpleRateThrottle):
@@ -34,7 +45,15 @@ class ClientRateThrottle(SimpleRateThrottle):
         if self.rate is None:
             return True
         self.num_requests, self.duration = self.parse_rate(self.rate)
-        return super().allow_request(request, view)
+        self.now = time.time()
+        window = int(self.now // self.duration)
+        key = f"{self.get_cache_key(request, view)}:{window}"
+        # Kept a second past its window, so a late request of the window still finds it.
+        return count(self.cache, key, self.duration + 1) <= self.num_requests
+
+    def wait(self) -> float:
+        """Seconds until this window ends and the count starts again."""
+        return self.duration - (self.now % self.duration)
 
     def get_ident(self, request) -> str:
         return client_address(request)

@@ -16,6 +16,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from geography.registers import AREAS
+from registry.replicas import reads_only
 
 from ... import http, reference
 from ...documents.base import DATE_PARTS, date_from
@@ -46,6 +47,8 @@ def _check_register(name: str, slug: str) -> str:
     return slug
 
 
+# Both answer POSTs without writing: public ones may read from a replica (registry/replicas.py).
+@reads_only
 class BulkLookupView(LookupView):
     """Look up to 1,000 codes, identifiers or names at once."""
 
@@ -136,6 +139,7 @@ class CheckUploadSerializer(drf_serializers.Serializer):
     register = drf_serializers.CharField(required=False)
 
 
+@reads_only
 class CheckerView(LookupView):
     """The code checker: POST a CSV file, get it back with the registry's answer for each row.
 
