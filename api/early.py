@@ -26,14 +26,14 @@ import re
 
 from django.core.cache import cache
 from django.core.handlers.wsgi import WSGIRequest
-from django.db import DatabaseError, connection
+from django.db import DatabaseError, connections
 from django.http import Http404, HttpResponse, HttpResponseBase
 from django.middleware.clickjacking import XFrameOptionsMiddleware
 from django.middleware.security import SecurityMiddleware
 from django.utils import translation
 from rest_framework.exceptions import APIException
 
-from registry import rdf
+from registry import rdf, replicas
 from registry.uris import EVENTS
 
 from . import http
@@ -168,15 +168,20 @@ class EarlyAnswers:
         request = WSGIRequest(environ)
         path = request.path_info
         try:
-            if path.startswith("/id/"):
-                match = _ID.match(path)
-                answer = see_other(request, **match.groupdict()) if match else None
-            else:
-                match = _DOC.match(path)
-                answer = document(request, **match.groupdict()) if match else None
+            # Read where Django's middleware would have this request read (a replica for a
+            # public read, registry/replicas.py).
+            with replicas.routed(request):
+                if path.startswith("/id/"):
+                    match = _ID.match(path)
+                    answer = see_other(request, **match.groupdict()) if match else None
+                else:
+                    match = _DOC.match(path)
+                    answer = document(request, **match.groupdict()) if match else None
         except DatabaseError:
-            # Left to Django, which reconnects or answers 503 as for any outage.
-            connection.close_if_unusable_or_obsolete()
+            # Left to Django, which reconnects (or reads from the primary, if a replica
+            # failed) or answers 503 as for any outage.
+            for used in connections.all(initialized_only=True):
+                used.close_if_unusable_or_obsolete()
             return None
         if answer is not None:
             for middleware in self.finishing:

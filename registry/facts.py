@@ -29,7 +29,7 @@ from django.core.exceptions import EmptyResultSet
 from django.db import connection, connections
 from django.db.models import F, Q
 
-from . import validtime
+from . import replicas, validtime
 from .models import (
     RELATION_KIND,
     STATUS,
@@ -573,7 +573,7 @@ def read_entry(pk: int) -> Rows | None:
     no such entry."""
     reader, slugs = _Reader(), _register_slugs()
     date, word = reader.date, reader.word
-    with connection.cursor() as cursor:
+    with replicas.reading().cursor() as cursor:
         cursor.execute(
             _ENTRY_ROWS.format(**_tables()), {"pk": pk, "governs": RELATION_KIND.GOVERNS}
         )
@@ -690,7 +690,7 @@ def walk(ref: Ref, on: dt.date) -> Walk:
     events: dict[int, EventRow] = {}
     found: list[LinkRow] = []
     seen: set[tuple] = set()
-    with connection.cursor() as cursor:
+    with replicas.reading().cursor() as cursor:
         cursor.execute(
             _WALK.format(**_tables()),
             {"pk": ref.pk, "on": connection.ops.adapt_datefield_value(on)},
@@ -738,7 +738,7 @@ def label_rows(
             continue
         marks = ", ".join(["%s"] * len(chunk))
         sql = _LABEL_ROWS.format(marks=marks, **tables)
-        with connection.cursor() as cursor:
+        with replicas.reading().cursor() as cursor:
             cursor.execute(sql, [language, *chunk, STATUS.LIVE, *chunk])
             while found := cursor.fetchmany(10000):
                 for entry_id, kind, text, start, end in found:

@@ -354,6 +354,37 @@ def _has_credentials(request) -> bool:
     return "HTTP_AUTHORIZATION" in request.META or settings.SESSION_COOKIE_NAME in request.COOKIES
 
 
+def choose(request, *, reads_only: bool = False) -> str:
+    """The database ``request`` reads from (:func:`request_reads` with this process's
+    replicas and the request's credentials and pin)."""
+    replicas = rotation()
+    replicas.start()
+    return request_reads(
+        method=request.method,
+        reads_only=reads_only,
+        has_credentials=_has_credentials(request),
+        pinned=PIN_COOKIE in request.COOKIES or getattr(request, "registry_primary_only", False),
+        healthy=replicas.healthy(),
+        turn=replicas.next_turn(),
+    )
+
+
+@contextlib.contextmanager
+def routed(request):
+    """Reads in the block go where :func:`choose` says: for code that answers a request
+    before Django's middleware runs (``api/early.py``). A replica's connection error met in
+    the block takes that replica out (:func:`note_failure`) before it is raised."""
+    reads, failed = _reads.set(choose(request)), _replica_failed.set(False)
+    try:
+        yield
+    except DatabaseError as error:
+        note_failure(error)
+        raise
+    finally:
+        _reads.reset(reads)
+        _replica_failed.reset(failed)
+
+
 class ReadRouting:
     """Chooses the request's database (:func:`request_reads`) once its view is known, pins a
     writer to the primary for ``REGISTRY_PRIMARY_PIN_SECONDS`` after each write, and answers
@@ -396,17 +427,7 @@ class ReadRouting:
     def process_view(self, request, view_func, view_args, view_kwargs):
         only = view_reads_only(view_func)
         request.registry_writes = request.method.upper() not in SAFE_METHODS and not only
-        replicas = rotation()
-        replicas.start()
-        alias = request_reads(
-            method=request.method,
-            reads_only=only,
-            has_credentials=_has_credentials(request),
-            pinned=PIN_COOKIE in request.COOKIES
-            or getattr(request, "registry_primary_only", False),
-            healthy=replicas.healthy(),
-            turn=replicas.next_turn(),
-        )
+        alias = choose(request, reads_only=only)
         request.registry_reads = alias
         _reads.set(alias)
         _replica_failed.set(False)
