@@ -26,9 +26,11 @@ import math
 from html import escape
 
 from django.core.cache import cache
+from django.utils import formats, translation
+from django.utils.translation import gettext as _
 
 from geography import spatial
-from registry import facts
+from registry import facts, validtime
 
 WIDTH = 640
 MAX_HEIGHT = 480
@@ -73,8 +75,11 @@ def entry_map(entry_pk: int, key: str, version: int, on: dt.date, explicit: bool
     """The SVG figure (HTML) of the entry's boundary as at ``on``, or None if no boundary of
     it holds then."""
     index = spatial.current()
+    # Drawn in the page's language: its title, caption and (in Welsh) names differ.
+    language = translation.get_language()
     digest = hashlib.sha1(
-        repr((entry_pk, version, on, explicit, index.stamp)).encode(), usedforsecurity=False
+        repr((entry_pk, version, on, explicit, index.stamp, language)).encode(),
+        usedforsecurity=False,
     ).hexdigest()
     cache_key = f"map:{digest}"
     found = cache.get(cache_key)
@@ -178,6 +183,8 @@ def draw(index: spatial.Index, entry_pk: int, key: str, on: dt.date, explicit: b
 
     entries = [index.entries[j] for j in [i, *faint] + ([parent] if parent is not None else [])]
     names = facts.labels({int(e) for e in entries}, on)
+    if translation.get_language() == validtime.WELSH:
+        names.update(facts.labels({int(e) for e in entries}, on, validtime.WELSH))
     query = f"?date={on.isoformat()}" if explicit else ""
 
     def link(j: int, css: str) -> str:
@@ -208,20 +215,35 @@ def draw(index: spatial.Index, entry_pk: int, key: str, on: dt.date, explicit: b
         f'<text x="10" y="{y - 6}" font-size="13" fill="#0b0c0c">{km:g} km</text></g>'
     )
     name = names.get(int(index.entries[i]), key)
-    title = f"Map of {name} ({key}) as at {on:%-d %B %Y}"
+    title = _("Map of %(name)s (%(code)s) as at %(day)s") % {
+        "name": name,
+        "code": key,
+        "day": formats.date_format(on, "j F Y"),
+    }
     faint_names = sorted(names.get(int(index.entries[j]), index.codes[j]) for j in faint)
     caption = [
-        f"{escape(name)} ({escape(key)}), filled, as its {escape(index.vintage_label(i))} "
-        f"boundary drew it"
+        _("%(name)s (%(code)s), filled, as its %(vintage)s boundary drew it")
+        % {"name": escape(name), "code": escape(key), "vintage": escape(index.vintage_label(i))}
     ]
     if parent is not None:
         pname = names.get(int(index.entries[parent]), index.codes[parent])
-        caption.append(f"outlined: {escape(pname)} ({escape(index.codes[parent])})")
+        caption.append(
+            _("outlined: %(name)s (%(code)s)")
+            % {"name": escape(pname), "code": escape(index.codes[parent])}
+        )
     if faint_names:
-        what = "within it" if faint_kind == "within" else "around it"
         shown = ", ".join(escape(n) for n in faint_names[:30])
-        more = f" and {len(faint_names) - 30} more" if len(faint_names) > 30 else ""
-        caption.append(f"faint: the {len(faint_names)} areas {what} ({shown}{more})")
+        more = (
+            _(" and %(count)s more") % {"count": len(faint_names) - 30}
+            if len(faint_names) > 30
+            else ""
+        )
+        words = (
+            _("faint: the %(count)s areas within it (%(names)s%(more)s)")
+            if faint_kind == "within"
+            else _("faint: the %(count)s areas around it (%(names)s%(more)s)")
+        )
+        caption.append(words % {"count": len(faint_names), "names": shown, "more": more})
     svg = (
         f'<svg class="map" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
         f'width="100%" aria-labelledby="map-title"><title id="map-title">{escape(title)}</title>'
@@ -230,5 +252,5 @@ def draw(index: spatial.Index, entry_pk: int, key: str, on: dt.date, explicit: b
     )
     return (
         f'<figure class="map-figure">{svg}<figcaption>{"; ".join(caption)}. '
-        f"{escape(spatial.ATTRIBUTION)}</figcaption></figure>"
+        f"{escape(_(spatial.ATTRIBUTION))}</figcaption></figure>"
     )

@@ -117,9 +117,12 @@ class EntryRepresentation(Representation):
 
     def as_graph(self):
         graph = rdf.entry_graph(self.doc, explicit_date=self.explicit)
-        from ..geo import add_geometry  # GeoSPARQL: the boundary on the day (api/geo.py)
+        if self.at is None:
+            # GeoSPARQL: the boundary on the day (api/geo.py). Boundaries are not versioned,
+            # so an answer as recorded (from the versions alone) carries none, nor a map.
+            from ..geo import add_geometry
 
-        add_geometry(graph, self.entry, self.seen_on)
+            add_geometry(graph, self.entry, self.seen_on)
         return graph
 
     def as_rows(self):
