@@ -34,7 +34,7 @@ from typing import NamedTuple
 from django.db import connection
 
 from geography.names import Forms, forms
-from registry import facts, uris, validtime
+from registry import facts, replicas, uris, validtime
 from registry.models import LANGUAGE, RELATION_KIND, ChangeLink, Version
 from registry.validtime import IdentifierRow, RelationRow, StateRow
 
@@ -465,7 +465,7 @@ def fingerprint() -> tuple:
     request, so by one SQL statement on the primary key's index (the last row of its B-tree)
     without the ORM, whose building of the query cost ten times the query itself; the time
     is the database's own value (text on SQLite), compared only with itself."""
-    with connection.cursor() as cursor:
+    with replicas.reading().cursor() as cursor:
         cursor.execute(_version_sql("ORDER BY id DESC LIMIT 1"))
         row = cursor.fetchone()
     return tuple(row) if row else (0, None)
@@ -473,7 +473,7 @@ def fingerprint() -> tuple:
 
 def _still_there(mark: tuple) -> bool:
     """Whether the version a fingerprint names is still the one stored under its id."""
-    with connection.cursor() as cursor:
+    with replicas.reading().cursor() as cursor:
         cursor.execute(_version_sql("WHERE id = %s"), [mark[0]])
         row = cursor.fetchone()
     return row is not None and tuple(row) == tuple(mark)
