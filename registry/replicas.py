@@ -46,6 +46,7 @@ import logging
 import os
 import sys
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -63,6 +64,8 @@ log = logging.getLogger(__name__)
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 PIN_COOKIE = "registry_primary"
+# A replica a request saw fail stays out at least this long before a probe may restore it.
+RETRY_SECONDS = 10.0
 
 # The database this request reads from, chosen by ReadRouting (None outside a request).
 _reads: contextvars.ContextVar[str | None] = contextvars.ContextVar("registry_reads", default=None)
@@ -261,8 +264,12 @@ class Rotation:
 
     def _run(self) -> None:
         while True:
-            self._wake.wait(self.interval)
-            self._wake.clear()
+            if self._wake.wait(self.interval):
+                # Woken by a failure under a request: give the replica a moment before the
+                # probe may put it back (a probe on a fresh connection can succeed at once
+                # while the request's connections still fail).
+                self._wake.clear()
+                time.sleep(min(self.interval, RETRY_SECONDS))
             try:
                 self.check_now()
             except Exception:  # the thread must outlive any one failed check
