@@ -229,6 +229,7 @@ REST_FRAMEWORK = {
     # The lookup API (api/v1): an OpenAPI schema from the views, and per-client rate limits
     # (requests per client address), generous by default.
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_METADATA_CLASS": "api.v1.metadata.RegistryMetadata",
     # Counted in the "throttle" cache, which every worker (and with Redis every node) shares.
     "DEFAULT_THROTTLE_RATES": {
         "lookup": os.environ.get("REGISTRY_API_RATE_LOOKUP", "100/second"),

@@ -198,3 +198,18 @@ def test_every_2025_area_contains_its_own_label_point(layer, count):
             r[0] for r, hits in zip(day, found, strict=True) if r[0] not in {h.code for h in hits}
         ]
     assert missing == []
+
+
+@pytest.mark.parametrize(
+    "path, name, post",
+    [
+        ("/api/v1/point/?date=2000-01-01", "Bulk Point", None),  # parses its own body
+        ("/api/v1/lookup/", "Bulk Lookup", "items"),  # described by its serializer
+    ],
+)
+def test_options_describes_a_bulk_endpoint_with_or_without_a_serializer(client, path, name, post):
+    response = client.options(path, data="{}", content_type="application/json")
+    assert (response.status_code, response["Content-Type"]) == (200, "application/json")
+    body = response.json()
+    assert body["name"] == name
+    assert (list(body.get("actions", {}).get("POST", {})) or [None])[0] == post
