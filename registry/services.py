@@ -166,9 +166,17 @@ def _referenced(wanted: Mapping[str, Snapshot]) -> set[str]:
     """Every ref ``wanted`` names or refers to (relation targets, entity types)."""
     refs = set(wanted)
     for snap in wanted.values():
-        refs.update(row.target for row in snap["relations"])
+        # A row of the wrong shape is a plain tuple (snapshots.record), and validation, which
+        # runs later, refuses it; here only the well-formed rows' references count.
         refs.update(
-            profiles.entity_type_ref(row.entity_type) for row in snap["states"] if row.entity_type
+            row.target
+            for row in snap["relations"]
+            if hasattr(row, "target") and isinstance(row.target, str)
+        )
+        refs.update(
+            profiles.entity_type_ref(row.entity_type)
+            for row in snap["states"]
+            if isinstance(getattr(row, "entity_type", None), str) and row.entity_type
         )
     return refs
 

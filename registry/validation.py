@@ -187,6 +187,8 @@ class Lookups:
             self._claims = defaultdict(list)
             for ref, snapshot in self.pending.items():
                 for row in snapshot["identifiers"]:
+                    if not _text(getattr(row, "scheme", None), getattr(row, "value", None)):
+                        continue  # a row of the wrong shape or kind: its own check refuses it
                     self._claims[(row.scheme, row.value)].append(
                         (ref, row.valid_from, row.valid_to)
                     )
@@ -315,10 +317,19 @@ def validate_batch(items: Iterable[Item], known: Oracle | None = None) -> dict[s
     ]
     lookups = Lookups({item.ref: item.snapshot for item in items}, known)
     news = {item.ref: _new_rows(item) for item in items}
-    targets = {row.target for new in news.values() for row in new["relations"] if _has(row, 5)}
+    # Only rows of the right shape and kind are looked up; the others are refused below.
+    targets = {
+        row.target
+        for new in news.values()
+        for row in new["relations"]
+        if _has(row, 5) and _text(row.target)
+    }
     lookups.prefetch(targets)
     lookups.prefetch_claims(
-        row.value for new in news.values() for row in new["identifiers"] if _has(row, 4)
+        row.value
+        for new in news.values()
+        for row in new["identifiers"]
+        if _has(row, 4) and _text(row.value)
     )
     result: dict[str, list[Problem]] = {}
     for item in items:
@@ -614,3 +625,7 @@ def _identifiers(c: Context) -> list[Problem]:
                     )
                 )
     return problems
+
+
+def _text(*values) -> bool:
+    return all(isinstance(value, str) for value in values)

@@ -118,6 +118,26 @@ def test_malformed_body_is_a_400(api):
     assert "text" in body and "note" in body and "language" in body
 
 
+@pytest.mark.parametrize(
+    "field, rows, message",
+    [
+        # Rows of the wrong shape or with values that are not text, as Schemathesis sent them:
+        # each was a 500 in the reference or identifier look-ups that run before validation.
+        ("relations", [[{"a": None}], [{"": [1.0, False]}, -1.2e16, [], {"": 1}]],
+         "relations row 1 must have 5 values"),
+        ("relations", [[1, 2, 3, 4, 5]], "relations row 1: kind must be text"),
+        ("identifiers", [[{"a": 1}, {"b": 2}, None, None]], "identifiers row 1: scheme must be text"),
+        ("states", [[1, 2, 3, 4]], "states row 1: valid_from must be text"),
+    ],
+)  # fmt: skip
+def test_rows_of_the_wrong_shape_or_kind_are_a_400_naming_the_row(api, field, rows, message):
+    body = {"register": "statistical-geography", "key": "E06009999", "note": "fuzz", field: rows}
+    response = api.post(f"{BASE}", body, format="json")
+    assert response.status_code == 400, response.content
+    assert response["Content-Type"] == "application/problem+json"
+    assert message in response.json()["detail"]
+
+
 def test_get_answers_the_current_content_with_its_version_as_etag(area):
     entry = area("E06000001")
     response = APIClient().get(f"{BASE}statistical-geography/E06000001/")
