@@ -14,6 +14,7 @@ class RegistryMetadata(SimpleMetadata):
 
 
 def _overrides_serializer(view) -> bool:
+    # Here, not at the top: DRF imports this module while rest_framework.generics loads.
     from rest_framework.generics import GenericAPIView
 
     get = getattr(type(view), "get_serializer_class", None)
