@@ -188,6 +188,9 @@ def _postings(record: Record) -> dict[str, set[str]]:
 
 
 _DICTS = ("form", "token", "key", "identifier")
+# The most types not offered (each a combination a query named) whose look-ups one index keeps:
+# each is a set of entry ids and word postings, up to some MB for the widest.
+MAX_TYPED = 32
 
 
 class Index:
@@ -218,6 +221,10 @@ class Index:
         self._vocabularies: dict[tuple, tuple[dict[str, tuple[int, ...]], tuple[str, ...]]] = {}
         self._admitted: dict[tuple, frozenset[int]] = {}
         self._filters: dict[tuple, types.TypeFilter] = {}
+        # The types whose look-ups :meth:`prepare` computed (the offered ones): always kept.
+        # Any other type a query names is kept too, but only the newest MAX_TYPED of them,
+        # since a client can name any combination of the 187 entity types.
+        self._pinned: set[tuple] = set()
         # How each entry is shown on a date (:func:`.present.shown`), computed on first use.
         self.shown: dict[tuple[int, dt.date], tuple] = {}
         self._lock = threading.Lock()
@@ -292,6 +299,7 @@ class Index:
         key = (admits.registers, admits.entity_types)
         found = self._admitted.get(key)
         if found is None:
+            self._make_room(key)
             self._filters[key] = admits
             found = self._admitted[key] = frozenset(
                 pk
@@ -410,11 +418,25 @@ class Index:
         self._carry_typed(index, changed)
         return index
 
+    def _make_room(self, key: tuple) -> None:
+        """Before a type's look-ups are kept: forget the oldest type not offered once
+        MAX_TYPED of them are kept."""
+        with self._lock:
+            unpinned = [k for k in self._filters if k not in self._pinned and k != key]
+            for old in unpinned[: max(0, len(unpinned) - MAX_TYPED + 1)]:
+                self._filters.pop(old, None)
+                self._admitted.pop(old, None)
+                self._vocabularies.pop(old, None)
+
     def _carry_typed(self, index: Index, changed: dict[int, Record]) -> None:
         """Give ``index`` this one's per-type entry sets and word postings, patched for the
         ``changed`` records, so no query after an edit waits for them to be rebuilt."""
-        for key, admits in self._filters.items():
-            admitted = set(self._admitted[key])
+        index._pinned = set(self._pinned)
+        for key, admits in list(self._filters.items()):
+            before = self._admitted.get(key)
+            if before is None:
+                continue  # forgotten by _make_room meanwhile
+            admitted = set(before)
             for pk, record in changed.items():
                 if admits.admits(record.register, record.entity_types):
                     admitted.add(pk)
@@ -428,7 +450,7 @@ class Index:
             postings = dict(typed[0])
             for pk, record in changed.items():
                 old = self.records.get(pk)
-                if old is not None and pk in self._admitted[key]:
+                if old is not None and pk in before:
                     for word in _words(old):
                         rest = tuple(p for p in postings.get(word, ()) if p != pk)
                         if rest:
@@ -448,6 +470,7 @@ class Index:
         for type_id in (*types.GROUPS, types.COUNCILS, types.ENTITY_TYPES):
             admits = types.type_filter([type_id], self.entity_type_keys)
             if admits is not None:
+                self._pinned.add((admits.registers, admits.entity_types))
                 self.vocabulary_of(admits)
 
 

@@ -330,3 +330,33 @@ def test_typed_look_ups_follow_an_edit(db):
     assert after.tokens_of(lad, "hangerston") == (after.by_key("E06000001")[0].pk,)
     found = matching.Matcher(after, TODAY).reconcile(Query("Hangerstom", lad, 5))
     assert [(c.record.key, c.match) for c in found.candidates][:1] == [("E06000001", True)]
+
+
+def test_look_ups_of_types_nobody_is_offered_are_kept_for_the_newest_few(db):
+    """A client can name any combination of the 187 entity types: each gets its look-ups
+    once, but an index keeps only the newest MAX_TYPED of them, besides the offered ones."""
+    built = index.current()
+    built.prepare()
+    offered = set(built._pinned)
+    assert len(offered) >= 5
+    codes = sorted(built.entity_type_keys)
+    named = [
+        types.type_filter([a, b], built.entity_type_keys)
+        for a, b in zip(codes, codes[1:], strict=False)
+    ][: index.MAX_TYPED + 10]
+    assert len(named) == index.MAX_TYPED + 10
+    for admits in named:
+        built.vocabulary_of(admits)
+    kept = set(built._filters) - offered
+    keys = [(a.registers, a.entity_types) for a in named]
+    assert kept == set(keys[-index.MAX_TYPED :])
+    assert offered <= set(built._vocabularies)
+    # One forgotten is computed again, the same as before.
+    first = named[0]
+    again = built.admitted(first)
+    assert again == frozenset(
+        pk for pk, r in built.records.items() if first.admits(r.register, r.entity_types)
+    )
+    # ... and the oldest of the others kept makes way for it.
+    assert keys[0] in built._admitted
+    assert keys[10] not in built._admitted and keys[11] in built._admitted
