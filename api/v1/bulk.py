@@ -53,6 +53,7 @@ from geography.registers import (
 from registry import recorded as as_recorded
 from registry import validtime
 from registry.documents import current_links, summarise
+from registry.facts import Ref
 from registry.models import STATUS, Entry, Identifier, Name, State
 from registry.text import fold
 
@@ -98,11 +99,11 @@ class Resolution:
     item: Item
     date: dt.date
     matched_by: str | None = None
-    entry: Entry | None = None
-    candidates: list[Entry] = field(default_factory=list)
+    entry: Ref | None = None
+    candidates: list[Ref] = field(default_factory=list)
     # For a name match: the other entries that bore the name at other dates, each with the
     # first and last day it did (None: open-ended).
-    also_named: list[tuple[Entry, dt.date | None, dt.date | None]] = field(default_factory=list)
+    also_named: list[tuple[Ref, dt.date | None, dt.date | None]] = field(default_factory=list)
     error: tuple[str, str] | None = None
 
     def fail(self, code: str, detail: str) -> None:
@@ -202,12 +203,14 @@ def resolve(
     pending = _Pending()
     plans = [_plan(resolution, pending) for resolution in resolutions]
 
-    by_code: dict[tuple[str, str], Entry] = {}
+    # Entries are read as Refs (id, register, key), all a batch needs of them: a thousand
+    # model instances cost more CPU than the rest of the look-up.
+    by_code: dict[tuple[str, str], Ref] = {}
     for register, keys in pending.codes.items():
-        for entry in Entry.objects.filter(register__slug=register, key__in=keys).select_related(
-            "register"
+        for pk, key in Entry.objects.filter(register__slug=register, key__in=keys).values_list(
+            "id", "key"
         ):
-            by_code[(register, entry.key)] = entry
+            by_code[(register, key)] = Ref(pk, register, key)
 
     identifier_rows: dict[str, list[tuple[str, int, dt.date, dt.date | None]]] = defaultdict(list)
     if pending.identifiers:
@@ -229,10 +232,13 @@ def resolve(
     wanted = {row[1] for rows in identifier_rows.values() for row in rows}
     wanted |= {row[0] for rows in name_rows.values() for row in rows}
     fetched = {
-        entry.pk: entry for entry in Entry.objects.filter(pk__in=wanted).select_related("register")
+        pk: Ref(pk, register, key)
+        for pk, register, key in Entry.objects.filter(pk__in=wanted).values_list(
+            "id", "register__slug", "key"
+        )
     }
     for folded, rows in name_rows.items():
-        name_rows[folded] = [row for row in rows if fetched[row[0]].register.slug == name_register]
+        name_rows[folded] = [row for row in rows if fetched[row[0]].register == name_register]
     live_ranges = _live_ranges(wanted)
     allowed_types = _entries_of_types(wanted, entity_types) if entity_types else None
 
@@ -306,7 +312,7 @@ def resolve(
 
 
 def _main_kinds(
-    rows: list[tuple[int, dt.date | None, dt.date | None]], fetched: dict[int, Entry]
+    rows: list[tuple[int, dt.date | None, dt.date | None]], fetched: dict[int, Ref]
 ) -> list[tuple[int, dt.date | None, dt.date | None]]:
     """Of the entries that bear a name, those of the main kinds of area (the ones
     reconciliation ranks: districts, counties, wards, small areas…) if there are any, before
@@ -316,7 +322,7 @@ def _main_kinds(
 
     def main(pk: int) -> bool:
         entry = fetched[pk]
-        slug = entry.register.slug
+        slug = entry.register
         return priority(slug, entry.key[:3] if slug == GEOGRAPHY else None) != LOWEST_PRIORITY
 
     chosen = [row for row in rows if main(row[0])]
@@ -324,8 +330,8 @@ def _main_kinds(
 
 
 def _also_named(
-    rows: list[tuple[int, dt.date | None, dt.date | None]], matched: int, fetched: dict[int, Entry]
-) -> list[tuple[Entry, dt.date | None, dt.date | None]]:
+    rows: list[tuple[int, dt.date | None, dt.date | None]], matched: int, fetched: dict[int, Ref]
+) -> list[tuple[Ref, dt.date | None, dt.date | None]]:
     """The entries other than ``matched`` among ``rows`` (those bearing a name), each with
     the span of its names of that form (earliest start, latest end), in code order."""
     spans: dict[int, tuple[dt.date | None, dt.date | None]] = {}
@@ -427,7 +433,7 @@ def describe_all(
     else:
         summarise_on, current_on = summarise, current_links
     by_date: dict[dt.date, set[int]] = defaultdict(set)
-    entries: dict[int, Entry] = {}
+    entries: dict[int, Ref] = {}
     for resolution in resolutions:
         others = [entry for entry, _, _ in resolution.also_named]
         for entry in [
