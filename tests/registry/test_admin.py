@@ -81,6 +81,11 @@ def test_curator_corrects_a_welsh_name_with_a_change_note(curator_client, area, 
     assert "<ins>“Caerdydd (Dinas)” (cy, official) from 2009-01-01</ins>" in history
     assert "<del>“Caerdydd” (cy, official) from 2009-01-01</del>" in history
     assert "<q>Correcting the Welsh name</q>" in history
+    now = cardiff.version
+    assert f'<h2 id="version-{now}">Version {now} (current)</h2>' in history
+    # Every version but the current one can be restored.
+    restore = f"/admin/registry/entry/{cardiff.pk}/versions/{{}}/restore/"
+    assert restore.format(now - 1) in history and restore.format(now) not in history
 
 
 def test_a_save_without_a_change_note_is_refused(curator_client, area):
@@ -349,4 +354,5 @@ def test_the_change_events_history_button_shows_its_versions(curator_client):
     )
     assert "<q>Load of the curated reference data</q>" in html
     assert '<th scope="row">Created</th>' in html
+    assert "Restore version" not in html
     assert curator_client.get("/admin/registry/changeevent/x/history/").status_code == 404
