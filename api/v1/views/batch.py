@@ -219,7 +219,7 @@ class CheckerView(LookupView):
             "date": self.date,
             "columns": ADDED_COLUMNS,
             "point_layers": [
-                (layer, spatial.LAYER_NAMES[layer], point_columns([layer])[0])
+                (layer, gettext(spatial.LAYER_NAMES[layer]), point_columns([layer])[0])
                 for layer in spatial.LAYERS
             ],
             "chosen_layers": _chosen_layers(values),
