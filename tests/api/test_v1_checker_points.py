@@ -194,3 +194,22 @@ def test_the_form_looks_up_points_and_says_what_it_found(client):
         html,
     )
     assert "matched an area" not in html
+
+
+def test_the_forms_ticked_layers_alone_ask_for_no_points(client):
+    # A browser sends the layer checkboxes as they are ticked by default, points or not.
+    upload = SimpleUploadedFile("areas.csv", b"code\nE07000004\n", "text/csv")
+    response = client.post(
+        URL,
+        {
+            "file": upload,
+            "column": "code",
+            "point_types": ["lad", "ward"],
+            "date": "2024-01-01",
+            "via": "form",
+        },
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "registry_point_note" not in html.split("<thead>")[1].split("</thead>")[0]
+    assert "<dt>Points</dt>" not in html

@@ -321,7 +321,7 @@ class CheckerView(LookupView):
             return http.check_text(name, str(value)).strip()
 
         column = text("column")
-        points = self.point_options(source, text)
+        points = self.point_options(source, text, from_form=source.get("via") == "form")
         if not column and points is None:
             raise problems.BadParameter(
                 "column",
@@ -367,9 +367,11 @@ class CheckerView(LookupView):
         return Checker(open_text(binary), options), filename
 
     @staticmethod
-    def point_options(source, text) -> PointOptions | None:
+    def point_options(source, text, from_form: bool = False) -> PointOptions | None:
         """The point look-up asked for, if any: ``points=yes``, ``point_types`` (a
-        comma-separated value, or the form's repeated checkboxes) or a coordinate column."""
+        comma-separated value, or the form's repeated checkboxes) or a coordinate column.
+        From the web form only its ``points`` checkbox asks: its layer checkboxes are sent
+        ticked whether or not points were wanted."""
         getlist = getattr(source, "getlist", None)
         chosen = getlist("point_types") if getlist else [source.get("point_types") or ""]
         layers_text = ",".join(str(v) for v in chosen if v)
@@ -380,7 +382,7 @@ class CheckerView(LookupView):
         wanted = text("points").lower()
         if wanted and wanted not in YES | {"no", "false", "off", "0"}:
             raise problems.BadParameter("points", f"must be yes or no; got {wanted[:20]!r}.")
-        if wanted not in YES and not layers_text.strip() and not any(named.values()):
+        if wanted not in YES and (from_form or not (layers_text.strip() or any(named.values()))):
             return None
         layers = parse_layers(layers_text, "point_types") or list(DEFAULT_POINT_LAYERS)
         return PointOptions(
