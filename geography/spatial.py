@@ -16,6 +16,8 @@ with those it was built from (two indexed look-ups) and rebuilds when they diffe
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import math
 import threading
 import time
 from collections.abc import Iterable, Sequence
@@ -43,6 +45,13 @@ LAYER_NAMES = {
     "westminster-constituency": "Westminster constituency",
 }
 OPEN_END = dt.date.max.toordinal()
+# British National Grid's extent (EPSG:27700's area of use, with a margin for the sea).
+BNG_EASTING = (-100_000.0, 800_000.0)
+BNG_NORTHING = (-100_000.0, 1_400_000.0)
+# A box around the UK and its waters (longitude, then latitude): only to tell a pair written
+# in the wrong order, never to refuse a point.
+UK_LON = (-11.0, 3.0)
+UK_LAT = (49.0, 61.5)
 ATTRIBUTION = (
     "Source: Office for National Statistics licensed under the Open Government Licence v.3.0. "
     "Contains OS data © Crown copyright and database right 2025."
@@ -146,6 +155,29 @@ class Index:
             hits.sort(key=lambda h: (LAYERS.index(h.layer), h.code))
         return found
 
+    def covering_entries(
+        self, entries: Iterable[int], lon: float, lat: float, on: dt.date
+    ) -> dict[int, bool]:
+        """For each of ``entries`` (Entry.pk) with a boundary holding on ``on``, whether one
+        covers the point (longitude, latitude); an entry with no boundary that day is left
+        out, as nothing can be said of it."""
+        inside = {hit.entry for hit in self.containing(lon, lat, on)}
+        day = on.toordinal()
+        result = {}
+        for entry in entries:
+            if entry in inside:
+                result[entry] = True
+            elif any(self.starts[i] <= day <= self.ends[i] for i in self._of_entry.get(entry, ())):
+                result[entry] = False
+        return result
+
+    @functools.cached_property
+    def _of_entry(self) -> dict[int, list[int]]:
+        of: dict[int, list[int]] = {}
+        for i, entry in enumerate(self.entries.tolist()):
+            of.setdefault(entry, []).append(i)
+        return of
+
     def covered_layers(self, on: dt.date) -> set[str]:
         """The layers some boundary of which holds on ``on``."""
         import numpy as np
@@ -203,6 +235,39 @@ def current() -> Index:
         if _index is None or _index.stamp != stamp():
             _index = Index.build()
         return _index
+
+
+# ---------------------------------------------------------------------------------------
+# Coordinates: the rules every caller checks a point by (the point API, reconciliation's
+# point property, the checker's coordinate columns). Each raises ValueError saying what is
+# wrong, for the caller to report in its own style.
+
+
+def check_lon_lat(lon: float, lat: float) -> tuple[float, float]:
+    """(longitude, latitude) if both are finite and in range."""
+    if not (math.isfinite(lon) and math.isfinite(lat)):
+        raise ValueError("must be finite numbers")
+    if not -180 <= lon <= 180:
+        raise ValueError(f"longitude must be between -180 and 180; got {lon:g}.")
+    if not -90 <= lat <= 90:
+        raise ValueError(f"latitude must be between -90 and 90; got {lat:g}.")
+    return lon, lat
+
+
+def in_uk_box(lon: float, lat: float) -> bool:
+    """Whether (longitude, latitude) is in a box around the UK and its waters."""
+    return UK_LON[0] <= lon <= UK_LON[1] and UK_LAT[0] <= lat <= UK_LAT[1]
+
+
+def check_bng(easting: float, northing: float) -> tuple[float, float]:
+    """(longitude, latitude) of a British National Grid point within the grid's extent."""
+    if not (math.isfinite(easting) and math.isfinite(northing)):
+        raise ValueError("must be finite numbers")
+    if not BNG_EASTING[0] <= easting <= BNG_EASTING[1]:
+        raise ValueError(f"easting must be between -100000 and 800000 metres; got {easting:g}.")
+    if not BNG_NORTHING[0] <= northing <= BNG_NORTHING[1]:
+        raise ValueError(f"northing must be between -100000 and 1400000 metres; got {northing:g}.")
+    return from_bng(easting, northing)
 
 
 # ---------------------------------------------------------------------------------------

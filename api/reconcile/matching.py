@@ -19,7 +19,8 @@ How a query is answered
 3. **Type, date and properties** then filter, confirm or veto: the query's ``type``
    restricts candidates; the ``date`` property says which day the data describes (default
    today); ``parent`` (name or code of any ancestor), ``type``, ``code``, ``status`` and
-   ``country`` properties add a confirmation or a veto each (:mod:`~api.reconcile.properties`).
+   ``country`` properties add a confirmation or a veto each, and so does ``point``: an area
+   whose boundary on the date covers it, or does not (:mod:`~api.reconcile.properties`).
    A property can never create a candidate, so it can never create a match on its own.
 4. **Match** only the first candidate, and only when nothing else could be meant: no other
    candidate in as good a tier, as well confirmed, that could be the same name at the same
@@ -46,6 +47,7 @@ from typing import Any
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
+from geography import spatial
 from geography.entity_types import HINT_TYPES, NAMED_KINDS, NATIONALLY_UNIQUE
 from geography.gss import GSS_REORGANISATION, is_gss
 from geography.names import SPECIFIC_HINTS, Forms, forms
@@ -213,6 +215,12 @@ class Matcher:
     def __init__(self, index: Index, today: dt.date) -> None:
         self.index = index
         self.today = today
+
+    @functools.cached_property
+    def shapes(self) -> spatial.Index:
+        """The boundaries' index, for the point property: read once per batch, and only by
+        one that has a point."""
+        return spatial.current()
 
     # -- candidates -----------------------------------------------------------------
 

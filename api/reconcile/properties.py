@@ -2,8 +2,8 @@
 
 A property confirms or vetoes a candidate, never creates one (:mod:`~api.reconcile.matching`
 finds them): ``parent`` and the other place properties (the name or code of an area it lies
-within, or of the council governing one), ``country``, ``type``, ``code`` and ``status``;
-``date`` says which day the data describes. A value the service cannot read confirms and
+within, or of the council governing one), ``country``, ``type``, ``code``, ``status`` and ``point`` (a place inside the area, checked
+against its boundary on the date); ``date`` says which day the data describes. A value the service cannot read confirms and
 vetoes nothing, but leaves the property unverified, which blocks an automatic match. Any
 other property is ignored. :data:`QUERY_PROPERTIES` is what ``suggest/property`` offers.
 """
@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from geography import spatial
 from geography.entity_types import COUNTRY_NAMES
 from geography.gss import COUNTRY_OF_LETTER
 from geography.names import forms
@@ -54,6 +55,7 @@ PARENT_PIDS = {
 DATE_PIDS = {"date", "as-at", "as_at", "year"}
 TYPE_PIDS = {"type", "entity-type", "entity_type"}
 CODE_PIDS = {"code", "gss", "identifier"}
+POINT_PIDS = {"point", "location"}
 
 QUERY_PROPERTIES = [
     {
@@ -87,6 +89,14 @@ QUERY_PROPERTIES = [
     },
     {"id": "code", "name": "Code", "description": "A code or identifier the entry must carry"},
     {"id": "status", "name": "Status", "description": "live or terminated on the date"},
+    {
+        "id": "point",
+        "name": "Point (latitude,longitude)",
+        "description": "A place inside the area, latitude first as in a geo column "
+        '("51.4816,-3.1791"), or WKT "POINT(-3.1791 51.4816)" (longitude first): an area '
+        "whose boundary on the date covers it is confirmed, one whose boundary does not is "
+        "vetoed (alias: location)",
+    },
 ]
 
 
@@ -115,6 +125,67 @@ def parse_date(value: Any) -> dt.date | None:
         return None
 
 
+_NUMBER = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
+_LAT_LON = re.compile(rf"^\s*({_NUMBER})\s*[,;]\s*({_NUMBER})\s*$")
+_WKT_POINT = re.compile(
+    rf"^\s*(?:SRID=4326;)?\s*POINT\s*\(\s*({_NUMBER})\s+({_NUMBER})\s*\)\s*$", re.IGNORECASE
+)
+
+
+class BadValue(ValueError):
+    """A property value the service refuses outright (a malformed point), rather than leaving
+    unverified: the query fails, with this message."""
+
+
+def parse_point(value: Any) -> tuple[float, float]:
+    """(longitude, latitude) from a ``point`` value: ``"lat,lon"`` (latitude first, the order
+    of OpenRefine's geo columns and of most spreadsheets: ``"51.4816,-3.1791"``), WKT
+    ``"POINT(lon lat)"`` (longitude first, as WKT always is), or ``{"lat": …, "lon": …}``.
+    Raises :class:`BadValue` for anything else, for a number out of range, and for a pair
+    that is in the UK only when read the other way round (written longitude first)."""
+    if isinstance(value, dict):
+        lat, lon = value.get("lat"), value.get("lon", value.get("lng"))
+        if lat is not None and lon is not None:
+            value = f"{lat},{lon}"
+        else:
+            value = value.get("str") or value.get("name") or value.get("id") or ""
+    if not isinstance(value, str):
+        raise BadValue(f"a point must be text such as '51.4816,-3.1791'; got {str(value)[:40]!r}")
+    if found := _WKT_POINT.match(value):
+        lon, lat = float(found.group(1)), float(found.group(2))
+    elif found := _LAT_LON.match(value):
+        lat, lon = float(found.group(1)), float(found.group(2))
+        if not spatial.in_uk_box(lon, lat) and spatial.in_uk_box(lat, lon):
+            raise BadValue(
+                f"point {value.strip()[:60]!r} reads as latitude {lat:g}, longitude {lon:g}, "
+                "outside the UK: write latitude first ('51.4816,-3.1791') or "
+                "'POINT(-3.1791 51.4816)'"
+            )
+    else:
+        raise BadValue(
+            f"point {value.strip()[:60]!r} is not 'latitude,longitude' "
+            "(such as '51.4816,-3.1791') nor 'POINT(longitude latitude)'"
+        )
+    try:
+        return spatial.check_lon_lat(lon, lat)
+    except ValueError as error:
+        raise BadValue(f"point {value.strip()[:60]!r}: {error}") from None
+
+
+def check(properties: list[Property]) -> None:
+    """Refuse, with :class:`BadValue`, a query whose properties hold a value no answer could
+    come from (a malformed point); any other value is weighed by :func:`apply`."""
+    for prop in properties:
+        if _pid(prop) in POINT_PIDS:
+            for value in prop.values:
+                if value is not None and value != "":
+                    parse_point(value)
+
+
+def _pid(prop: Property) -> str:
+    return prop.pid.strip().lower().replace("_", "-")
+
+
 def apply(
     candidates: list[Candidate], properties: list[Property], date: dt.date, matcher: Matcher
 ) -> None:
@@ -122,7 +193,7 @@ def apply(
     service cannot read, note the property as unverified)."""
     index = matcher.index
     for prop in properties:
-        pid = prop.pid.strip().lower().replace("_", "-")
+        pid = _pid(prop)
         values = [v for v in prop.values if v is not None and v != ""]
         if not values or pid in DATE_PIDS:
             continue
@@ -169,7 +240,35 @@ def apply(
                     candidate.confirmations += 1
                 else:
                     candidate.vetoes.append(pid)
+        elif pid in POINT_PIDS:
+            apply_points(candidates, [parse_point(v) for v in values], date, pid, matcher)
         # Any other property is not one this service can check: ignored.
+
+
+def apply_points(
+    candidates: list[Candidate],
+    points: list[tuple[float, float]],
+    date: dt.date,
+    pid: str,
+    matcher: Matcher,
+) -> None:
+    """Confirm a candidate whose boundary on ``date`` covers one of ``points`` (longitude,
+    latitude), veto one whose boundary that day covers none, and leave as it is a candidate
+    with no boundary that day (a type the registry holds no boundaries of, a date before its
+    boundaries, a council)."""
+    shapes = matcher.shapes
+    pks = [c.pk for c in candidates]
+    covers: dict[int, bool] = {}
+    for lon, lat in points:
+        for pk, inside in shapes.covering_entries(pks, lon, lat, date).items():
+            covers[pk] = covers.get(pk, False) or inside
+    for candidate in candidates:
+        if candidate.pk not in covers:
+            continue
+        if covers[candidate.pk]:
+            candidate.confirmations += 1
+        else:
+            candidate.vetoes.append(pid)
 
 
 def resolve_places(matcher: Matcher, value: Any) -> set[int]:

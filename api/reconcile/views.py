@@ -20,6 +20,7 @@ from registry.models import Entry
 from registry.validtime import today
 
 from . import extend, index, manifest, matching, present, suggest, types
+from . import properties as properties_
 from .responses import (
     BadRequest,
     answer,
@@ -98,6 +99,10 @@ def parse_query(data: Any, known_types: set[str]) -> matching.Query:
         props.append(matching.Property(pid, _values(item.get("v"))))
     if not text.strip() and not props:
         raise BadRequest("a query needs query text or properties")
+    try:
+        properties_.check(props)
+    except properties_.BadValue as exc:
+        raise BadRequest(str(exc)) from None
     filter_ = types.type_filter(_type_list(data.get("type")), known_types)
     limit = _int(data.get("limit"), matching.DEFAULT_LIMIT, "limit", matching.MAX_LIMIT)
     return matching.Query(text, filter_, limit or matching.DEFAULT_LIMIT, props)

@@ -13,6 +13,14 @@ bulk queries (``api.v1.bulk``), so memory stays flat whatever the file's length:
 and a bounded cache of recent answers (files repeat their codes) are held at once. While it
 writes, the checker tallies a :class:`Summary` (rows, matched, terminated, ambiguous, unknown,
 the first rows) for the web form to show.
+
+With :class:`PointOptions`, each row's point (latitude and longitude, or British National
+Grid easting and northing, in columns found by their names or named by the client) is looked
+up in the boundaries (``geography.spatial``) as at the row's date: a column per layer asked
+for (``registry_lad``, ``registry_ward``…) holds the codes of the areas containing it, and
+``registry_point_note`` says why one is empty (a coordinate that is not a number or out of
+range, no boundary of the layer on the date, or no area of it there). The code column is then
+optional: a file of points alone gets the point columns alone.
 """
 
 from __future__ import annotations
@@ -27,6 +35,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
 
+from geography import spatial
 from geography.registers import AREAS
 from registry import exports
 
@@ -60,13 +69,43 @@ class CheckerError(Exception):
         self.reason = reason
 
 
+DEFAULT_POINT_LAYERS = ["lad", "ward"]
+POINT_NOTE = "registry_point_note"
+# The column names a point's coordinates are found by, compared without case or spaces.
+COORDINATE_NAMES = {
+    "lat": ("lat", "latitude"),
+    "lon": ("lon", "lng", "long", "longitude"),
+    "easting": ("easting", "eastings"),
+    "northing": ("northing", "northings"),
+}
+
+
+@dataclass
+class PointOptions:
+    """Look up each row's point: in the boundaries of ``layers`` (``spatial.LAYERS``), from
+    the coordinate columns named, or else found by :data:`COORDINATE_NAMES` (latitude and
+    longitude before easting and northing)."""
+
+    layers: list[str] = field(default_factory=lambda: list(DEFAULT_POINT_LAYERS))
+    lat_column: str | None = None
+    lon_column: str | None = None
+    easting_column: str | None = None
+    northing_column: str | None = None
+
+
 @dataclass
 class Options:
-    column: str
+    column: str | None
     date: dt.date
     date_column: str | None = None
     register: str = AREAS
     entity_types: list[str] | None = None
+    points: PointOptions | None = None
+
+
+def point_columns(layers: list[str]) -> list[str]:
+    """The columns added for points looked up in ``layers``."""
+    return [f"registry_{layer.replace('-', '_')}" for layer in layers] + [POINT_NOTE]
 
 
 def open_text(binary: IO[bytes]) -> IO[str]:
@@ -83,17 +122,17 @@ def open_text(binary: IO[bytes]) -> IO[str]:
     return io.TextIOWrapper(binary, encoding=encoding, errors="replace", newline="")
 
 
-def added_columns(header: list[str]) -> list[str]:
-    """The names of the columns the checker adds to a file with ``header``: ``registry_code``
-    and the rest, or, if the file has a column of one of those names already (a file checked
-    before, say), all of them numbered alike (``registry_code_2``…), so that none is the same
-    as one of the file's, whatever the case or spaces."""
+def added_columns(header: list[str], names: list[str] = ADDED_COLUMNS) -> list[str]:
+    """The names of the columns the checker adds to a file with ``header``: ``names``
+    (``registry_code`` and the rest), or, if the file has a column of one of those names
+    already (a file checked before, say), all of them numbered alike (``registry_code_2``…),
+    so that none is the same as one of the file's, whatever the case or spaces."""
     taken = {name.strip().casefold() for name in header}
     suffix, number = "", 1
-    while any(f"{name}{suffix}" in taken for name in ADDED_COLUMNS):
+    while any(f"{name}{suffix}" in taken for name in names):
         number += 1
         suffix = f"_{number}"
-    return [f"{name}{suffix}" for name in ADDED_COLUMNS]
+    return [f"{name}{suffix}" for name in names]
 
 
 def _dialect(first_line: str) -> str:
@@ -119,6 +158,55 @@ def _find_column(header: list[str], wanted: str, parameter: str) -> int:
         f"the file has no column {wanted_clean[:60]!r}; its columns are {shown} "
         "(or give a column number, from 1).",
     )
+
+
+def _find_coordinates(header: list[str], points: PointOptions) -> tuple[str, int, int]:
+    """("lonlat", latitude column, longitude column) or ("bng", easting, northing): the
+    columns named in ``points``, or else those :data:`COORDINATE_NAMES` finds."""
+    named = {
+        kind: getattr(points, f"{kind}_column")
+        for kind in COORDINATE_NAMES
+        if getattr(points, f"{kind}_column")
+    }
+    for kind, first, second in (("lonlat", "lat", "lon"), ("bng", "easting", "northing")):
+        if first in named or second in named:
+            if not (first in named and second in named):
+                missing = second if first in named else first
+                raise CheckerError(
+                    f"{missing}_column",
+                    f"name the {missing} column too (with {first}_column and {second}_column).",
+                )
+            return (
+                kind,
+                _find_column(header, named[first], f"{first}_column"),
+                _find_column(header, named[second], f"{second}_column"),
+            )
+    folded = [name.strip().casefold() for name in header]
+
+    def found(kind: str) -> int | None:
+        return next((i for i, n in enumerate(folded) if n in COORDINATE_NAMES[kind]), None)
+
+    for kind, first, second in (("lonlat", "lat", "lon"), ("bng", "easting", "northing")):
+        a, b = found(first), found(second)
+        if a is not None and b is not None:
+            return kind, a, b
+    shown = ", ".join(repr(name) for name in header[:20])
+    raise CheckerError(
+        "lat_column",
+        f"the file has no latitude and longitude columns (lat or latitude, and lon, lng or "
+        f"longitude) nor easting and northing columns; its columns are {shown} (or name them "
+        "with lat_column and lon_column, or easting_column and northing_column).",
+    )
+
+
+def _coordinate(row: list[str], column: int, what: str) -> float:
+    raw = row[column].strip() if column < len(row) else ""
+    if not raw:
+        raise ValueError(f"no {what}")
+    try:
+        return float(raw)
+    except ValueError:
+        raise ValueError(f"{what} {raw[:40]!r} is not a number") from None
 
 
 def _row_date(value: str) -> dt.date | None:
@@ -179,6 +267,9 @@ MATCHED, TERMINATED, NOT_YET, AMBIGUOUS, UNKNOWN, PROBLEM = (
     "unknown",
     "problem",
 )
+# What a row's point comes to: in an area of every layer asked for, or not (PROBLEM: a bad
+# or missing coordinate).
+LOCATED, NOT_LOCATED = "located", "not-located"
 
 
 def outcome(result: dict[str, Any]) -> str:
@@ -218,16 +309,43 @@ class Summary:
     def count(self, kind: str) -> int:
         return self.counts.get(kind, 0)
 
-    def add(self, row: list[str], added: list[str], kind: str, value: str) -> None:
-        """Tally one row as written: the file's cells, the added ones, its outcome and the
-        value that was looked up."""
+    # Points, when looked up: rows in an area of every layer asked for, rows with a bad or
+    # missing coordinate, and the first notes about them.
+    located: int = 0
+    unlocated: int = 0
+    bad_points: int = 0
+    point_notes: dict[str, str] = field(default_factory=dict)
+
+    def add(
+        self,
+        row: list[str],
+        added: list[str],
+        kind: str | None,
+        value: str,
+        point: tuple[str, str] | None = None,
+    ) -> None:
+        """Tally one row as written: the file's cells, the added ones (the code's first, if
+        looked up), the code's outcome (None if no code was looked up) and the value that was
+        looked up, and the point's outcome and note (if looked up)."""
         self.rows += 1
-        self.counts[kind] = self.counts.get(kind, 0) + 1
-        code, name, _, status, current, uri, note = added
-        if code:
-            self.matched += 1
         if len(self.first_rows) < SUMMARY_ROWS:
             self.first_rows.append([*row, *added])
+        if point is not None:
+            point_kind, note = point
+            if point_kind == LOCATED:
+                self.located += 1
+            elif point_kind == PROBLEM:
+                self.bad_points += 1
+            else:
+                self.unlocated += 1
+            if note and len(self.point_notes) < SUMMARY_EXAMPLES:
+                self.point_notes.setdefault(note, ", ".join(row)[:80])
+        if kind is None:
+            return
+        self.counts[kind] = self.counts.get(kind, 0) + 1
+        code, name, _, status, current, uri, note = added[: len(ADDED_COLUMNS)]
+        if code:
+            self.matched += 1
         if status == "terminated" and len(self.terminated) < SUMMARY_EXAMPLES:
             self.terminated.setdefault(code, (name, current, uri))
         examples = {AMBIGUOUS: self.ambiguous, UNKNOWN: self.unknown}.get(kind)
@@ -267,13 +385,22 @@ class Checker:
             self.header = next(self.reader)
         except csv.Error as error:
             raise CheckerError("file", f"the header row is not CSV ({error}).") from None
-        self.column = _find_column(self.header, options.column, "column")
+        self.column = (
+            _find_column(self.header, options.column, "column") if options.column else None
+        )
         self.date_column = (
             _find_column(self.header, options.date_column, "date_column")
             if options.date_column
             else None
         )
-        self.added_columns = added_columns(self.header)
+        self.points = options.points
+        self.coordinates = (
+            _find_coordinates(self.header, self.points) if self.points is not None else None
+        )
+        names = ADDED_COLUMNS if self.column is not None else []
+        if self.points is not None:
+            names = [*names, *point_columns(self.points.layers)]
+        self.added_columns = added_columns(self.header, names)
         self.cache: OrderedDict[tuple[str, dt.date], tuple[list[str], str]] = OrderedDict()
         self.summary = Summary(header=[*self.header, *self.added_columns])
 
@@ -299,26 +426,61 @@ class Checker:
             buffer.truncate()
             note = f"error: the file stops being CSV at line {self.reader.line_num} ({error})"
             self.summary.stopped = note
-            writer.writerow([""] * len(self.header) + [""] * (len(ADDED_COLUMNS) - 1) + [note])
+            writer.writerow([""] * (len(self.header) + len(self.added_columns) - 1) + [note])
             yield buffer.getvalue().encode("utf-8")
         if chunk:
             yield self._check(chunk)
 
-    def _check(self, rows: list[list[str]]) -> bytes:
-        keyed: list[tuple[str, dt.date] | str] = []
-        todo: dict[tuple[str, dt.date], Item] = {}
+    def _days(self, rows: list[list[str]]) -> list[dt.date | str]:
+        """Each row's date, or the note for a bad one."""
+        days: list[dt.date | str] = []
         for row in rows:
-            value = row[self.column] if self.column < len(row) else ""
             day = self.options.date
             if self.date_column is not None:
                 raw = row[self.date_column] if self.date_column < len(row) else ""
                 parsed = _row_date(raw) if raw.strip() else self.options.date
                 if parsed is None:
-                    keyed.append(
+                    days.append(
                         f"bad-date: {raw.strip()[:40]!r} is not a date (YYYY-MM-DD or DD/MM/YYYY)"
                     )
                     continue
                 day = parsed
+            days.append(day)
+        return days
+
+    def _check(self, rows: list[list[str]]) -> bytes:
+        days = self._days(rows)
+        codes = self._codes(rows, days) if self.column is not None else None
+        points = self._points(rows, days) if self.points is not None else None
+        buffer = io.StringIO()
+        writer = exports.CSVWriter(buffer, delimiter=self.delimiter)
+        for i, row in enumerate(rows):
+            added: list[str] = []
+            kind, value = None, ""
+            if codes is not None:
+                code_cells, kind, value = codes[i]
+                added += code_cells
+            point = None
+            if points is not None:
+                point_cells, point_kind = points[i]
+                added += point_cells
+                point = (point_kind, point_cells[-1])
+            self.summary.add(row, added, kind, value, point)
+            writer.writerow([*row, *added])
+        return buffer.getvalue().encode("utf-8")
+
+    def _codes(
+        self, rows: list[list[str]], days: list[dt.date | str]
+    ) -> list[tuple[list[str], str, str]]:
+        """Each row's code cells, outcome and the value looked up."""
+        column = self.column or 0
+        keyed: list[tuple[str, dt.date] | str] = []
+        todo: dict[tuple[str, dt.date], Item] = {}
+        for row, day in zip(rows, days, strict=True):
+            if isinstance(day, str):
+                keyed.append(day)
+                continue
+            value = row[column] if column < len(row) else ""
             key = (value, day)
             keyed.append(key)
             if key not in self.cache and key not in todo:
@@ -336,21 +498,59 @@ class Checker:
                 self.cache[key] = (added_values(result), outcome(result))
                 if len(self.cache) > _CACHE_SIZE:
                     self.cache.popitem(last=False)
-        buffer = io.StringIO()
-        writer = exports.CSVWriter(buffer, delimiter=self.delimiter)
+        answers = []
         for row, key in zip(rows, keyed, strict=True):
             if isinstance(key, str):
-                value, added, kind = (
-                    row[self.column] if self.column < len(row) else "",
-                    ["", "", "", "", "", "", key],
-                    PROBLEM,
-                )
+                value = row[column] if column < len(row) else ""
+                answers.append((["", "", "", "", "", "", key], PROBLEM, value))
             else:
-                value = key[0]
                 added, kind = self.cache.get(key) or self._recheck(key)
-            self.summary.add(row, added, kind, value)
-            writer.writerow([*row, *added])
-        return buffer.getvalue().encode("utf-8")
+                answers.append((added, kind, key[0]))
+        return answers
+
+    def _points(
+        self, rows: list[list[str]], days: list[dt.date | str]
+    ) -> list[tuple[list[str], str]]:
+        """Each row's point cells (the codes per layer, then the note) and outcome: the
+        points of the chunk looked up together, a query per date."""
+        layers = self.points.layers if self.points else []
+        kind, first, second = self.coordinates or ("lonlat", 0, 0)
+        answers: list[tuple[list[str], str] | None] = [None] * len(rows)
+        by_day: dict[dt.date, list[tuple[int, tuple[float, float]]]] = {}
+        for i, (row, day) in enumerate(zip(rows, days, strict=True)):
+            if isinstance(day, str):
+                answers[i] = ([""] * len(layers) + [day], PROBLEM)
+                continue
+            try:
+                if kind == "lonlat":
+                    lat = _coordinate(row, first, "latitude")
+                    lon = _coordinate(row, second, "longitude")
+                    point = spatial.check_lon_lat(lon, lat)
+                else:
+                    easting = _coordinate(row, first, "easting")
+                    northing = _coordinate(row, second, "northing")
+                    point = spatial.check_bng(easting, northing)
+            except ValueError as error:
+                answers[i] = ([""] * len(layers) + [f"bad-point: {error}"], PROBLEM)
+                continue
+            by_day.setdefault(day, []).append((i, point))
+        index = spatial.current() if by_day else None
+        for day, located in by_day.items() if index is not None else ():
+            held = index.covered_layers(day)
+            found = index.containing_many([p for _, p in located], day, layers)
+            for (i, _), hits in zip(located, found, strict=True):
+                cells, notes = [], []
+                for layer in layers:
+                    codes = [hit.code for hit in hits if hit.layer == layer]
+                    cells.append(" ".join(codes))
+                    name = spatial.LAYER_NAMES[layer].lower()
+                    if layer not in held:
+                        notes.append(f"no {name} boundaries for {day.isoformat()}")
+                    elif not codes:
+                        notes.append(f"no {name} contains the point on {day.isoformat()}")
+                note = "; ".join(notes)
+                answers[i] = ([*cells, note], NOT_LOCATED if notes else LOCATED)
+        return [answer for answer in answers if answer is not None]
 
     def _recheck(self, key: tuple[str, dt.date]) -> tuple[list[str], str]:
         # Only reached if the cache evicted a key resolved earlier in this same chunk, which

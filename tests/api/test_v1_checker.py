@@ -116,7 +116,13 @@ def test_checker_names_with_entity_types(client):
 @pytest.mark.parametrize(
     ("query", "data", "parameter", "reason"),
     [
-        ("", "code\nE07000004\n", "column", "name the column that holds the codes or names."),
+        (
+            "",
+            "code\nE07000004\n",
+            "column",
+            "name the column that holds the codes or names (or ask for the areas containing "
+            "each row's point with points=yes).",
+        ),
         (
             "?column=gss",
             "code,name\nE07000004,x\n",

@@ -15,6 +15,7 @@ from rest_framework import serializers as drf_serializers
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
+from geography import spatial
 from geography.registers import AREAS
 from registry.replicas import reads_only
 
@@ -25,11 +26,21 @@ from .. import checker as checking
 from .. import problems, results
 from .. import serializers as s
 from ..bulk import Item, describe_all, resolve
-from ..checker import ADDED_COLUMNS, Checker, CheckerError, Options, open_text
+from ..checker import (
+    ADDED_COLUMNS,
+    DEFAULT_POINT_LAYERS,
+    Checker,
+    CheckerError,
+    Options,
+    PointOptions,
+    open_text,
+    point_columns,
+)
 from ..parsers import CSVParser, StrictJSONParser, max_upload_bytes
 from ..schema import responses
 from ..throttling import BulkThrottle
 from .base import LookupView
+from .points import parse_layers
 
 
 def _check_entity_types(name: str, keys: list[str]) -> list[str]:
@@ -127,7 +138,36 @@ CHECK_PARAMETERS = [
         str,
         description="The register names are matched in (default statistical-geography).",
     ),
+    OpenApiParameter(
+        "points",
+        str,
+        description="yes: add the codes of the areas containing each row's point, from "
+        "latitude/longitude or easting/northing columns (found by their names: lat, latitude, "
+        "lon, lng, longitude, easting, northing; or named below). The code column is then "
+        "optional.",
+    ),
+    OpenApiParameter(
+        "point_types",
+        str,
+        description="The layers to look points up in, comma-separated (default lad,ward): "
+        + ", ".join(spatial.LAYERS)
+        + ". Giving it asks for points.",
+    ),
+    *(
+        OpenApiParameter(
+            f"{kind}_column",
+            str,
+            description=f"The column of {what} (its header or number); asks for points.",
+        )
+        for kind, what in (
+            ("lat", "latitudes"),
+            ("lon", "longitudes"),
+            ("easting", "British National Grid eastings"),
+            ("northing", "British National Grid northings"),
+        )
+    ),
 ]
+YES = {"yes", "true", "on", "1"}
 
 
 class CheckUploadSerializer(drf_serializers.Serializer):
@@ -137,6 +177,12 @@ class CheckUploadSerializer(drf_serializers.Serializer):
     date = drf_serializers.DateField(required=False)
     entity_type = drf_serializers.CharField(required=False)
     register = drf_serializers.CharField(required=False)
+    points = drf_serializers.CharField(required=False)
+    point_types = drf_serializers.CharField(required=False)
+    lat_column = drf_serializers.CharField(required=False)
+    lon_column = drf_serializers.CharField(required=False)
+    easting_column = drf_serializers.CharField(required=False)
+    northing_column = drf_serializers.CharField(required=False)
 
 
 @reads_only
@@ -172,6 +218,17 @@ class CheckerView(LookupView):
             "values": values,
             "date": self.date,
             "columns": ADDED_COLUMNS,
+            "point_layers": [
+                (layer, gettext(spatial.LAYER_NAMES[layer]), point_columns([layer])[0])
+                for layer in spatial.LAYERS
+            ],
+            "chosen_layers": _chosen_layers(values),
+            "coordinate_fields": [
+                ("lat", gettext("Latitude column")),
+                ("lon", gettext("Longitude column")),
+                ("easting", gettext("Easting column")),
+                ("northing", gettext("Northing column")),
+            ],
             "max_mb": max_upload_bytes() // (1024 * 1024),
             "kept_minutes": results.max_age() // 60,
             **extra,
@@ -243,6 +300,11 @@ class CheckerView(LookupView):
             values=request.data,
             summary=summary,
             checked_as_at=None if checker.date_column is not None else checker.options.date,
+            checked_codes=checker.column is not None,
+            # Where the code's notes are: the first added columns, when codes were looked up.
+            note_column=checker.added_columns[len(ADDED_COLUMNS) - 1]
+            if checker.column is not None
+            else "",
             outcomes=outcomes,
             filename=filename,
             download=reverse("api-v1:check-result", args=[token, filename]),
@@ -259,8 +321,13 @@ class CheckerView(LookupView):
             return http.check_text(name, str(value)).strip()
 
         column = text("column")
-        if not column:
-            raise problems.BadParameter("column", "name the column that holds the codes or names.")
+        points = self.point_options(source, text, from_form=source.get("via") == "form")
+        if not column and points is None:
+            raise problems.BadParameter(
+                "column",
+                "name the column that holds the codes or names (or ask for the areas "
+                "containing each row's point with points=yes).",
+            )
         date = self.date
         if not is_csv and any(part in source for part in DATE_PARTS):
             # The form's GOV.UK date input (day, month, year), read and refused as a page's.
@@ -275,6 +342,7 @@ class CheckerView(LookupView):
             date_column=text("date_column") or None,
             register=_check_register("register", text("register") or AREAS),
             entity_types=_check_entity_types("entity_type", entity_types) or None,
+            points=points,
         )
         if is_csv:
             binary = request.data
@@ -297,6 +365,39 @@ class CheckerView(LookupView):
         if not hasattr(binary, "read"):
             raise problems.BadParameter("file", "send the CSV as the request body.")
         return Checker(open_text(binary), options), filename
+
+    @staticmethod
+    def point_options(source, text, from_form: bool = False) -> PointOptions | None:
+        """The point look-up asked for, if any: ``points=yes``, ``point_types`` (a
+        comma-separated value, or the form's repeated checkboxes) or a coordinate column.
+        From the web form only its ``points`` checkbox asks: its layer checkboxes are sent
+        ticked whether or not points were wanted."""
+        getlist = getattr(source, "getlist", None)
+        chosen = getlist("point_types") if getlist else [source.get("point_types") or ""]
+        layers_text = ",".join(str(v) for v in chosen if v)
+        http.check_text("point_types", layers_text)
+        named = {
+            kind: text(f"{kind}_column") or None for kind in ("lat", "lon", "easting", "northing")
+        }
+        wanted = text("points").lower()
+        if wanted and wanted not in YES | {"no", "false", "off", "0"}:
+            raise problems.BadParameter("points", f"must be yes or no; got {wanted[:20]!r}.")
+        if wanted not in YES and (from_form or not (layers_text.strip() or any(named.values()))):
+            return None
+        layers = parse_layers(layers_text, "point_types") or list(DEFAULT_POINT_LAYERS)
+        return PointOptions(
+            layers=layers,
+            lat_column=named["lat"],
+            lon_column=named["lon"],
+            easting_column=named["easting"],
+            northing_column=named["northing"],
+        )
+
+
+def _chosen_layers(values) -> list[str]:
+    getlist = getattr(values, "getlist", None)
+    chosen = getlist("point_types") if getlist else []
+    return [layer for value in chosen for layer in str(value).split(",")] or DEFAULT_POINT_LAYERS
 
 
 FILENAME = re.compile(r"^[A-Za-z0-9._-]{1,120}\.csv$")

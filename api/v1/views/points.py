@@ -35,9 +35,6 @@ from .base import LookupView
 MAX_POINTS = 1000
 _NUMBER = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
 _PAIR = re.compile(rf"^\s*({_NUMBER})\s*,\s*({_NUMBER})\s*$")
-# British National Grid's extent (EPSG:27700's area of use, with a margin for the sea).
-BNG_EASTING = (-100_000.0, 800_000.0)
-BNG_NORTHING = (-100_000.0, 1_400_000.0)
 
 PARAMETERS = [
     OpenApiParameter(
@@ -66,33 +63,29 @@ def parse_pair(name: str, text: str) -> tuple[float, float]:
 
 
 def check_lon_lat(name: str, lon: float, lat: float) -> tuple[float, float]:
-    if not -180 <= lon <= 180:
-        raise problems.BadParameter(name, f"longitude must be between -180 and 180; got {lon:g}.")
-    if not -90 <= lat <= 90:
-        raise problems.BadParameter(name, f"latitude must be between -90 and 90; got {lat:g}.")
-    return lon, lat
+    try:
+        return spatial.check_lon_lat(lon, lat)
+    except ValueError as error:
+        raise problems.BadParameter(name, str(error)) from None
 
 
 def check_bng(name: str, easting: float, northing: float) -> tuple[float, float]:
-    if not BNG_EASTING[0] <= easting <= BNG_EASTING[1]:
-        raise problems.BadParameter(
-            name, f"easting must be between -100000 and 800000 metres; got {easting:g}."
-        )
-    if not BNG_NORTHING[0] <= northing <= BNG_NORTHING[1]:
-        raise problems.BadParameter(
-            name, f"northing must be between -100000 and 1400000 metres; got {northing:g}."
-        )
-    return spatial.from_bng(easting, northing)
+    try:
+        return spatial.check_bng(easting, northing)
+    except ValueError as error:
+        raise problems.BadParameter(name, str(error)) from None
 
 
-def parse_layers(value: str | None) -> list[str] | None:
+def parse_layers(value: str | None, name: str = "type") -> list[str] | None:
+    """The layers a comma-separated ``value`` names (None: no value); an unknown one is a 400
+    naming the parameter ``name``."""
     if value is None or value.strip() == "":
         return None
-    layers = [part.strip() for part in value.split(",") if part.strip()]
+    layers = list(dict.fromkeys(part.strip() for part in value.split(",") if part.strip()))
     unknown = [layer for layer in layers if layer not in spatial.LAYERS]
     if unknown:
         raise problems.BadParameter(
-            "type",
+            name,
             f"must be one or more of {', '.join(spatial.LAYERS)}; got {unknown[0][:40]!r}.",
         )
     return layers
