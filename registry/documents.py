@@ -386,10 +386,33 @@ def describe(entry: Entry | int, date: dt.date | None = None) -> EntryDocument:
         if state.entity_type
         else None
     )
+    return assemble(
+        entry, date, rows, state, own, (event_rows, link_rows), (extra, extra_links), found,
+        link, type_name,
+    )  # fmt: skip
+
+
+def assemble(
+    entry: Entry,
+    date: dt.date,
+    rows: Rows,
+    state: validtime.AsAt,
+    own: EntryFacts,
+    around: tuple[Mapping[int, EventRow], list[LinkRow]],
+    extra: tuple[Mapping[int, EventRow], list[LinkRow]],
+    found: list[tuple[Ref, list[Hop]]],
+    link: Labeller,
+    type_name: str | None,
+) -> EntryDocument:
+    """The document from what was read, however it was read (the registry now, or as
+    recorded at an instant: ``registry.recorded.describe``): ``around``, the events the entry
+    took part in and their links; ``extra``, the other events on the way to its ``found``
+    current codes; ``link`` names an entry as at the date."""
+    event_rows, link_rows = around
     in_order = dict(sorted(event_rows.items(), key=lambda kv: (kv[1].date, kv[1].key)))
     summaries = event_summaries(in_order, link_rows, link)
     by_key = {s.key: s for s in summaries.values()}
-    by_key.update({s.key: s for s in event_summaries(extra, extra_links, link).values()})
+    by_key.update({s.key: s for s in event_summaries(*extra, link).values()})
     return EntryDocument(
         entry=entry,
         date=date,
@@ -489,6 +512,7 @@ __all__ = [
     "EventSummary",
     "Hop",
     "Link",
+    "assemble",
     "current_links",
     "describe",
     "describe_events",

@@ -444,25 +444,10 @@ def describe(entry: Entry, date: dt.date, at: dt.datetime) -> documents.EntryDoc
         if state.entity_type
         else None
     )
-    in_order = dict(sorted(event_rows.items(), key=lambda kv: (kv[1].date, kv[1].key)))
-    summaries = documents.event_summaries(in_order, link_rows, link)
-    by_key = {s.key: s for s in summaries.values()}
-    by_key.update({s.key: s for s in documents.event_summaries(extra, extra_links, link).values()})
-    return documents.EntryDocument(
-        entry=entry,
-        date=date,
-        rows=rows,
-        state=state,
-        facts=own,
-        parents={h: link(parent) for h, parent in state.parents.items()},
-        governed_by=[link(r) for r in own.governed_by],
-        governs=[link(r) for r in own.governs],
-        current=[(link(node), [by_key[hop.event] for hop in path]) for node, path in found],
-        events=list(summaries.values()),
-        predecessors=[link(r) for r in own.replaces],
-        successors=[link(r) for r in own.replaced_by],
-        entity_type_name=type_name,
-    )
+    return documents.assemble(
+        entry, date, rows, state, own, (event_rows, link_rows), (extra, extra_links), found,
+        link, type_name,
+    )  # fmt: skip
 
 
 def summarise(
