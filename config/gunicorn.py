@@ -58,5 +58,8 @@ def when_ready(server):
             len(shapes),
             time.monotonic() - started,
         )
+        # Which engine answers point lookups (REGISTRY_SPATIAL_ENGINE): resolved here so that
+        # a configured postgis without its column stops the start (ImproperlyConfigured).
+        server.log.info("point lookups: the %s engine", spatial.engine_name())
     finally:
         connections.close_all()

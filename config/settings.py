@@ -168,6 +168,22 @@ if REGISTRY_REPLICAS:
     # Before the session is read: where a request reads is decided before its first query.
     MIDDLEWARE.insert(1, "registry.replicas.ReadRouting")
 
+
+# What answers point lookups (geography/spatial.py): "shapely", the in-process index over the
+# boundary rows, on any database; "postgis", ST_Covers over a GiST index on PostgreSQL with the
+# PostGIS extension (geography/postgis.py); "auto" (the default), postgis where the migrations
+# could create the extension, else shapely. postgis on another database is refused here, so
+# the mistake stops the start rather than the first lookup.
+REGISTRY_SPATIAL_ENGINE = os.environ.get("REGISTRY_SPATIAL_ENGINE", "").strip().lower() or "auto"
+if REGISTRY_SPATIAL_ENGINE not in ("auto", "shapely", "postgis"):
+    raise ImproperlyConfigured(
+        f"REGISTRY_SPATIAL_ENGINE must be auto, shapely or postgis; got {REGISTRY_SPATIAL_ENGINE!r}"
+    )
+if REGISTRY_SPATIAL_ENGINE == "postgis" and "postgresql" not in DATABASES["default"]["ENGINE"]:
+    raise ImproperlyConfigured(
+        "REGISTRY_SPATIAL_ENGINE=postgis needs a PostgreSQL DATABASE_URL with the PostGIS "
+        "extension; on SQLite use shapely (or auto, which chooses it)"
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

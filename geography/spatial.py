@@ -1,6 +1,7 @@
-"""Which areas contain a point on a date: an in-process spatial index over every boundary.
+"""Which areas contain a point on a date: an in-process spatial index over every boundary,
+and the choice between it and PostGIS (:func:`engine`).
 
-The engine on SQLite (and, until PostGIS is wired in, on PostgreSQL too): every
+The shapely engine, on any database (the only one on SQLite): every
 :class:`~geography.models.Boundary` row's shape, read once per process into shapely
 geometries, *prepared* (so that a point-in-polygon test walks an index of the polygon's edges,
 not every edge) and held in shapely's ``STRtree``. No SpatiaLite or GDAL. A lookup asks the
@@ -11,6 +12,13 @@ workers fork (``config/gunicorn.py``), as the reconciliation index is; elsewhere
 
 The index notices a new load: :func:`current` compares the newest boundary row and import run
 with those it was built from (two indexed look-ups) and rebuilds when they differ.
+
+**Engines.** Point lookups go through :func:`engine`, which answers with this index or, on
+PostgreSQL, with PostGIS (:mod:`geography.postgis`: ``ST_Covers`` over a GiST index of a column
+generated from the same rows), as ``REGISTRY_SPATIAL_ENGINE`` says: ``shapely``, ``postgis``, or
+``auto`` (the default: PostGIS where the migrations could add its column, else shapely). Both
+have the methods of :class:`Engine` and give the same :class:`Hit` rows in the same order. The
+SVG maps (``api.maps``) draw from this index's shapes whichever engine answers points.
 """
 
 from __future__ import annotations
@@ -21,7 +29,7 @@ import math
 import threading
 import time
 from collections.abc import Iterable, Sequence
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 # The layers, in the order answers list them (widest first).
 LAYERS = (
@@ -71,8 +79,29 @@ class Hit(NamedTuple):
     valid_to: dt.date | None
 
 
+class Engine(Protocol):
+    """What answers point lookups: :class:`Index` or :class:`geography.postgis.Engine`."""
+
+    name: str
+
+    def containing(
+        self, lon: float, lat: float, on: dt.date, layers: Iterable[str] | None = None
+    ) -> list[Hit]: ...
+
+    def containing_many(
+        self,
+        points: Sequence[tuple[float, float]],
+        on: dt.date,
+        layers: Iterable[str] | None = None,
+    ) -> list[list[Hit]]: ...
+
+    def covered_layers(self, on: dt.date) -> set[str]: ...
+
+
 class Index:
     """The shapes of every boundary, with their layers and valid-time ranges as arrays."""
+
+    name = "shapely"
 
     def __init__(self, rows: Sequence[tuple], stamp: tuple) -> None:
         import numpy as np
@@ -235,6 +264,56 @@ def current() -> Index:
         if _index is None or _index.stamp != stamp():
             _index = Index.build()
         return _index
+
+
+ENGINES = ("auto", "shapely", "postgis")
+# (setting, database alias) → the engine's name, so that ``auto`` asks the catalogue once.
+_resolved: dict[tuple[str, str], str] = {}
+
+
+def engine_name() -> str:
+    """The engine point lookups use: ``REGISTRY_SPATIAL_ENGINE``, with ``auto`` resolved to
+    ``postgis`` where the boundaries table has its PostGIS column, else ``shapely``. A
+    configured ``postgis`` without the column is ImproperlyConfigured (settings refuse it on
+    SQLite before anything starts)."""
+    from django.conf import settings
+    from django.core.exceptions import ImproperlyConfigured
+    from django.db import connections, router
+
+    from . import postgis
+    from .models import Boundary
+
+    configured = getattr(settings, "REGISTRY_SPATIAL_ENGINE", "auto")
+    alias = router.db_for_read(Boundary)
+    key = (configured, alias)
+    if key not in _resolved:
+        if configured == "shapely":
+            name = "shapely"
+        elif configured in ("auto", "postgis"):
+            ready = postgis.installed(connections[alias])
+            if configured == "postgis" and not ready:
+                raise ImproperlyConfigured(
+                    "REGISTRY_SPATIAL_ENGINE is postgis but the boundaries table has no PostGIS "
+                    "column: install the extension (Debian: apt-get install "
+                    "postgresql-15-postgis-3), then run manage.py install_postgis."
+                )
+            name = "postgis" if ready else "shapely"
+        else:
+            raise ImproperlyConfigured(
+                f"REGISTRY_SPATIAL_ENGINE must be one of {', '.join(ENGINES)}; got {configured!r}"
+            )
+        _resolved[key] = name
+    return _resolved[key]
+
+
+def engine() -> Engine:
+    """What answers point lookups now: the process's :class:`Index` (:func:`current`) or
+    PostGIS, as :func:`engine_name` says."""
+    if engine_name() == "postgis":
+        from .postgis import Engine as PostgisEngine
+
+        return PostgisEngine()
+    return current()
 
 
 # ---------------------------------------------------------------------------------------

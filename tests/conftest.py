@@ -140,6 +140,23 @@ def empty_registry(empty_database):
         yield
 
 
+@pytest.fixture(params=["shapely", "postgis"])
+def spatial_engine(request, settings, db):
+    """Each point-lookup engine in turn (``REGISTRY_SPATIAL_ENGINE``): shapely on every
+    database; postgis where the test database has the boundaries' PostGIS column (PostgreSQL
+    with the extension), skipped elsewhere, saying why."""
+    from django.db import connection
+
+    from geography import postgis, spatial
+
+    if request.param == "postgis" and not postgis.installed(connection):
+        pytest.skip(f"no PostGIS on this {connection.vendor} test database")
+    settings.REGISTRY_SPATIAL_ENGINE = request.param
+    engine = spatial.engine()
+    assert engine.name == request.param
+    return engine
+
+
 @pytest.fixture
 def factory() -> Factory:
     return Factory()

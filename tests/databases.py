@@ -9,7 +9,8 @@ stale template is worse than a slow run the digest is conservative: every file u
 ``registry/``, ``geography/`` and ``config/`` (models, migrations, the loader, the importers,
 services, snapshots, validation, rules, settings), the app and migration modules of ``api/``,
 the fixtures, this module (which says what the load is), every installed package's version,
-the versions of Python and SQLite, and the settings the data depends on.
+the versions of Python and SQLite, the settings the data depends on, and whether the server
+offers PostGIS.
 
 Each template is two databases: the migrated database before the load (the *empty* one) and
 after it (the loaded one).
@@ -101,8 +102,9 @@ def _files(path: Path) -> Iterator[Path]:
                 yield found
 
 
-def digest(vendor: str) -> str:
-    """A digest of everything that determines the content of the loaded test database."""
+def digest(vendor: str, server: str = "") -> str:
+    """A digest of everything that determines the content of the loaded test database;
+    ``server`` is what the database server offers that the migrations use (:func:`features`)."""
     h = hashlib.blake2b(digest_size=16)
 
     def add(label: str, data: bytes) -> None:
@@ -116,6 +118,7 @@ def digest(vendor: str) -> str:
             label = str(path.relative_to(fixtures if base == fixtures else ROOT))
             add(("fixtures/" if base == fixtures else "") + label, path.read_bytes())
     add("vendor", vendor.encode())
+    add("server", server.encode())
     add("python", sys.version.encode())
     add("sqlite", sqlite3.sqlite_version.encode())
     packages = sorted(
@@ -127,13 +130,22 @@ def digest(vendor: str) -> str:
     return h.hexdigest()
 
 
+def features(connection) -> str:
+    """What the server offers that changes what the migrations build: whether PostGIS can be
+    created (migration geography.0002 adds the boundaries' PostGIS column only then), so a
+    template built before PostGIS was installed is not reused after."""
+    from geography import postgis
+
+    return "postgis" if postgis.can_create_extension(connection) else ""
+
+
 class Template:
     """The databases of one digest, as kept between sessions: the loaded registry, and the
     same migrations without the load (for the ``empty`` alias)."""
 
     def __init__(self) -> None:
         self.connection = connections[DEFAULT_DB_ALIAS]
-        self.key = digest(self.connection.vendor)
+        self.key = digest(self.connection.vendor, features(self.connection))
         self.directory = TEMPLATES / f"{self.connection.vendor}-{self.key}"
         # The configured database's name, before the test database's replaces it.
         self.name = self.connection.settings_dict["NAME"]

@@ -1,15 +1,15 @@
 """Point lookups on the real boundaries: which areas contained a point on a date
-(``/api/v1/point/…``, ``geography.spatial``)."""
+(``/api/v1/point/…``, ``geography.spatial``). Every test runs on each engine: shapely, and
+PostGIS where the test database has it (``spatial_engine`` in ``tests/conftest.py``)."""
 
 import json
 
 import pytest
 
-from geography import spatial
 from geography.models import Boundary
 from tests.conftest import d
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("spatial_engine")]
 
 TAUNTON = (-3.1035, 51.0152)  # the town centre
 TAUNTON_BNG = (322688, 124560)
@@ -180,16 +180,16 @@ def test_bulk_takes_at_most_1000_points_and_names_a_bad_one(client):
 
 
 @pytest.mark.parametrize("layer, count", [("lad", 361), ("ward", 8405)])
-def test_every_2025_area_contains_its_own_label_point(layer, count):
+def test_every_2025_area_contains_its_own_label_point(layer, count, spatial_engine):
     """Over all of them: each label point, asked on the first day its 2025 boundary holds,
-    is answered with the area itself."""
+    is answered with the area itself, by the engine under test."""
     rows = list(
         Boundary.objects.filter(layer=layer, vintage="2025").values_list(
             "entry__key", "label_lon", "label_lat", "valid_from"
         )
     )
     assert len(rows) == count
-    index = spatial.current()
+    index = spatial_engine
     missing = []
     for on in sorted({r[3] for r in rows}):
         day = [r for r in rows if r[3] == on]

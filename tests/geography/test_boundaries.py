@@ -5,9 +5,10 @@ import datetime as dt
 
 import pytest
 import shapely
+from django.db import connection
 from django.db.models import Count
 
-from geography import boundaries
+from geography import boundaries, postgis
 from geography.models import Boundary
 from registry import validtime
 from registry.models import ImportRun
@@ -98,6 +99,34 @@ def test_the_invalid_ward_shapes_are_repaired_and_every_shape_is_valid():
     assert set(shapely.get_type_id(shapes).tolist()) <= {3, 6}  # polygons, multipolygons
 
 
+def test_every_boundary_row_has_the_same_shape_in_postgis():
+    """The generated column holds each row's own WKB, valid, in EPSG:4326, and follows a
+    change to the row in the same statement."""
+    if not postgis.installed(connection):
+        pytest.skip(f"no PostGIS on this {connection.vendor} test database")
+    table = Boundary._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT count(*), count({postgis.COLUMN}), "  # noqa: S608 - names, no input
+            f"count(*) FILTER (WHERE ST_AsBinary({postgis.COLUMN}) = geometry), "
+            f"count(*) FILTER (WHERE ST_IsValid({postgis.COLUMN})), "
+            f"count(*) FILTER (WHERE ST_SRID({postgis.COLUMN}) = 4326) FROM {table}"
+        )
+        counts = cursor.fetchone()
+    assert counts == (Boundary.objects.count(),) * 5
+    cardiff = (-3.1791, 51.4816)
+    row = Boundary.objects.get(entry__key="W06000015", vintage="2025")
+    hits = postgis.Engine().containing(*cardiff, d("2025-06-01"), ["lad"])
+    assert [h.code for h in hits] == ["W06000015"]
+    elsewhere = Boundary.objects.get(entry__key="E06000066", vintage="2025").geometry
+    Boundary.objects.filter(pk=row.pk).update(geometry=elsewhere)
+    assert postgis.Engine().containing(*cardiff, d("2025-06-01"), ["lad"]) == []
+    Boundary.objects.filter(pk=row.pk).delete()
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT count({postgis.COLUMN}) FROM {table}")  # noqa: S608 - names
+        assert cursor.fetchone()[0] == Boundary.objects.count()
+
+
 def test_area_centroid_and_label_point_of_cardiff():
     row = Boundary.objects.get(entry__key="W06000015", vintage="2025")
     # Cardiff is 140 km² in law; the generalised (BGC) shape is close to it.
@@ -123,7 +152,10 @@ def test_a_second_load_rewrites_only_what_changed(settings):
     half of CPU): the row altered here is written again, attributed to the new run; nothing
     else is created, changed or removed."""
     row = Boundary.objects.get(entry__key="W06000015", vintage="2025")
-    Boundary.objects.filter(pk=row.pk).update(digest="stale", valid_to=dt.date(2030, 1, 1))
+    somerset = Boundary.objects.get(entry__key="E06000066", vintage="2025").geometry
+    Boundary.objects.filter(pk=row.pk).update(
+        digest="stale", valid_to=dt.date(2030, 1, 1), geometry=somerset
+    )
     before = Boundary.objects.count()
     run = ImportRun.objects.create(command="test")
     counts = boundaries.load(settings.REGISTRY_FIXTURES_DIR, run)
@@ -133,4 +165,8 @@ def test_a_second_load_rewrites_only_what_changed(settings):
     assert sum(counts.unchanged.values()) == before - 1
     row.refresh_from_db()
     assert (row.valid_to, row.import_run_id) == (None, run.pk)
+    assert shapely.from_wkb(bytes(row.geometry)).covers(shapely.Point(-3.1791, 51.4816))
+    if postgis.installed(connection):  # the PostGIS shape was rewritten with the row
+        hits = postgis.Engine().containing(-3.1791, 51.4816, dt.date(2025, 6, 1), ["lad"])
+        assert [h.code for h in hits] == ["W06000015"]
     assert list(Boundary.objects.filter(import_run=run).values_list("pk", flat=True)) == [row.pk]

@@ -1,4 +1,5 @@
-"""Point lookups: which areas contained a point on a date (``geography.spatial``).
+"""Point lookups: which areas contained a point on a date (``geography.spatial.engine``: the
+shapely index or PostGIS, as ``REGISTRY_SPATIAL_ENGINE`` selects; the same answers either way).
 
 - ``GET point/{lon},{lat}`` (also ``point/4326/{lon},{lat}``, MapIt's form) and
   ``GET point/27700/{easting},{northing}`` (British National Grid);
@@ -116,7 +117,7 @@ def describe(hits_per_point: list[list[spatial.Hit]], on: dt.date) -> list[list[
     ]
 
 
-def not_covered(index: spatial.Index, on: dt.date, layers: list[str] | None) -> list[dict]:
+def not_covered(index: spatial.Engine, on: dt.date, layers: list[str] | None) -> list[dict]:
     held = index.covered_layers(on)
     return [
         {
@@ -147,7 +148,7 @@ class PointView(LookupView):
             lon, lat = check_lon_lat("coordinates", *parse_pair("coordinates", coordinates))
             point = {"lon": lon, "lat": lat}
         layers = parse_layers(request.query_params.get("type"))
-        index = spatial.current()
+        index = spatial.engine()
         areas = describe([index.containing(lon, lat, self.date, layers)], self.date)[0]
         body = {
             "point": point,
@@ -205,7 +206,7 @@ class BulkPointView(LookupView):
             layers_value = ",".join(layers_value)
         layers = parse_layers(layers_value)
         located = [_point(f"points[{i}]", p) for i, p in enumerate(points)]
-        index = spatial.current()
+        index = spatial.engine()
         found = describe(
             index.containing_many([(p["lon"], p["lat"]) for p in located], date, layers), date
         )
