@@ -8,7 +8,7 @@ import shapely
 from django.db import connection
 from django.db.models import Count
 
-from geography import boundaries, postgis
+from geography import boundaries, postgis, spatial
 from geography.models import Boundary
 from registry import validtime
 from registry.models import ImportRun
@@ -170,3 +170,23 @@ def test_a_second_load_rewrites_only_what_changed(settings):
         hits = postgis.Engine().containing(-3.1791, 51.4816, dt.date(2025, 6, 1), ["lad"])
         assert [h.code for h in hits] == ["W06000015"]
     assert list(Boundary.objects.filter(import_run=run).values_list("pk", flat=True)) == [row.pk]
+
+
+def test_the_shapely_index_is_rebuilt_after_an_import_and_only_then():
+    """The in-process index reads only the newest import run per lookup: boundaries change
+    in loads alone, so a change without a new run is not seen, and one with a run is."""
+    cardiff = (-3.1791, 51.4816)
+    on = dt.date(2025, 6, 1)
+
+    def lads() -> list[str]:
+        return [h.code for h in spatial.current().containing(*cardiff, on, ["lad"])]
+
+    assert lads() == ["W06000015"]
+    before = spatial.current()
+    Boundary.objects.filter(entry__key="W06000015", vintage="2025").delete()
+    assert spatial.current() is before and lads() == ["W06000015"]
+    ImportRun.objects.create(command="test")  # as the load that removed it would have
+    assert spatial.current() is not before and lads() == []
+    rebuilt = spatial.current()
+    ImportRun.objects.create(command="test")  # a run that wrote no boundary: no rebuild
+    assert spatial.current() is rebuilt
