@@ -10,8 +10,9 @@ covers the date and whose layer was asked for, and tests ``covers`` (a point on 
 inside, as PostGIS's ``ST_Covers`` has it). Under gunicorn it is built in the master before the
 workers fork (``config/gunicorn.py``), as the reconciliation index is; elsewhere on first use.
 
-The index notices a new load: :func:`current` compares the newest boundary row and import run
-with those it was built from (two indexed look-ups) and rebuilds when they differ.
+The index notices a new load: :func:`current` reads the newest import run (one indexed
+look-up) and, only when that has changed, compares the boundaries' :func:`stamp` with the one
+it was built from, rebuilding when they differ.
 
 **Engines.** Point lookups go through :func:`engine`, which answers with this index or, on
 PostgreSQL, with PostGIS (:mod:`geography.postgis`: ``ST_Covers`` over a GiST index of a column
