@@ -25,6 +25,19 @@ def test_entry_page_with_its_map(site, browser, width):
         assert title == "Map of Somerset (E06000066) as at 1 June 2024"
         caption = browser.find_element(By.CSS_SELECTOR, "figure.map-figure figcaption").text
         assert "Contains OS data © Crown copyright and database right 2025" in caption
+        # What a screen reader is told: Chromium's own accessible name of the map, and a
+        # named link for each drawn area, every one of them named in the caption too.
+        assert accessible_name(browser, "svg.map") == title
+        drawn = browser.execute_script(
+            "return [...document.querySelectorAll('svg.map a')].map("
+            "a => [a.getAttribute('href'), a.getAttribute('aria-label')])"
+        )
+        assert ["/doc/statistical-geography/E06000066?date=2024-06-01", "Somerset (E06000066)"] in (
+            drawn
+        )
+        assert len(drawn) > 10
+        for _href, label in drawn:
+            assert label.rsplit(" (", 1)[0] in caption, label
         svg_width = browser.execute_script(
             "return document.querySelector('svg.map').getBoundingClientRect().width"
         )
@@ -36,3 +49,16 @@ def test_entry_page_with_its_map(site, browser, width):
         audit(browser, f"entry-map-{width}")
     finally:
         browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
+def accessible_name(browser, selector: str) -> str:
+    """The accessible name Chromium computes for the element ``selector`` finds."""
+    document = browser.execute_cdp_cmd("DOM.getDocument", {"depth": 0})
+    node = browser.execute_cdp_cmd(
+        "DOM.querySelector", {"nodeId": document["root"]["nodeId"], "selector": selector}
+    )
+    tree = browser.execute_cdp_cmd(
+        "Accessibility.getPartialAXTree",
+        {"nodeId": node["nodeId"], "fetchRelatives": False},
+    )
+    return tree["nodes"][0]["name"]["value"]
