@@ -16,7 +16,10 @@ microsecond timestamp cannot) stands for the state of the data. An answer's ETag
 with whatever else the answer depends on (path, query, format, date); its Last-Modified is
 when that version was recorded, and for an answer about "today" (no ``?date=``) at least the
 start of today, as such an answer moves on at midnight. Both are known before anything is
-built, so a conditional request costs one query on the primary key index.
+built, so a conditional request costs one query on the primary key index. The one exception
+is the boundaries, which a load rewrites without versions: an answer that draws or serves one
+(an area's page, its RDF and GeoJSON, point lookups, boundary downloads) also hashes their
+load state (:func:`boundaries_version`, three more indexed look-ups and one on a primary key).
 """
 
 from __future__ import annotations
@@ -36,6 +39,8 @@ from django.utils.dateparse import parse_datetime
 from django.utils.http import http_date
 from rest_framework import exceptions
 
+from geography import spatial
+from geography.registers import AREAS
 from registry.models import Entry, Register, Version
 from registry.replicas import reading
 from registry.statistics import registers
@@ -292,6 +297,9 @@ class EntryRef:
     key: str
     version: int
     data_version: tuple[int, dt.datetime | None]
+    # The boundaries' load state (:func:`boundaries_version`), read in the same query for an
+    # entry of a register in WITH_BOUNDARIES; None for any other.
+    boundaries: tuple[tuple, dt.datetime | None] | None = None
 
     def load(self) -> Entry:
         return Entry.objects.select_related("register").get(pk=self.pk)
@@ -312,10 +320,13 @@ def find_entry(register: Register, key: str) -> EntryRef:
     if not re.match(register.key_pattern, key):
         raise MalformedKey(register, key)
     entries, versions = Entry._meta.db_table, Version._meta.db_table
-    # Raw SQL, with the data version in the same query: every document request runs this.
+    bounded = register.slug in WITH_BOUNDARIES
+    extra = "".join(f", {column}" for column in spatial.stamp_columns()) if bounded else ""
+    # Raw SQL, with the data version (and for an area the boundaries' load) in the same
+    # query: every document request runs this.
     with reading().cursor() as cursor:
         cursor.execute(
-            f"SELECT e.id, e.version, v.id, v.recorded_at FROM {entries} e "  # noqa: S608 (table names; values are parameters)
+            f"SELECT e.id, e.version, v.id, v.recorded_at{extra} FROM {entries} e "  # noqa: S608 (table names and sub-selects of them; values are parameters)
             f"LEFT JOIN {versions} v ON v.id = (SELECT MAX(id) FROM {versions}) "
             "WHERE e.register_id = %s AND e.key = %s",
             [register.pk, key],
@@ -323,7 +334,14 @@ def find_entry(register: Register, key: str) -> EntryRef:
         row = cursor.fetchone()
     if row is None:
         raise NoSuchEntry(register, key)
-    return EntryRef(row[0], register, key, row[1], (row[2] or 0, _moment(row[3])))
+    return EntryRef(
+        row[0],
+        register,
+        key,
+        row[1],
+        (row[2] or 0, _moment(row[3])),
+        _boundaries(row[4:]) if bounded else None,
+    )
 
 
 # ---------------------------------------------------------------------------------------
@@ -349,6 +367,38 @@ def data_version() -> tuple[int, dt.datetime | None]:
         )
         row = cursor.fetchone()
     return (row[0], _moment(row[1])) if row else (0, None)
+
+
+# The registers whose entries have boundaries: their documents draw or carry them.
+WITH_BOUNDARIES = frozenset({AREAS})
+
+
+def boundaries_version() -> tuple[tuple, dt.datetime | None]:
+    """The boundaries' load state and when it was written: what, besides the data version,
+    anything that draws or serves a boundary depends on. Boundaries are not versioned (a
+    load rewrites them without a :class:`~registry.models.Version`), so a reload that
+    changed only shapes would leave the data version, and so the validators, as they were.
+    The state is :func:`geography.spatial.stamp` (the newest row, the newest import run
+    that wrote one, how many there are: the one rule the spatial index is rebuilt by); the
+    moment is when that import run finished (a load that only removed boundaries changes the
+    count, so the ETag, but names no newer run). A validator hashes both, as it does the
+    data version's number and moment. One query of four indexed sub-selects;
+    :func:`find_entry` reads the same with an area."""
+    with reading().cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(spatial.stamp_columns()))
+        row = cursor.fetchone()
+    return _boundaries(row)
+
+
+def _boundaries(row: tuple) -> tuple[tuple, dt.datetime | None]:
+    """:func:`boundaries_version` from the four columns of :func:`spatial.stamp_columns`."""
+    return tuple(row[:3]), _moment(row[3])
+
+
+def changed_since(changed: dt.datetime | None, also: dt.datetime | None) -> dt.datetime | None:
+    """The later of two moments of change, either of which may be None (never)."""
+    moments = [m for m in (changed, also) if m is not None]
+    return max(moments) if moments else None
 
 
 def etag(*parts: Any) -> str:
