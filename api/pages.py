@@ -10,6 +10,7 @@ from typing import Any
 from django.http import HttpResponse
 from django.utils.translation import gettext
 
+from geography import spatial
 from geography.entity_types import LOWEST_PRIORITY, priority
 from geography.registers import AREAS, ENTITY_TYPES, SEARCH_ORDER
 from registry import facts
@@ -37,6 +38,7 @@ from registry.validtime import today
 
 from . import http
 from .documents.base import DocumentView
+from .documents.downloads import boundary_vintages
 from .i18n import type_label
 from .renderers import HTMLRenderer, JSONRenderer, Representation
 
@@ -385,7 +387,11 @@ class SearchView(PageView):
 
 
 class DownloadsView(PageView):
-    """``/downloads``: every register as CSV and N-Triples, and the VoID description."""
+    """``/downloads``: every register as CSV and N-Triples, every vintage of every boundary
+    layer as GeoJSON, and the VoID description."""
+
+    def boundaries_of(self, target):
+        return http.boundaries_version()  # it counts the boundaries
 
     def represent(self, request, target, date, explicit):
         rows = []
@@ -399,7 +405,14 @@ class DownloadsView(PageView):
                     "nt_path": f"/downloads/{register['slug']}.nt.gz",
                 }
             )
-        context = {"registers": rows, "void": dataset_description_uri(), "date": date}
+        boundaries = boundary_vintages()
+        context = {
+            "registers": rows,
+            "boundaries": boundaries,
+            "attribution": spatial.ATTRIBUTION,
+            "void": dataset_description_uri(),
+            "date": date,
+        }
         return Page(
             "api/downloads.html",
             context,
@@ -408,6 +421,15 @@ class DownloadsView(PageView):
                 "registers": [
                     {k: v for k, v in r.items() if not k.endswith("_path")} for r in rows
                 ],
+                "boundaries": [
+                    {
+                        **{k: v for k, v in b.items() if not k.endswith("_path")},
+                        "first": b["first"].isoformat(),
+                        "last": b["last"].isoformat() if b["last"] else None,
+                    }
+                    for b in boundaries
+                ],
+                "boundaries_attribution": spatial.ATTRIBUTION,
             },
         )
 

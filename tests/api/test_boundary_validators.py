@@ -1,5 +1,6 @@
 """Boundaries are not versioned: a load rewrites them without a Version, so everything that
-draws or serves one (an area's page and RDF, its GeoJSON, point lookups) has the boundaries' load state in its validators
+draws or serves one (an area's page and RDF, its GeoJSON, point lookups, the boundary
+downloads and the downloads page) has the boundaries' load state in its validators
 (``api.http.boundaries_version``), and a reload that changed only shapes gives new ETags."""
 
 import datetime as dt
@@ -21,6 +22,8 @@ ANSWERS = [
     f"{SOMERSET}.ttl?date=2024-06-01",  # its RDF, with its shape as WKT
     f"{SOMERSET}.geojson?date=2024-06-01",
     "/api/v1/point/-3.1035,51.0152?date=2024-06-01",  # Taunton, in Somerset
+    "/downloads/boundaries/lad/2024.geojson",
+    "/downloads",  # it counts the boundaries
 ]
 
 
