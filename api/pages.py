@@ -8,6 +8,7 @@ import datetime as dt
 from typing import Any
 
 from django.http import HttpResponse
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 
 from geography import spatial
@@ -36,7 +37,7 @@ from registry.text import INVERTED_HEADS, fold, prefixes
 from registry.uris import dataset_description_uri, download_uri, entry_uri
 from registry.validtime import today
 
-from . import http
+from . import http, maps
 from .documents.base import DocumentView
 from .documents.downloads import boundary_vintages
 from .i18n import type_label
@@ -149,6 +150,9 @@ def chart(counts: list[dict[str, Any]], width: int = 720, height: int = 64) -> d
 class HomeView(PageView):
     """``/``: what the registry holds, at a glance."""
 
+    def boundaries_of(self, target):
+        return http.boundaries_version()  # its overview map draws them
+
     def represent(self, request, target, date, explicit):
         counts = entry_counts()
         register_rows = [
@@ -161,10 +165,13 @@ class HomeView(PageView):
             row["name"] = names.get(row["entity_type_id"], "")
         shown = [{**row, "name": type_label(row["entity_type__key"], row["name"])} for row in live]
         counts = change_counts()
+        overview = maps.overview_map(date, explicit, http.data_version(), http.boundaries_version())
         context = {
             "registers": register_rows,
             "date": date,
             "explicit": explicit,
+            # Built from escaped parts (api.maps).
+            "overview": mark_safe(overview) if overview else "",  # noqa: S308
             "live": shown,
             "chart": chart(counts),
             "changes": [{**row, "label": EVENT_KIND(row["kind"]).label} for row in counts],

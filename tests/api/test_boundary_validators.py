@@ -1,6 +1,6 @@
 """Boundaries are not versioned: a load rewrites them without a Version, so everything that
 draws or serves one (an area's page and RDF, its GeoJSON, point lookups, the boundary
-downloads and the downloads page) has the boundaries' load state in its validators
+downloads, the downloads page and the front page's map) has the boundaries' load state in its validators
 (``api.http.boundaries_version``), and a reload that changed only shapes gives new ETags."""
 
 import datetime as dt
@@ -24,6 +24,7 @@ ANSWERS = [
     "/api/v1/point/-3.1035,51.0152?date=2024-06-01",  # Taunton, in Somerset
     "/downloads/boundaries/lad/2024.geojson",
     "/downloads",  # it counts the boundaries
+    "/?date=2024-06-01",  # its overview map draws the districts
 ]
 
 

@@ -1,6 +1,7 @@
-"""An entry page with its map, in headless Chromium at 1280 and 390 CSS pixels: screenshots
-to ``test-artifacts/accessibility/``, no critical or serious axe-core violation, the map's
-text alternative present, and no sideways scrolling on a phone."""
+"""An entry page with its map, and the front page with its overview map, in headless
+Chromium at 1280 and 390 CSS pixels: screenshots to ``test-artifacts/accessibility/``, no
+critical or serious axe-core violation, the maps' text alternatives and links as a screen
+reader is told them, and no sideways scrolling on a phone."""
 
 from __future__ import annotations
 
@@ -47,6 +48,37 @@ def test_entry_page_with_its_map(site, browser, width):
         )
         assert page_width <= width
         audit(browser, f"entry-map-{width}")
+    finally:
+        browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_front_page_with_its_overview_map(site, browser, width):
+    browser.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": width, "height": 900, "deviceScaleFactor": 1, "mobile": width < 600},
+    )
+    try:
+        visit(browser, f"{site.url}/?date=2023-06-01")
+        assert accessible_name(browser, "svg.map--overview") == (
+            "Map of the United Kingdom’s 361 local authority districts on 1 June 2023, with the "
+            "4 made or changed in 2023 highlighted"
+        )
+        # Each highlighted district is a link a keyboard reaches, named for its change.
+        links = browser.execute_script(
+            "return [...document.querySelectorAll('svg.map--overview a')].map(a => {"
+            "a.focus(); return [a.getAttribute('href'), document.activeElement === a]; })"
+        )
+        assert ["/doc/change-event/2023-04-01-E06000066", True] in links
+        assert len(links) == 4 and all(focused for _, focused in links)
+        assert accessible_name(browser, "svg.map--overview a[href$='E06000066']") == (
+            "Somerset (E06000066): merge, 1 April 2023"
+        )
+        page_width = browser.execute_script(
+            "return Math.max(document.documentElement.scrollWidth, document.body.scrollWidth)"
+        )
+        assert page_width <= width
+        audit(browser, f"home-map-{width}")
     finally:
         browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
 
