@@ -191,3 +191,24 @@ def test_the_downloads_page_lists_every_vintage_with_its_count(client):
     assert (wards_2023["count"], wards_2023["last"]) == (8441, "2025-04-30")
     # Widest layer first, as the point lookups list them.
     assert listed[0]["layer"] == "country"
+
+
+def test_void_describes_the_boundary_downloads(client):
+    from rdflib import Graph, Literal, Namespace, URIRef
+
+    dcat = Namespace("http://www.w3.org/ns/dcat#")
+    dcterms = Namespace("http://purl.org/dc/terms/")
+    graph = Graph().parse(data=client.get("/.well-known/void.ttl").content, format="turtle")
+    base = "http://127.0.0.1:8000"
+    shapes = URIRef(f"{base}/.well-known/void#boundaries")
+    assert (URIRef(f"{base}/.well-known/void#registry"), dcat.dataset, shapes) in graph
+    assert (shapes, dcterms.license, URIRef(OGL)) in graph
+    assert OS in str(graph.value(shapes, dcterms.rights))
+    urls = {str(graph.value(d, dcat.downloadURL)) for d in graph.objects(shapes, dcat.distribution)}
+    pairs = Boundary.objects.values_list("layer", "vintage").distinct()
+    assert len(urls) == 2 * len(set(pairs))
+    assert f"{base}/downloads/boundaries/lad/2025.geojson" in urls
+    assert f"{base}/downloads/boundaries/lad/2025.geojson.gz" in urls
+    packed = URIRef(f"{base}/.well-known/void#boundaries-lad-2025-geojson_gz")
+    assert graph.value(packed, dcat.compressFormat) == Literal("application/gzip")
+    assert graph.value(packed, dcat.mediaType) == Literal("application/geo+json")
