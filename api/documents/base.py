@@ -126,7 +126,7 @@ def document_validators(
     data_version: tuple[int, dt.datetime | None],
     own_version: Any,
     recorded: dt.datetime | None = None,
-    boundaries: tuple[tuple, dt.datetime | None] | None = None,
+    boundaries: tuple[int | None, dt.datetime | None] | None = None,
 ) -> tuple[str, int | None]:
     """The ETag and Last-Modified of a document: which view, what the URL named
     (``kwargs``, without the format), the query (but ``format``), the format, the date and
@@ -223,7 +223,7 @@ class DocumentView(APIView):
     def version_of(self, target: Any) -> Any:
         return None
 
-    def boundaries_of(self, target: Any) -> tuple[tuple, dt.datetime | None] | None:
+    def boundaries_of(self, target: Any) -> tuple[int | None, dt.datetime | None] | None:
         """The boundaries' load state, if the document draws or carries a boundary
         (:func:`api.http.boundaries_version`); None if it depends on no boundary."""
         return None
