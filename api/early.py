@@ -116,6 +116,7 @@ def document(request, register: str, key: str, format: str | None) -> HttpRespon
             explicit,
             found.data_version,
             found.version,
+            boundaries=found.boundaries,
         )
     response = http.conditional_response(request, etag, last_modified)
     if response is not None and response.status_code != 304:

@@ -26,16 +26,18 @@ from geography.models import Boundary
 from geography.registers import AREAS
 from registry import facts, validtime
 from registry.models import Entry
-from registry.uris import document_uri, entry_uri
+from registry.uris import base, document_uri, entry_uri
 
 from . import http
+from .documents.base import RENDER_VERSION
 
 GEOJSON = "application/geo+json"
 WKT_TOLERANCE = 0.001  # degrees: about 100 m north–south, 70 m east–west at these latitudes
 GEOSPARQL = "http://www.opengis.net/ont/geosparql#"
+LICENCE = "http://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/"
 
 
-def _problem(status: int, title: str, detail: str) -> JsonResponse:
+def problem(status: int, title: str, detail: str) -> JsonResponse:
     response = JsonResponse(
         {"title": title, "status": status, "detail": detail},
         status=status,
@@ -87,68 +89,108 @@ def geojson(request, key: str) -> HttpResponse:
     import shapely
 
     if request.method not in ("GET", "HEAD"):
-        return _problem(405, "Method not allowed", "Boundaries are read with GET.")
+        return problem(405, "Method not allowed", "Boundaries are read with GET.")
     try:
-        on, _ = http.as_at(request.GET)
+        on, explicit = http.as_at(request.GET)
     except http.BadParameter as error:
-        return _problem(400, "Bad parameter", f"{error.name} {error.reason}")
-    tolerance_text = request.GET.get("simplify_tolerance")
-    tolerance = 0.0
-    if tolerance_text is not None:
-        try:
-            tolerance = float(tolerance_text)
-        except ValueError:
-            tolerance = math.nan
-        if not (math.isfinite(tolerance) and 0 <= tolerance <= 1):
-            return _problem(
-                400,
-                "Bad parameter",
-                "simplify_tolerance must be a number of degrees from 0 to 1, such as 0.001; "
-                f"got {tolerance_text[:40]!r}.",
-            )
+        return problem(400, "Bad parameter", f"{error.name} {error.reason}")
+    try:
+        tolerance = simplify_tolerance(request.GET)
+    except http.BadParameter as error:
+        return problem(400, "Bad parameter", error.sentence)
     entry = Entry.objects.filter(register__slug=AREAS, key=key).first()
     if entry is None:
-        return _problem(404, "Not found", f"There is no entry {key[:40]!r} in {AREAS}.")
-    boundary = boundary_on(entry, on)
-    if boundary is None:
-        return _problem(
-            404,
-            "No boundary",
-            f"The registry holds no boundary of {key} for {on.isoformat()}.",
-        )
-    shape = shapely.from_wkb(bytes(boundary.geometry))
-    if tolerance:
-        shape = shapely.simplify(shape, tolerance, preserve_topology=True)
-    name = facts.labels([entry.pk], on).get(entry.pk)
-    feature = {
-        "type": "Feature",
-        "id": key,
-        "geometry": json.loads(shapely.to_geojson(shape)),
-        "properties": {
-            "code": key,
-            "name": name,
-            "type": boundary.layer,
-            "uri": entry_uri(AREAS, key),
-            "document": document_uri(AREAS, key),
-            "date": on.isoformat(),
-            "vintage": boundary.vintage,
-            "valid_from": boundary.valid_from.isoformat(),
-            "valid_to": boundary.valid_to.isoformat() if boundary.valid_to else None,
-            "generalisation": boundary.generalisation,
-            "area_generalised_m2": round(boundary.area),
-            "centroid": [boundary.centroid_lon, boundary.centroid_lat],
-            "label_point": [boundary.label_lon, boundary.label_lat],
-            "simplify_tolerance": tolerance,
-            "attribution": spatial.ATTRIBUTION,
-            "licence": "http://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/",
-        },
-    }
-    response = HttpResponse(json.dumps(feature, ensure_ascii=False), content_type=GEOJSON)
+        return problem(404, "Not found", f"There is no entry {key[:40]!r} in {AREAS}.")
+    # Validators before anything is drawn: the entry's version, the data version (its name)
+    # and the boundaries' load (its shape), as its page has them.
+    version, changed = http.data_version()
+    boundaries = http.boundaries_version()
+    etag = http.etag(
+        RENDER_VERSION,
+        base(),
+        "geojson",
+        key,
+        on.isoformat(),
+        explicit,
+        tolerance,
+        version,
+        changed,
+        entry.version,
+        boundaries,
+    )
+    last_modified = http.last_modified(http.changed_since(changed, boundaries[1]), on, explicit)
+    response = http.conditional_response(request, etag, last_modified)
+    if response is None:
+        boundary = boundary_on(entry, on)
+        if boundary is None:
+            return problem(
+                404,
+                "No boundary",
+                f"The registry holds no boundary of {key} for {on.isoformat()}.",
+            )
+        shape = shapely.from_wkb(bytes(boundary.geometry))
+        if tolerance:
+            shape = shapely.simplify(shape, tolerance, preserve_topology=True)
+        name = facts.labels([entry.pk], on).get(entry.pk)
+        feature = {
+            "type": "Feature",
+            "id": key,
+            "geometry": json.loads(shapely.to_geojson(shape)),
+            "properties": {
+                **feature_properties(key, name, boundary),
+                "date": on.isoformat(),
+                "simplify_tolerance": tolerance,
+                "attribution": spatial.ATTRIBUTION,
+                "licence": LICENCE,
+            },
+        }
+        response = HttpResponse(json.dumps(feature, ensure_ascii=False), content_type=GEOJSON)
+    for header, value in http.validator_headers(etag, last_modified).items():
+        response[header] = value
     response["Access-Control-Allow-Origin"] = "*"
     response["Cache-Control"] = "public, max-age=3600"
     response["Vary"] = "Accept"
     response["Link"] = f'<{entry_uri(AREAS, key)}>; rel="describes"'
     return response
+
+
+def simplify_tolerance(query) -> float:
+    """``simplify_tolerance=`` (degrees, as MapIt's is in the coordinate system's units:
+    shapely's topology-preserving Douglas–Peucker), 0 if absent; anything but a number from
+    0 to 1 is a :class:`~api.http.BadParameter`."""
+    text = query.get("simplify_tolerance")
+    if text is None:
+        return 0.0
+    try:
+        tolerance = float(text)
+    except ValueError:
+        tolerance = math.nan
+    if not (math.isfinite(tolerance) and 0 <= tolerance <= 1):
+        raise http.BadParameter(
+            "simplify_tolerance",
+            f"must be a number of degrees from 0 to 1, such as 0.001; got {text[:40]!r}.",
+        )
+    return tolerance
+
+
+def feature_properties(key: str, name: str | None, boundary: Boundary) -> dict:
+    """The properties of a boundary's GeoJSON Feature: what it is (code, name, type, URIs)
+    and which boundary (vintage, range, generalisation, generalised area, centroid, label
+    point). An entry's GeoJSON and the boundary downloads both say these."""
+    return {
+        "code": key,
+        "name": name,
+        "type": boundary.layer,
+        "uri": entry_uri(AREAS, key),
+        "document": document_uri(AREAS, key),
+        "vintage": boundary.vintage,
+        "valid_from": boundary.valid_from.isoformat(),
+        "valid_to": boundary.valid_to.isoformat() if boundary.valid_to else None,
+        "generalisation": boundary.generalisation,
+        "area_generalised_m2": round(boundary.area),
+        "centroid": [boundary.centroid_lon, boundary.centroid_lat],
+        "label_point": [boundary.label_lon, boundary.label_lat],
+    }
 
 
 def add_geometry(graph, entry: Entry, on: dt.date) -> None:

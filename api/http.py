@@ -16,7 +16,10 @@ microsecond timestamp cannot) stands for the state of the data. An answer's ETag
 with whatever else the answer depends on (path, query, format, date); its Last-Modified is
 when that version was recorded, and for an answer about "today" (no ``?date=``) at least the
 start of today, as such an answer moves on at midnight. Both are known before anything is
-built, so a conditional request costs one query on the primary key index.
+built, so a conditional request costs one query on the primary key index. The one exception
+is the boundaries, which a load rewrites without versions: an answer that draws or serves one
+(an area's page, its RDF and GeoJSON, point lookups, boundary downloads) also hashes their
+load state (:func:`boundaries_version`: the newest import run, one look-up on a primary key).
 """
 
 from __future__ import annotations
@@ -36,7 +39,8 @@ from django.utils.dateparse import parse_datetime
 from django.utils.http import http_date
 from rest_framework import exceptions
 
-from registry.models import Entry, Register, Version
+from geography.registers import AREAS
+from registry.models import Entry, ImportRun, Register, Version
 from registry.replicas import reading
 from registry.statistics import registers
 from registry.validtime import today
@@ -292,6 +296,9 @@ class EntryRef:
     key: str
     version: int
     data_version: tuple[int, dt.datetime | None]
+    # The boundaries' load state (:func:`boundaries_version`), read in the same query for an
+    # entry of a register in WITH_BOUNDARIES; None for any other.
+    boundaries: tuple[int | None, dt.datetime | None] | None = None
 
     def load(self) -> Entry:
         return Entry.objects.select_related("register").get(pk=self.pk)
@@ -312,10 +319,13 @@ def find_entry(register: Register, key: str) -> EntryRef:
     if not re.match(register.key_pattern, key):
         raise MalformedKey(register, key)
     entries, versions = Entry._meta.db_table, Version._meta.db_table
-    # Raw SQL, with the data version in the same query: every document request runs this.
+    bounded = register.slug in WITH_BOUNDARIES
+    extra = "".join(f", {column}" for column in _boundaries_columns()) if bounded else ""
+    # Raw SQL, with the data version (and for an area the boundaries' load) in the same
+    # query: every document request runs this.
     with reading().cursor() as cursor:
         cursor.execute(
-            f"SELECT e.id, e.version, v.id, v.recorded_at FROM {entries} e "  # noqa: S608 (table names; values are parameters)
+            f"SELECT e.id, e.version, v.id, v.recorded_at{extra} FROM {entries} e "  # noqa: S608 (table names and sub-selects of them; values are parameters)
             f"LEFT JOIN {versions} v ON v.id = (SELECT MAX(id) FROM {versions}) "
             "WHERE e.register_id = %s AND e.key = %s",
             [register.pk, key],
@@ -323,7 +333,14 @@ def find_entry(register: Register, key: str) -> EntryRef:
         row = cursor.fetchone()
     if row is None:
         raise NoSuchEntry(register, key)
-    return EntryRef(row[0], register, key, row[1], (row[2] or 0, _moment(row[3])))
+    return EntryRef(
+        row[0],
+        register,
+        key,
+        row[1],
+        (row[2] or 0, _moment(row[3])),
+        _boundaries(row[4:]) if bounded else None,
+    )
 
 
 # ---------------------------------------------------------------------------------------
@@ -349,6 +366,47 @@ def data_version() -> tuple[int, dt.datetime | None]:
         )
         row = cursor.fetchone()
     return (row[0], _moment(row[1])) if row else (0, None)
+
+
+# The registers whose entries have boundaries: their documents draw or carry them.
+WITH_BOUNDARIES = frozenset({AREAS})
+
+
+def _boundaries_columns() -> list[str]:
+    # The newest import run and when it finished, as sub-selects on its primary key (a table
+    # name only: nothing from a request is in these).
+    runs = ImportRun._meta.db_table
+    newest = f"(SELECT MAX(id) FROM {runs})"  # noqa: S608
+    return [newest, f"(SELECT COALESCE(finished_at, started_at) FROM {runs} WHERE id = {newest})"]  # noqa: S608
+
+
+def boundaries_version() -> tuple[int | None, dt.datetime | None]:
+    """When the boundaries may last have changed: the newest import run (its number and when
+    it finished). Boundaries are not versioned (a load rewrites them without a
+    :class:`~registry.models.Version`), so a reload that changed only shapes would leave the
+    data version, and so the validators, as they were; but only an import run writes them
+    (``geography.boundaries.load`` runs inside ``load_reference_data``'s, and creates,
+    rewrites and removes rows only there), so the newest run stands for their state. A load
+    that changed nothing moves it too, which costs a cache miss once per load. A validator
+    hashes both, as it does the data version's number and moment (a number can come round
+    again after a rolled-back run). One query on a primary key; :func:`find_entry` reads the
+    same with an area. (Not ``geography.spatial.stamp``, which counts the boundaries: a
+    count reads the whole table on PostgreSQL, 20 ms, on every area document.)"""
+    with reading().cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(_boundaries_columns()))
+        row = cursor.fetchone()
+    return _boundaries(row)
+
+
+def _boundaries(row: tuple) -> tuple[int | None, dt.datetime | None]:
+    """:func:`boundaries_version` from its two columns."""
+    return row[0], _moment(row[1])
+
+
+def changed_since(changed: dt.datetime | None, also: dt.datetime | None) -> dt.datetime | None:
+    """The later of two moments of change, either of which may be None (never)."""
+    moments = [m for m in (changed, also) if m is not None]
+    return max(moments) if moments else None
 
 
 def etag(*parts: Any) -> str:

@@ -123,6 +123,16 @@ DATA_MESSAGES = [
         "UK Local Authority Names and Codes, mySociety (CC BY 4.0). Source: Office for "
         "National Statistics licensed under the Open Government Licence v3.0."
     ),
+    # The boundaries' attribution (geography.spatial.ATTRIBUTION), under maps and downloads.
+    gettext_noop(
+        "Source: Office for National Statistics licensed under the Open Government Licence "
+        "v.3.0. Contains OS data © Crown copyright and database right 2025."
+    ),
+    # Boundary layers (geography.spatial.LAYER_NAMES), on the downloads page.
+    gettext_noop("Metropolitan county"),
+    gettext_noop("Local authority district"),
+    gettext_noop("Ward or electoral division"),
+    gettext_noop("Westminster constituency"),
     # Hierarchies (geography.hierarchies.hierarchy_label)
     gettext_noop("District"),
     gettext_noop("County"),

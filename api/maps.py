@@ -53,10 +53,59 @@ CHILD_LAYERS = {
 MAX_FAINT = 400
 # GOV.UK colours: the area in blue, its parent's outline in black, the rest faint grey.
 STYLES = {
-    "area": 'fill="#1d70b8" fill-opacity="0.55" stroke="#003078" stroke-width="1.5"',
+    "area": 'fill-rule="evenodd" fill="#1d70b8" fill-opacity="0.55" stroke="#003078" stroke-width="1.5"',
     "parent": 'fill="none" stroke="#0b0c0c" stroke-width="2" stroke-dasharray="6 3"',
-    "faint": 'fill="#f3f2f1" stroke="#b1b4b6" stroke-width="0.8"',
+    "faint": 'fill-rule="evenodd" fill="#f3f2f1" stroke="#b1b4b6" stroke-width="0.8"',
 }
+
+
+class Projection:
+    """The equirectangular projection of a frame (min lon, min lat, max lon, max lat) onto at
+    most ``width`` × ``max_height`` pixels, centred, longitude scaled by the cosine of the
+    frame's middle latitude, and SVG paths of shapes in it simplified to about a pixel."""
+
+    def __init__(self, frame: tuple[float, float, float, float], width: int = WIDTH,
+                 max_height: int = MAX_HEIGHT, min_height: int = 120, pixels: float = 1,
+                 digits: int = 1) -> None:  # fmt: skip
+        import shapely
+
+        self.minx, self.miny, self.maxx, self.maxy = frame
+        self.kx = math.cos(math.radians((self.miny + self.maxy) / 2))
+        span_x, span_y = (self.maxx - self.minx) * self.kx, self.maxy - self.miny
+        self.scale = min(width / span_x, max_height / span_y)
+        self.width, self.height = width, max(min_height, round(span_y * self.scale))
+        self.offset_x = (self.width - span_x * self.scale) / 2
+        self.offset_y = (self.height - span_y * self.scale) / 2
+        self.frame = shapely.box(*frame)
+        # About ``pixels`` pixels, in degrees of latitude; rings smaller than that square are
+        # left out, and points written with ``digits`` decimals.
+        self.tolerance = pixels / self.scale
+        self.smallest = (pixels / self.scale) ** 2
+        self.digits = digits
+
+    def path(self, geometry) -> str:
+        """The SVG path data of a polygonal shape ("" if it falls outside the frame)."""
+        import shapely
+
+        clipped = shapely.simplify(geometry, self.tolerance, preserve_topology=True)
+        if not clipped.intersects(self.frame):
+            return ""
+        x0, y0, kx, scale, digits = self.minx, self.maxy, self.kx, self.scale, self.digits
+        parts = []
+        for polygon in shapely.get_parts(clipped):
+            if polygon.area * self.kx < self.smallest:
+                continue
+            for ring in [polygon.exterior, *polygon.interiors]:
+                coords = shapely.get_coordinates(ring)
+                if len(coords) < 3:
+                    continue
+                points = " ".join(
+                    f"{self.offset_x + (x - x0) * kx * scale:.{digits}f},"
+                    f"{self.offset_y + (y0 - y) * scale:.{digits}f}"
+                    for x, y in coords
+                )
+                parts.append(f"M{points}Z")
+        return "".join(parts)
 
 
 def boundary_of(index: spatial.Index, entry_pk: int, on: dt.date) -> int | None:
@@ -153,33 +202,13 @@ def draw(index: spatial.Index, entry_pk: int, key: str, on: dt.date, explicit: b
                 max(maxy, pmaxy),
             )
     margin = max(maxx - minx, maxy - miny) * 0.06 or 0.01
-    minx, miny, maxx, maxy = minx - margin, miny - margin, maxx + margin, maxy + margin
-    lat0 = math.radians((miny + maxy) / 2)
-    kx = math.cos(lat0)
-    span_x, span_y = (maxx - minx) * kx, maxy - miny
-    scale = min(WIDTH / span_x, MAX_HEIGHT / span_y)
-    width, height = WIDTH, max(120, round(span_y * scale))
-    offset_x = (width - span_x * scale) / 2
-    offset_y = (height - span_y * scale) / 2
-    frame = shapely.box(minx, miny, maxx, maxy)
-    tolerance = 1 / scale  # about a pixel, in degrees of latitude
-
-    def path(geometry) -> str:
-        clipped = shapely.simplify(geometry, tolerance, preserve_topology=True)
-        if not clipped.intersects(frame):
-            return ""
-        parts = []
-        for polygon in shapely.get_parts(clipped):
-            for ring in [polygon.exterior, *polygon.interiors]:
-                coords = shapely.get_coordinates(ring)
-                if len(coords) < 3:
-                    continue
-                points = " ".join(
-                    f"{offset_x + (x - minx) * kx * scale:.1f},{offset_y + (maxy - y) * scale:.1f}"
-                    for x, y in coords
-                )
-                parts.append(f"M{points}Z")
-        return "".join(parts)
+    projection = Projection((minx - margin, miny - margin, maxx + margin, maxy + margin))
+    width, height, scale, path = (
+        projection.width,
+        projection.height,
+        projection.scale,
+        projection.path,
+    )
 
     entries = [index.entries[j] for j in [i, *faint] + ([parent] if parent is not None else [])]
     names = facts.labels({int(e) for e in entries}, on)
@@ -253,4 +282,130 @@ def draw(index: spatial.Index, entry_pk: int, key: str, on: dt.date, explicit: b
     return (
         f'<figure class="map-figure">{svg}<figcaption>{"; ".join(caption)}. '
         f"{escape(_(spatial.ATTRIBUTION))}</figcaption></figure>"
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# The front page's overview
+
+OVERVIEW_WIDTH = 360
+OVERVIEW_HEIGHT = 560
+OVERVIEW_STYLES = {
+    "district": 'fill-rule="evenodd" fill="#f3f2f1" stroke="#6f777b" stroke-width="0.4"',
+    "changed": 'fill-rule="evenodd" fill="#f47738" stroke="#0b0c0c" stroke-width="1"',
+}
+
+
+def overview_map(on: dt.date, explicit: bool, data_version: tuple, boundaries: tuple) -> str | None:
+    """The front page's small map (HTML): the UK's local authority districts on ``on``, with
+    those made by the latest year's changes up to that day highlighted, each a link to its
+    change event; None if no district boundary holds then. Cached under the data's
+    validator: the data version, the boundaries' load (``api.http.boundaries_version``), the
+    date and the language."""
+    language = translation.get_language()
+    digest = hashlib.sha1(
+        repr((data_version, boundaries, on, explicit, language)).encode(), usedforsecurity=False
+    ).hexdigest()
+    cache_key = f"overview-map:{digest}"
+    found = cache.get(cache_key)
+    if found is not None:
+        return found or None
+    drawn = draw_overview(spatial.current(), on)
+    cache.set(cache_key, drawn or "", 3600)
+    return drawn
+
+
+def year_changes(entries: list[int], on: dt.date) -> tuple[int | None, dict[int, tuple]]:
+    """The latest year up to ``on`` in which a change event made (or renamed) one of
+    ``entries``, and for each entry it made that year its latest such event (key, date,
+    kind)."""
+    from registry.models import ChangeLink
+
+    links = list(
+        ChangeLink.objects.filter(successor_id__in=entries, event__date__lte=on)
+        .order_by("event__date", "event__key")
+        .values_list("successor_id", "event__key", "event__date", "event__kind")
+    )
+    if not links:
+        return None, {}
+    year = max(date.year for _, _, date, _ in links)
+    made = {pk: (key, date, kind) for pk, key, date, kind in links if date.year == year}
+    return year, made
+
+
+def draw_overview(index: spatial.Index, on: dt.date) -> str | None:
+    import numpy as np
+    import shapely
+
+    from registry.models import EVENT_KIND
+
+    day = on.toordinal()
+    held = np.flatnonzero(
+        (index.layers == spatial.LAYERS.index("lad")) & (index.starts <= day) & (day <= index.ends)
+    )
+    if not len(held):
+        return None
+    by_entry = {int(index.entries[j]): int(j) for j in held}
+    year, made = year_changes(list(by_entry), on)
+    minx, miny, maxx, maxy = shapely.total_bounds(index.geometries[held])
+    margin = max(maxx - minx, maxy - miny) * 0.02
+    projection = Projection(
+        (minx - margin, miny - margin, maxx + margin, maxy + margin),
+        OVERVIEW_WIDTH,
+        OVERVIEW_HEIGHT,
+        # Two pixels, whole pixels: 361 districts in under 100 kB.
+        pixels=2,
+        digits=0,
+    )
+    # The districts not changed that year are drawn as one path, hidden from assistive
+    # technology (the title says what they are); the changed ones are links.
+    plain = "".join(
+        projection.path(index.geometries[j]) for pk, j in by_entry.items() if pk not in made
+    )
+    names = facts.labels(set(made), on)
+    if translation.get_language() == validtime.WELSH:
+        names.update(facts.labels(set(made), on, validtime.WELSH))
+    links, described = [], []
+    for pk in sorted(made, key=lambda pk: (names.get(pk, ""), index.codes[by_entry[pk]])):
+        j = by_entry[pk]
+        key, date, kind = made[pk]
+        code = index.codes[j]
+        text = _("%(name)s (%(code)s): %(kind)s, %(day)s") % {
+            "name": names.get(pk, code),
+            "code": code,
+            "kind": str(EVENT_KIND(kind).label).lower(),
+            "day": formats.date_format(date, "j F Y"),
+        }
+        described.append(escape(text))
+        links.append(
+            f'<a href="/doc/change-event/{escape(key)}" aria-label="{escape(text)}">'
+            f'<path {OVERVIEW_STYLES["changed"]} d="{projection.path(index.geometries[j])}">'
+            f"<title>{escape(text)}</title></path></a>"
+        )
+    day_text = formats.date_format(on, "j F Y")
+    if made:
+        title = _(
+            "Map of the United Kingdom’s %(count)s local authority districts on %(day)s, "
+            "with the %(changed)s made or changed in %(year)s highlighted"
+        ) % {"count": len(by_entry), "day": day_text, "changed": len(made), "year": year}
+        caption = _("Highlighted, each a link to its change: %(changes)s.") % {
+            "changes": "; ".join(described)
+        }
+    else:
+        title = _("Map of the United Kingdom’s %(count)s local authority districts on %(day)s") % {
+            "count": len(by_entry),
+            "day": day_text,
+        }
+        caption = ""
+    svg = (
+        f'<svg class="map map--overview" xmlns="http://www.w3.org/2000/svg" '
+        f'viewBox="0 0 {projection.width} {projection.height}" width="100%" '
+        f'aria-labelledby="overview-title"><title id="overview-title">{escape(title)}</title>'
+        f'<path aria-hidden="true" {OVERVIEW_STYLES["district"]} d="{plain}"/>'
+        + "".join(links)
+        + "</svg>"
+    )
+    return (
+        f'<figure class="map-figure map-figure--overview">{svg}<figcaption>{escape(title)}. '
+        f"{caption} {escape(_(spatial.ATTRIBUTION))}</figcaption></figure>"
     )

@@ -8,8 +8,10 @@ import datetime as dt
 from typing import Any
 
 from django.http import HttpResponse
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 
+from geography import spatial
 from geography.entity_types import LOWEST_PRIORITY, priority
 from geography.registers import AREAS, ENTITY_TYPES, SEARCH_ORDER
 from registry import facts
@@ -35,8 +37,9 @@ from registry.text import INVERTED_HEADS, fold, prefixes
 from registry.uris import dataset_description_uri, download_uri, entry_uri
 from registry.validtime import today
 
-from . import http
+from . import http, maps
 from .documents.base import DocumentView
+from .documents.downloads import boundary_vintages
 from .i18n import type_label
 from .renderers import HTMLRenderer, JSONRenderer, Representation
 
@@ -147,6 +150,9 @@ def chart(counts: list[dict[str, Any]], width: int = 720, height: int = 64) -> d
 class HomeView(PageView):
     """``/``: what the registry holds, at a glance."""
 
+    def boundaries_of(self, target):
+        return http.boundaries_version()  # its overview map draws them
+
     def represent(self, request, target, date, explicit):
         counts = entry_counts()
         register_rows = [
@@ -159,10 +165,13 @@ class HomeView(PageView):
             row["name"] = names.get(row["entity_type_id"], "")
         shown = [{**row, "name": type_label(row["entity_type__key"], row["name"])} for row in live]
         counts = change_counts()
+        overview = maps.overview_map(date, explicit, http.data_version(), http.boundaries_version())
         context = {
             "registers": register_rows,
             "date": date,
             "explicit": explicit,
+            # Built from escaped parts (api.maps).
+            "overview": mark_safe(overview) if overview else "",  # noqa: S308
             "live": shown,
             "chart": chart(counts),
             "changes": [{**row, "label": EVENT_KIND(row["kind"]).label} for row in counts],
@@ -385,7 +394,11 @@ class SearchView(PageView):
 
 
 class DownloadsView(PageView):
-    """``/downloads``: every register as CSV and N-Triples, and the VoID description."""
+    """``/downloads``: every register as CSV and N-Triples, every vintage of every boundary
+    layer as GeoJSON, and the VoID description."""
+
+    def boundaries_of(self, target):
+        return http.boundaries_version()  # it counts the boundaries
 
     def represent(self, request, target, date, explicit):
         rows = []
@@ -399,7 +412,14 @@ class DownloadsView(PageView):
                     "nt_path": f"/downloads/{register['slug']}.nt.gz",
                 }
             )
-        context = {"registers": rows, "void": dataset_description_uri(), "date": date}
+        boundaries = boundary_vintages()
+        context = {
+            "registers": rows,
+            "boundaries": boundaries,
+            "attribution": spatial.ATTRIBUTION,
+            "void": dataset_description_uri(),
+            "date": date,
+        }
         return Page(
             "api/downloads.html",
             context,
@@ -408,6 +428,15 @@ class DownloadsView(PageView):
                 "registers": [
                     {k: v for k, v in r.items() if not k.endswith("_path")} for r in rows
                 ],
+                "boundaries": [
+                    {
+                        **{k: v for k, v in b.items() if not k.endswith("_path")},
+                        "first": b["first"].isoformat(),
+                        "last": b["last"].isoformat() if b["last"] else None,
+                    }
+                    for b in boundaries
+                ],
+                "boundaries_attribution": spatial.ATTRIBUTION,
             },
         )
 

@@ -42,4 +42,10 @@ urlpatterns = [
         downloads.download,
         name="download",
     ),
+    re_path(
+        r"^downloads/boundaries/(?P<layer>[a-z][a-z-]*)/(?P<vintage>[0-9A-Za-z][0-9A-Za-z-]*)"
+        r"\.(?P<extension>geojson|geojson\.gz)$",
+        downloads.boundary_download,
+        name="boundary-download",
+    ),
 ]

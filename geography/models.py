@@ -16,9 +16,45 @@ the area in law. ``centroid`` may lie outside the shape; ``label`` (shapely's
 it and its source file, as entries' versions do.
 """
 
+from __future__ import annotations
+
 from django.db import models
 
 from registry.models import Entry, ImportRun
+
+
+class BoundaryQuerySet(models.QuerySet):
+    def of_vintage(self, layer: str, vintage: str) -> BoundaryQuerySet:
+        """The boundaries one vintage of one layer drew (``lad`` ``2025``): what a boundary
+        download holds."""
+        return self.filter(layer=layer, vintage=vintage)
+
+    def vintages(self) -> list[dict]:
+        """Each (layer, vintage) held, in layer then vintage order, with its generalisation,
+        how many boundaries it has and the first and last days they stand for (``last``
+        None while one still holds)."""
+        rows = (
+            self.order_by()
+            .values("layer", "vintage", "generalisation")
+            .annotate(
+                count=models.Count("id"),
+                first=models.Min("valid_from"),
+                last=models.Max("valid_to"),
+                open=models.Count("id", filter=models.Q(valid_to__isnull=True)),
+            )
+        )
+        found = [
+            {
+                "layer": r["layer"],
+                "vintage": r["vintage"],
+                "generalisation": r["generalisation"],
+                "count": r["count"],
+                "first": r["first"],
+                "last": None if r["open"] else r["last"],
+            }
+            for r in rows
+        ]
+        return sorted(found, key=lambda r: (r["layer"], r["vintage"]))
 
 
 class Boundary(models.Model):
@@ -42,6 +78,8 @@ class Boundary(models.Model):
     digest = models.CharField(max_length=40)
     source = models.CharField(max_length=200)
     import_run = models.ForeignKey(ImportRun, on_delete=models.PROTECT, related_name="+")
+
+    objects = BoundaryQuerySet.as_manager()
 
     class Meta:
         constraints = [

@@ -331,9 +331,16 @@ def vocabulary_graph(schemes: Iterable[str]) -> Graph:
     return graph
 
 
-def void_graph(registers: Iterable[dict[str, Any]]) -> Graph:
+def void_graph(
+    registers: Iterable[dict[str, Any]],
+    boundaries: Iterable[dict[str, Any]] = (),
+    boundaries_rights: str = "",
+) -> Graph:
     """VoID and DCAT description of the registry: a catalogue with one dataset per register,
-    its URI space, size, licence, example resource and its bulk downloads."""
+    its URI space, size, licence, example resource and its bulk downloads; and, given
+    ``boundaries`` (one dict per boundary download: ``layer``, ``vintage``, ``layer_name``,
+    ``count``, ``geojson`` and ``geojson_gz`` URLs), a dataset of the boundaries with a
+    distribution per download, its rights ``boundaries_rights``."""
     graph = bind_prefixes(Graph())
     description = URIRef(dataset_description_uri())
     catalogue = URIRef(f"{dataset_description_uri()}#registry")
@@ -404,6 +411,33 @@ def void_graph(registers: Iterable[dict[str, Any]]) -> Graph:
                 graph.add((distribution, DCTERMS.license, licence))
             if extension.startswith("nt"):
                 graph.add((dataset, VOID.dataDump, url))
+    boundaries = list(boundaries)
+    if boundaries:
+        shapes = URIRef(f"{dataset_description_uri()}#boundaries")
+        licence = LICENCES["Open Government Licence v3.0"]
+        graph.add((catalogue, DCAT.dataset, shapes))
+        graph.add((shapes, RDF.type, DCAT.Dataset))
+        graph.add((shapes, DCTERMS.title, Literal("Boundaries (ONS, generalised)", lang="en")))
+        graph.add((shapes, DCTERMS.license, licence))
+        if boundaries_rights:
+            graph.add((shapes, DCTERMS.rights, Literal(boundaries_rights, lang="en")))
+        for item in boundaries:
+            name = f"{item['layer']}-{item['vintage']}"
+            for key, media_type, compress in (
+                ("geojson", "application/geo+json", None),
+                ("geojson_gz", "application/geo+json", "application/gzip"),
+            ):
+                distribution = URIRef(f"{dataset_description_uri()}#boundaries-{name}-{key}")
+                graph.add((shapes, DCAT.distribution, distribution))
+                graph.add((distribution, RDF.type, DCAT.Distribution))
+                title = f"{item['layer_name']} boundaries, {item['vintage']} (GeoJSON"
+                title += ", gzip)" if compress else ")"
+                graph.add((distribution, DCTERMS.title, Literal(title, lang="en")))
+                graph.add((distribution, DCAT.downloadURL, URIRef(item[key])))
+                graph.add((distribution, DCAT.mediaType, Literal(media_type)))
+                if compress:
+                    graph.add((distribution, DCAT.compressFormat, Literal(compress)))
+                graph.add((distribution, DCTERMS.license, licence))
     return graph
 
 

@@ -71,6 +71,13 @@ def download_uri(register: str, extension: str) -> str:
     return f"{base()}/downloads/{register}.{extension}"
 
 
+def boundary_download_uri(layer: str, vintage: str, extension: str) -> str:
+    """A bulk download of one vintage of one boundary layer:
+    ``{base}/downloads/boundaries/{layer}/{vintage}.{extension}``, where the extension is
+    ``geojson`` or ``geojson.gz``."""
+    return f"{base()}/downloads/boundaries/{layer}/{vintage}.{extension}"
+
+
 def dataset_description_uri() -> str:
     """The VoID/DCAT description of the registry's datasets, at a well-known URL."""
     return f"{base()}/.well-known/void"

@@ -126,15 +126,20 @@ def document_validators(
     data_version: tuple[int, dt.datetime | None],
     own_version: Any,
     recorded: dt.datetime | None = None,
+    boundaries: tuple[int | None, dt.datetime | None] | None = None,
 ) -> tuple[str, int | None]:
     """The ETag and Last-Modified of a document: which view, what the URL named
     (``kwargs``, without the format), the query (but ``format``), the format, the date and
     whether it was asked for, the instant it is as recorded at (``?recorded=``, None for
     now), the data version, what else the document depends on (``own_version``: the entry's
-    version) and the language the request is answered in.
+    version), the boundaries' load state and when it was written (``boundaries``, from
+    :func:`api.http.boundaries_version`, for a document that draws or carries a boundary)
+    and the language the request is answered in.
     :class:`DocumentView` and the early answers of ``api.early`` both call this, so a 304
     given before the framework runs is the one the view would give."""
     version, changed = data_version
+    if boundaries is not None:
+        changed = http.changed_since(changed, boundaries[1])
     tag = http.etag(
         RENDER_VERSION,
         base(),
@@ -148,6 +153,7 @@ def document_validators(
         version,
         changed,
         own_version,
+        boundaries,
         translation.get_language(),
     )
     if recorded is not None and changed is not None:
@@ -217,6 +223,11 @@ class DocumentView(APIView):
     def version_of(self, target: Any) -> Any:
         return None
 
+    def boundaries_of(self, target: Any) -> tuple[int | None, dt.datetime | None] | None:
+        """The boundaries' load state, if the document draws or carries a boundary
+        (:func:`api.http.boundaries_version`); None if it depends on no boundary."""
+        return None
+
     def represent(self, request, target: Any, date: dt.date, explicit: bool) -> Representation:
         raise NotImplementedError
 
@@ -249,6 +260,7 @@ class DocumentView(APIView):
             data_version,
             self.version_of(target),
             self.recorded,
+            self.boundaries_of(target),
         )
         response = http.conditional_response(request, etag, last_modified)
         if response is None:

@@ -318,6 +318,11 @@ class EntryView(DocumentView):
     def version_of(self, entry):
         return entry.version
 
+    def boundaries_of(self, entry):
+        # A page as recorded draws no map and its RDF carries no shape.
+        # (Read with the entry, api.http.find_entry, as api.early reads it.)
+        return entry.boundaries if self.recorded is None else None
+
     def thing_uri(self, entry):
         return rdf.entry_uri(entry.register.slug, entry.key)
 

@@ -3,12 +3,15 @@
 
 from __future__ import annotations
 
+from geography import spatial
 from registry import profiles, rdf
 from registry.models import Identifier
 from registry.statistics import register_summaries
 
+from .. import http
 from ..renderers import RDF_RENDERERS, Representation
 from .base import DocumentView, format_links
+from .downloads import boundary_vintages
 
 
 def identifier_schemes() -> list[str]:
@@ -68,7 +71,7 @@ class VoidRepresentation(Representation):
         self.request = request
 
     def as_graph(self):
-        return rdf.void_graph(register_summaries())
+        return rdf.void_graph(register_summaries(), boundary_vintages(), spatial.ATTRIBUTION)
 
 
 class VoidView(DocumentView):
@@ -78,6 +81,9 @@ class VoidView(DocumentView):
 
     def target(self, request, date):
         return "void"
+
+    def boundaries_of(self, target):
+        return http.boundaries_version()  # it lists the boundary downloads
 
     def represent(self, request, target, date, explicit):
         return VoidRepresentation(request)

@@ -147,3 +147,47 @@ def test_the_rdf_carries_the_boundary_as_geosparql_wkt(client):
         format="xml",
     )
     assert xml.value(node, geo.asWKT) == wkt
+
+
+COMPLEX = "complex change (redistribution between several areas)"
+
+
+def test_the_front_page_maps_the_districts_with_the_years_changes_linked(client):
+    html = page(client, "/?date=2023-06-01")
+    found = re.search(r'<svg class="map map--overview".*?</svg>', html, re.S)
+    assert found, "no overview map on the front page"
+    svg = ElementTree.fromstring(found.group(0))  # noqa: S314 - our own page
+    title = (
+        "Map of the United Kingdom’s 361 local authority districts on 1 June 2023, with the 4 "
+        "made or changed in 2023 highlighted"
+    )
+    assert svg.find("s:title", NS).text == title
+    assert svg.get("role") is None  # not an image: the links inside it are read out
+    anchors = {a.get("aria-label"): a.get("href") for a in svg.iter(f"{{{NS['s']}}}a")}
+    assert anchors == {
+        f"Cumberland (E06000063): {COMPLEX}, 1 April 2023": "/doc/change-event/2023-04-01-E06000063",
+        "North Yorkshire (E06000065): merge, 1 April 2023": "/doc/change-event/2023-04-01-E06000065",
+        "Somerset (E06000066): merge, 1 April 2023": "/doc/change-event/2023-04-01-E06000066",
+        f"Westmorland and Furness (E06000064): {COMPLEX}, 1 April 2023": (
+            "/doc/change-event/2023-04-01-E06000063"
+        ),
+    }
+    # The other districts are one path, hidden from assistive technology.
+    [plain] = svg.findall("s:path", NS)
+    assert plain.get("aria-hidden") == "true"
+    caption = re.search(r'map-figure--overview">.*?<figcaption>(.*?)</figcaption>', html, re.S)
+    text = caption.group(1)
+    assert text.startswith(f"{title}. Highlighted, each a link to its change: Cumberland")
+    assert "Somerset (E06000066): merge, 1 April 2023" in text
+    assert OS in text
+    assert len(found.group(0)) < 200_000  # small enough for a front page
+
+
+def test_the_front_page_map_is_as_at_its_date(client):
+    html = page(client, "/?date=2025-06-01")
+    assert "with the 2 made or changed in 2025 highlighted" in html
+    assert 'href="/doc/change-event/2025-04-01-E08000016"' in html  # Barnsley's boundary
+    html = page(client, "/?date=2021-06-01")
+    assert "districts on 1 June 2021, with the 2 made or changed in 2021 highlighted" in html
+    # Before the first district boundary there is no map.
+    assert "map--overview" not in page(client, "/?date=2012-06-01")

@@ -64,6 +64,9 @@ class LookupView(GenericAPIView):
     # Whether the endpoint answers as recorded at a past instant (``?recorded=``, read into
     # ``self.recorded``); the others refuse the parameter rather than ignore it.
     answers_recorded = False
+    # Whether the answer is drawn from the boundaries (point lookups), which a load rewrites
+    # without a version: then their load state is part of its validators too.
+    depends_on_boundaries = False
 
     def get_exception_handler(self):
         return problems.exception_handler
@@ -97,6 +100,10 @@ class LookupView(GenericAPIView):
             version, changed = found.data_version
         else:
             version, changed = http.data_version()
+        boundaries = None
+        if self.depends_on_boundaries:
+            boundaries = http.boundaries_version()
+            changed = http.changed_since(changed, boundaries[1])
         tag = http.etag(
             "api/v1",
             base(),
@@ -105,6 +112,7 @@ class LookupView(GenericAPIView):
             self.recorded.isoformat() if self.recorded else None,
             version,
             changed,
+            boundaries,
         )
         if self.recorded is not None and changed is not None:
             # Nothing recorded at or before a past instant changes after it.

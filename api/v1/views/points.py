@@ -133,6 +133,8 @@ def not_covered(index: spatial.Engine, on: dt.date, layers: list[str] | None) ->
 class PointView(LookupView):
     """Every area containing one point on the date."""
 
+    depends_on_boundaries = True
+
     @extend_schema(
         parameters=PARAMETERS,
         responses=responses(OpenApiResponse(OpenApiTypes.OBJECT, description="The areas.")),
