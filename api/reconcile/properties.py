@@ -2,10 +2,12 @@
 
 A property confirms or vetoes a candidate, never creates one (:mod:`~api.reconcile.matching`
 finds them): ``parent`` and the other place properties (the name or code of an area it lies
-within, or of the council governing one), ``country``, ``type``, ``code``, ``status`` and ``point`` (a place inside the area, checked
-against its boundary on the date); ``date`` says which day the data describes. A value the service cannot read confirms and
-vetoes nothing, but leaves the property unverified, which blocks an automatic match. Any
-other property is ignored. :data:`QUERY_PROPERTIES` is what ``suggest/property`` offers.
+within, or of the council governing one), ``country``, ``type``, ``code``, ``status`` and
+``point`` (a place inside the area, checked against its boundary on the date); ``date`` says
+which day the data describes. A value the service cannot read confirms and vetoes nothing,
+but leaves the property unverified, which blocks an automatic match; a malformed point fails
+its query (:class:`BadValue`). Any other property is ignored. :data:`QUERY_PROPERTIES` is what
+``suggest/property`` offers.
 """
 
 from __future__ import annotations
