@@ -13,8 +13,9 @@ urlpatterns = [
     path("suggest/property", views.suggest_property, name="reconcile-suggest-property"),
     path("extend/propose", views.propose_properties, name="reconcile-propose"),
     # (?s): an id is anything, a line break too (a path converter would leave a trailing
-    # "%0A" to Django's HTML 404, without CORS).
-    re_path(r"^preview/(?P<ident>(?s:.+))\Z", views.preview, name="reconcile-preview"),
+    # "%0A" to Django's HTML 404, without CORS); the preview's may be empty too, so that the
+    # preview pane shows its HTML "not found" rather than a JSON 404.
+    re_path(r"^preview/(?P<ident>(?s:.*))\Z", views.preview, name="reconcile-preview"),
     re_path(r"^view/(?P<ident>(?s:.+))\Z", views.view, name="reconcile-view"),
     path("v1", views.v1_manifest),
     path("v1/", views.v1_manifest, name="reconcile-v1"),

@@ -324,9 +324,11 @@ def test_preview_is_framable_html(client, db):
     assert "Hartlepool Borough Council" in html
 
 
-def test_preview_unknown(client, db):
-    response = client.get("/reconcile/preview/ZZ-NO-SUCH-ID")
+@pytest.mark.parametrize("ident", ["ZZ-NO-SUCH-ID", ""])
+def test_preview_unknown(client, db, ident):
+    response = client.get(f"/reconcile/preview/{ident}")
     assert response.status_code == 404
+    assert response["Content-Type"].startswith("text/html")
     assert "X-Frame-Options" not in response
 
 
