@@ -31,6 +31,8 @@ from collections.abc import Iterable, Sequence
 
 from django.db import connections, router, transaction
 
+from . import spatial
+
 COLUMN = "shape"
 INDEX = "boundary_shape_gist"
 
@@ -106,17 +108,10 @@ def _connection():
     return connections[router.db_for_read(Boundary)]
 
 
-class Engine:
+class Engine(spatial.Engine):
     """Point lookups by SQL, with the shapely index's methods and answers."""
 
     name = "postgis"
-
-    def containing(
-        self, lon: float, lat: float, on: dt.date, layers: Iterable[str] | None = None
-    ) -> list:
-        """Every boundary covering the point (longitude, latitude) on ``on``, of ``layers``
-        (None: all), widest layer first."""
-        return self.containing_many([(lon, lat)], on, layers)[0]
 
     def containing_many(
         self,

@@ -30,7 +30,7 @@ import math
 import threading
 import time
 from collections.abc import Iterable, Sequence
-from typing import NamedTuple, Protocol
+from typing import NamedTuple
 
 # The layers, in the order answers list them (widest first).
 LAYERS = (
@@ -80,26 +80,33 @@ class Hit(NamedTuple):
     valid_to: dt.date | None
 
 
-class Engine(Protocol):
-    """What answers point lookups: :class:`Index` or :class:`geography.postgis.Engine`."""
+class Engine:
+    """What answers point lookups: :class:`Index` or :class:`geography.postgis.Engine`. Each
+    gives :meth:`containing_many` and :meth:`covered_layers`; one point is asked for by the
+    first."""
 
     name: str
 
     def containing(
         self, lon: float, lat: float, on: dt.date, layers: Iterable[str] | None = None
-    ) -> list[Hit]: ...
+    ) -> list[Hit]:
+        """Every boundary covering the point (longitude, latitude) on ``on``, of ``layers``
+        (None: all), widest layer first."""
+        return self.containing_many([(lon, lat)], on, layers)[0]
 
     def containing_many(
         self,
         points: Sequence[tuple[float, float]],
         on: dt.date,
         layers: Iterable[str] | None = None,
-    ) -> list[list[Hit]]: ...
+    ) -> list[list[Hit]]:
+        raise NotImplementedError
 
-    def covered_layers(self, on: dt.date) -> set[str]: ...
+    def covered_layers(self, on: dt.date) -> set[str]:
+        raise NotImplementedError
 
 
-class Index:
+class Index(Engine):
     """The shapes of every boundary, with their layers and valid-time ranges as arrays."""
 
     name = "shapely"
@@ -148,13 +155,6 @@ class Index:
 
     def __len__(self) -> int:
         return len(self.ids)
-
-    def containing(
-        self, lon: float, lat: float, on: dt.date, layers: Iterable[str] | None = None
-    ) -> list[Hit]:
-        """Every boundary covering the point (longitude, latitude) on ``on``, of ``layers``
-        (None: all), widest layer first."""
-        return self.containing_many([(lon, lat)], on, layers)[0]
 
     def containing_many(
         self,
