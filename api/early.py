@@ -1,21 +1,24 @@
 """Answers given before the framework does any work: the ``/id/`` 303, an entry
-document's 304, and an entry document rendered before.
+document's 304, and an entry document in a machine format.
 
 Most requests for a persistent URI are one of three: ``/id/{register}/{key}``, which only
 ever sees other (303) to its document; a conditional request for a document a client
-already holds, which only needs its validator; and a document someone asked for before,
-whose body is in the shared cache under that validator. All are settled by the one indexed query
-that finds the entry with the data version (:func:`api.http.find_entry`), so
-:class:`EarlyAnswers`, wrapped around Django's WSGI application (``config/wsgi.py``),
-answers them before Django's request handling, middleware, URL resolution, DRF or rendering
-run (the server's own cost per request is then most of what is left), with the headers the
-middleware would have added (Django's security middleware's ``process_response``). A
-database error here is left to Django, which answers it as every outage is answered (503). The validator is the
-document's own (:func:`api.documents.base.document_validators`), so the 304 is the one
+already holds, which only needs its validator; and a document in JSON, JSON-LD, Turtle,
+RDF/XML, N-Triples or CSV, which is the entry described on a date
+(:class:`~api.documents.entries.EntryRepresentation`) through one renderer, kept in the
+shared cache under its validator. All start from the one indexed query that finds the entry
+with the data version (:func:`api.http.find_entry`), so :class:`EarlyAnswers`, wrapped
+around Django's WSGI application (``config/wsgi.py``), answers them before Django's request
+handling, middleware, URL resolution, DRF or content negotiation's view run, with the
+headers the middleware would have added (Django's security middleware's
+``process_response``). A database error here is left to Django, which answers it as every
+outage is answered (503); so is any other error in building a body, which the view meets
+again. The validator is the document's own (:func:`api.documents.base.document_validators`),
+and the body the view's (:func:`api.documents.base.rendered`), so the answers are the ones
 :class:`~api.documents.base.DocumentView` would give.
 
 Anything else, or anything out of the ordinary (an unknown register, a key in the wrong case,
-an unknown entry, a document not yet rendered, a malformed date, ``?lang=``, ``?recorded=``,
+an unknown entry, a page not yet rendered, a malformed date, ``?lang=``, ``?recorded=``,
 an ``Accept`` no format satisfies, a precondition that fails) goes on to the views, which
 answer as they always do, and render and keep the body.
 """
@@ -43,11 +46,13 @@ from .documents.base import (
     document_headers,
     document_validators,
     public_headers,
+    rendered,
     requested_date,
 )
+from .documents.entries import EntryRepresentation
 from .i18n import chosen_language
 from .negotiation import RegistryContentNegotiation
-from .renderers import DOCUMENT_RENDERERS
+from .renderers import DOCUMENT_RENDERERS, MACHINE_FORMATS
 
 # The URL patterns of api/site_urls.py that these answers stand in for.
 _ID = re.compile(r"^/id/(?P<register>[a-z0-9][a-z0-9-]*)/(?P<key>[A-Za-z0-9][A-Za-z0-9_-]*)"
@@ -91,8 +96,9 @@ def see_other(request, register: str, key: str, format: str | None) -> HttpRespo
 
 
 def document(request, register: str, key: str, format: str | None) -> HttpResponseBase | None:
-    """An entry document the view has rendered before: 304 for a client that holds it, else
-    the body kept in the shared cache under its validator; None if neither."""
+    """An entry document: 304 for a client that holds it; else its body in a machine format
+    (kept in the shared cache under its validator), or a page the view has rendered before;
+    None for the view to answer."""
     # ?lang= sets a cookie, and ?recorded= (record time) is answered from versions by a
     # path of its own: both are the view's.
     if register == EVENTS or "lang" in request.GET or "recorded" in request.GET:
@@ -118,17 +124,36 @@ def document(request, register: str, key: str, format: str | None) -> HttpRespon
             found.version,
             boundaries=found.boundaries,
         )
-    response = http.conditional_response(request, etag, last_modified)
-    if response is not None and response.status_code != 304:
-        return None  # a failed precondition: the view words it
-    if response is None:
-        body = cache.get(body_key(etag))
-        if body is None:
-            # The view renders it, without finding the entry again.
-            request.META[FOUND] = found
-            return None
-        response = HttpResponse(body, content_type=content_type(renderer))
-        response["Content-Length"] = str(len(body))
+        response = http.conditional_response(request, etag, last_modified)
+        if response is not None and response.status_code != 304:
+            return None  # a failed precondition: the view words it
+        if response is None:
+            if renderer.format in MACHINE_FORMATS:
+                # Built here as the view builds it (EntryView.represent, the same
+                # renderer), and kept under the same validator.
+                try:
+                    body = rendered(
+                        etag,
+                        lambda: renderer.render(
+                            EntryRepresentation(request, found.pk, date, explicit),
+                            renderer.media_type,
+                            {"request": request},
+                        ),
+                    )
+                except DatabaseError:
+                    raise
+                except Exception:  # noqa: BLE001 - the view meets it again and answers it as Django answers every error
+                    request.META[FOUND] = found
+                    return None
+            else:
+                # A page (its breadcrumb, children and template) is the view's to render,
+                # without finding the entry again.
+                body = cache.get(body_key(etag))
+                if body is None:
+                    request.META[FOUND] = found
+                    return None
+            response = HttpResponse(body, content_type=content_type(renderer))
+            response["Content-Length"] = str(len(body))
     # What DRF's view adds to its answers (it negotiated the format from Accept).
     response["Vary"] = "Accept"
     response["Allow"] = "GET, HEAD, OPTIONS"
@@ -142,8 +167,8 @@ def document(request, register: str, key: str, format: str | None) -> HttpRespon
 
 
 class EarlyAnswers:
-    """A WSGI application answering the ``/id/`` 303 and an entry document's 304 itself,
-    and passing every other request to ``application`` (Django's)."""
+    """A WSGI application answering the ``/id/`` 303, an entry document's 304 and its
+    machine formats itself, and passing every other request to ``application`` (Django's)."""
 
     def __init__(self, application):
         self.application = application

@@ -12,6 +12,7 @@ validator, so a repeated request is a few indexed queries and a cache read.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -168,6 +169,17 @@ def body_key(etag: str) -> str:
     return f"document:{etag}"
 
 
+def rendered(etag: str, render: Callable[[], bytes]) -> bytes:
+    """A document's body: the one kept in the shared cache under its validator, or
+    ``render()``'s, then kept there. :class:`DocumentView` and ``api.early`` both answer
+    through this."""
+    body = cache.get(body_key(etag))
+    if body is None:
+        body = render()
+        cache.set(body_key(etag), body, CACHE_SECONDS)
+    return body
+
+
 def document_headers(
     response: HttpResponseBase,
     etag: str,
@@ -264,11 +276,14 @@ class DocumentView(APIView):
         )
         response = http.conditional_response(request, etag, last_modified)
         if response is None:
-            body = cache.get(body_key(etag))
-            if body is None:
-                representation = self.represent(request, target, date, explicit)
-                body = renderer.render(representation, renderer.media_type, {"request": request})
-                cache.set(body_key(etag), body, CACHE_SECONDS)
+            body = rendered(
+                etag,
+                lambda: renderer.render(
+                    self.represent(request, target, date, explicit),
+                    renderer.media_type,
+                    {"request": request},
+                ),
+            )
             response = HttpResponse(body, content_type=content_type(renderer))
         return document_headers(
             response, etag, last_modified, self.thing_uri(target), renderer.format

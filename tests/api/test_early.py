@@ -218,3 +218,75 @@ def test_a_document_not_rendered_before_is_built_from_the_entry_found_once(clien
     assert response.status_code == 200
     assert [c["key"] for c in response.json()["current"]] == ["E01035189", "E01035190"]
     assert len(queries) == 4  # the entry with the data version, then describe()'s three
+
+
+class DjangoServer(Server):
+    """Requests through Django's own WSGI application, without the early answers."""
+
+    def get(self, path, method="get", **extra):
+        from config import wsgi
+
+        early, wsgi.application = wsgi.application, wsgi.django_application
+        try:
+            return super().get(path, method, **extra)
+        finally:
+            wsgi.application = early
+
+
+# The entry with the data version, then describe()'s three (and in Welsh the labels in Welsh
+# too); a graph also reads the entry and its boundary on the day (api.geo.add_geometry).
+@pytest.mark.parametrize(
+    ("path", "extra", "reads"),
+    [
+        (f"{DOC}.json", {}, 4),
+        (f"{DOC}.ttl?date=2019-01-01", {}, 6),
+        (f"{DOC}.csv", {}, 4),
+        ("/doc/statistical-geography/E01033468.jsonld?date=2024-01-01", {}, 6),
+        ("/doc/statistical-geography/W06000015", {"HTTP_ACCEPT": "application/json"}, 4),
+        ("/doc/statistical-geography/W06000015.json", {"HTTP_COOKIE": "registry_language=cy"}, 5),
+    ],
+)
+def test_a_machine_format_is_built_before_django_as_the_view_builds_it(client, path, extra, reads):
+    from django.core.cache import cache
+
+    from api.documents.base import body_key
+
+    view = DjangoServer().get(path, **extra)
+    assert view.status_code == 200
+    cache.delete(body_key(view["ETag"]))  # so that it is built again, not read
+    started = []
+
+    def count(**kwargs):
+        started.append(kwargs)
+
+    signals.request_started.connect(count)
+    try:
+        with CaptureQueriesContext(connection) as queries:
+            early = client.get(path, **extra)
+    finally:
+        signals.request_started.disconnect(count)
+    assert started == []  # Django's request handling never ran
+    assert len(queries) == reads
+    assert early.status_code == 200
+    assert early.content == view.content
+    assert early.headers == view.headers
+    # and it is kept: the next one is read from the cache
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(path, **extra).content == view.content
+    assert len(queries) == 1
+
+
+def test_a_page_not_rendered_before_is_left_to_the_view(client):
+    started = []
+
+    def count(**kwargs):
+        started.append(kwargs)
+
+    signals.request_started.connect(count)
+    try:
+        page = client.get("/doc/statistical-geography/E07000112?date=2010-01-01")
+    finally:
+        signals.request_started.disconnect(count)
+    assert page.status_code == 200
+    assert page["Content-Type"] == "text/html; charset=utf-8"
+    assert len(started) == 1
