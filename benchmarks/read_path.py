@@ -5,6 +5,7 @@ requests per second.
 
     .venv/bin/python benchmarks/read_path.py [--seconds 5] [--rounds 3] [--port 18431]
     .venv/bin/python benchmarks/read_path.py --source /tmp/main-export   # another checkout
+    .venv/bin/python benchmarks/read_path.py --cache-url redis://127.0.0.1:6379/15  # Redis
 
 Starts gunicorn with ``config/gunicorn.py`` (``WEB_CONCURRENCY=2`` threaded workers, the
 application and reconciliation index preloaded, as ``bin/serve`` runs it) on 127.0.0.1 over
@@ -57,7 +58,22 @@ def database() -> Path:
     return Path(os.environ.get("REGISTRY_SQLITE_PATH", ROOT / "var" / "registry.sqlite3"))
 
 
-def start_server(source: Path, port: int, scratch: Path) -> subprocess.Popen:
+def shared_cache(env: dict, cache_url: str | None) -> dict:
+    """The server's shared cache: its own empty file caches (the embedded default), or
+    ``cache_url`` (``redis://…``, the production setting), emptied first."""
+    for name in ("DATABASE_URL", "REGISTRY_CACHE_URL"):
+        env.pop(name, None)
+    if cache_url:
+        import redis
+
+        redis.Redis.from_url(cache_url).flushdb()
+        env["REGISTRY_CACHE_URL"] = cache_url
+    return env
+
+
+def start_server(
+    source: Path, port: int, scratch: Path, cache_url: str | None = None
+) -> subprocess.Popen:
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "benchmarks.ceiling",
@@ -72,8 +88,7 @@ def start_server(source: Path, port: int, scratch: Path) -> subprocess.Popen:
         "REGISTRY_THROTTLE_CACHE": str(scratch / "throttle"),
         "REGISTRY_SPARQL_UPDATES": "false",
     }
-    for name in ("DATABASE_URL", "REGISTRY_CACHE_URL"):
-        env.pop(name, None)
+    shared_cache(env, cache_url)
     server = subprocess.Popen(
         [
             str(VENV / "gunicorn"),
@@ -186,7 +201,7 @@ for label, request in scenarios:
 """
 
 
-def in_process(source: Path, count: int) -> int:
+def in_process(source: Path, count: int, cache_url: str | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="read-path-") as scratch:
         env = {
             **os.environ,
@@ -198,8 +213,7 @@ def in_process(source: Path, count: int) -> int:
             "REGISTRY_THROTTLE_CACHE": str(Path(scratch) / "throttle"),
             "REGISTRY_SPARQL_UPDATES": "false",
         }
-        for name in ("DATABASE_URL", "REGISTRY_CACHE_URL"):
-            env.pop(name, None)
+        shared_cache(env, cache_url)
         done = subprocess.run(  # noqa: S603 (this interpreter, on the script above)
             [str(VENV / "python"), "-W", "ignore", "-c", IN_PROCESS, str(count)],
             cwd=source,
@@ -208,7 +222,8 @@ def in_process(source: Path, count: int) -> int:
             text=True,
             check=True,
         )
-    print(f"{source}: in process, {count} requests a scenario, CPU per request\n")
+    cache = f", cache {cache_url}" if cache_url else ", file caches"
+    print(f"{source}: in process, {count} requests a scenario, CPU per request{cache}\n")
     print("| Scenario | CPU per request | Status |")
     print("|---|---:|---|")
     for line in done.stdout.splitlines():
@@ -228,15 +243,21 @@ def main() -> int:
     parser.add_argument("--source", type=Path, default=ROOT)
     parser.add_argument("--label", default="")
     parser.add_argument("--in-process", type=int, metavar="N", help="N requests a scenario")
+    parser.add_argument(
+        "--cache-url",
+        metavar="URL",
+        help="REGISTRY_CACHE_URL for the server (redis://127.0.0.1:6379/15, emptied first); "
+        "default: file caches of its own",
+    )
     args = parser.parse_args()
     if args.in_process:
-        return in_process(args.source.resolve(), args.in_process)
+        return in_process(args.source.resolve(), args.in_process, args.cache_url)
     keys = random_keys()
     samples = iter(keys[i : i + SAMPLE] for i in range(0, len(keys), SAMPLE))
     base = f"http://127.0.0.1:{args.port}"
     with tempfile.TemporaryDirectory(prefix="read-path-") as scratch_dir:
         scratch = Path(scratch_dir)
-        server = start_server(args.source.resolve(), args.port, scratch)
+        server = start_server(args.source.resolve(), args.port, scratch, args.cache_url)
         try:
             etag = fetch(f"{base}{ENTRY}.json").headers["ETag"]
             page_etag = fetch(f"{base}{ENTRY}").headers["ETag"]
@@ -291,6 +312,7 @@ def main() -> int:
     ceiling_cpu = statistics.median(c["cpu_ms"] for c in ceilings)
     print(
         f"{args.label or args.source}: run on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; "
+        f"cache {args.cache_url or 'files (the embedded default)'}; "
         f"wrk, 2 threads, {args.connections} connections, {args.seconds} s per measurement, "
         f"{args.rounds} rounds; medians over the rounds.\n"
     )

@@ -313,14 +313,15 @@ REGISTRY_RECONCILE_BURST = float(os.environ.get("REGISTRY_RECONCILE_BURST", "200
 def cache_for(url: str, default_location: Path, part: str = "") -> dict:
     """A Django cache from ``REGISTRY_CACHE_URL``: empty, a file cache in ``default_location``
     (shared by every worker of one machine, no server needed, counters atomic under a file
-    lock: registry/cache.py); ``redis://…`` (or ``rediss://``), Django's Redis cache, shared
+    lock: registry/cache.py); ``redis://…`` (or ``rediss://``), django-redis's cache, shared
     by every node; ``file:///path``, a file cache there. ``part`` keeps one use of the cache
     apart from the others: its own folder under ``file:///path``, its own key prefix in
-    Redis."""
+    Redis. (django-redis, not Django's own Redis backend, which builds a new redis-py client
+    for every operation: 0.5 ms of CPU each with redis-py 8, more than a cached document.)"""
     scheme, _, rest = url.partition("://")
     if scheme.lower() in ("redis", "rediss"):
         return {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": url,
             "KEY_PREFIX": part,
         }

@@ -4,8 +4,8 @@ The ``throttle`` cache counts failed logins and requests per client for every wo
 machine. Django's ``FileBasedCache`` reads and rewrites a file for ``add`` and ``incr``, so
 two workers counting at once can both read 4 and both write 5, and a burst of parallel
 guesses gets past a limit of five. Here ``add`` and ``incr`` hold an exclusive ``flock`` on one
-lock file in the cache's directory while they read and write. Redis (``REGISTRY_CACHE_URL``)
-does the same natively, for several machines.
+lock file in the cache's directory while they read and write. Redis (``REGISTRY_CACHE_URL``,
+through django-redis) does the same natively, for several machines.
 
 The same class holds rendered documents and lookup API answers (the ``default`` cache), which
 are written on every request that builds one. Django checks on every ``set`` whether the cache
@@ -59,26 +59,37 @@ class FileCache(FileBasedCache):
         with self._locked():
             return super().incr(key, delta, version)
 
-    def count(self, key, timeout: int) -> int:
-        """Add 1 to the counter ``key`` (made at 0, expiring after ``timeout`` seconds, if
-        absent) and return its new value, in one step no other process can split."""
+    def count(self, key, timeout: int, amount: int = 1) -> int:
+        """Add ``amount`` to the counter ``key`` (made at 0, expiring after ``timeout``
+        seconds, if absent) and return its new value, in one step no other process can
+        split."""
         with self._locked():
             super().add(key, 0, timeout)
             try:
-                return super().incr(key)
+                return super().incr(key, amount)
             except ValueError:  # expired between the two
-                super().set(key, 1, timeout)
-                return 1
+                super().set(key, amount, timeout)
+                return amount
 
 
-def count(cache, key: str, timeout: int) -> int:
-    """Add 1 to the counter ``key`` in ``cache`` and return its new value: atomically in
-    :class:`FileCache` and in Redis (``SET NX`` then ``INCR``)."""
+def count(cache, key: str, timeout: int, amount: int = 1) -> int:
+    """Add ``amount`` to the counter ``key`` in ``cache`` (made at 0, expiring after
+    ``timeout`` seconds, if absent) and return its new value: atomically in
+    :class:`FileCache` and in Redis (``SET NX`` then ``INCRBY`` in one transaction, one round
+    trip)."""
     if isinstance(cache, FileCache):
-        return cache.count(key, timeout)
+        return cache.count(key, timeout, amount)
+    client = getattr(cache, "client", None)
+    if hasattr(client, "get_client"):  # django-redis
+        pipe = client.get_client(write=True).pipeline(transaction=True)
+        name = client.make_key(key)
+        pipe.set(name, 0, ex=timeout, nx=True)
+        pipe.incrby(name, amount)
+        return int(pipe.execute()[1])
+    # Any other cache whose add and incr are atomic (memcached, local memory).
     cache.add(key, 0, timeout)
     try:
-        return cache.incr(key)
-    except ValueError:
-        cache.set(key, 1, timeout)
-        return 1
+        return cache.incr(key, amount)
+    except ValueError:  # expired between the two
+        cache.set(key, amount, timeout)
+        return amount

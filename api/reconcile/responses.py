@@ -10,24 +10,20 @@ bench also use JSONP (``callback``) on GET.
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import hashlib
 import json
 import math
-import os
 import re
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
 import orjson
 from django.conf import settings
 from django.core.cache import caches
-from django.core.cache.backends.filebased import FileBasedCache
 from django.core.exceptions import BadRequest as DjangoBadRequest
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.http import HttpRequest, HttpResponse
@@ -37,6 +33,7 @@ from django.utils.cache import patch_vary_headers
 from django.views.decorators.csrf import csrf_exempt
 
 from registry.auth import client_address
+from registry.cache import count
 from registry.replicas import reads_only
 
 from .. import http
@@ -199,36 +196,9 @@ class Guard:
 
 
 def _count(key: str, amount: int, timeout: int) -> int:
-    """Add ``amount`` to the counter ``key`` in the throttle cache, returning the new total.
-    ``add`` and ``incr`` are atomic in Redis, memcached and the local-memory cache; the file
-    cache does them as a read and a write, so its workers take turns by a lock file."""
-    cache = caches["throttle"]
-    with _machine_lock(cache):
-        if cache.add(key, amount, timeout):
-            return amount
-        try:
-            return cache.incr(key, amount)
-        except ValueError:  # expired between the two
-            cache.set(key, amount, timeout)
-            return amount
-
-
-_process_lock = threading.Lock()
-
-
-@contextlib.contextmanager
-def _machine_lock(cache: Any) -> Iterator[None]:
-    with _process_lock:
-        if not isinstance(cache, FileBasedCache):
-            yield
-            return
-        os.makedirs(cache._dir, exist_ok=True)
-        with open(os.path.join(cache._dir, f"{RATE_KEY}.lock"), "a") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(lock, fcntl.LOCK_UN)
+    """Add ``amount`` to the counter ``key`` in the throttle cache, returning the new total,
+    atomically across workers and nodes (:func:`registry.cache.count`)."""
+    return count(caches["throttle"], key, timeout, amount)
 
 
 guard = Guard()
