@@ -1,5 +1,5 @@
 """Answers given before the framework does any work: the ``/id/`` 303, an entry
-document's 304, and an entry document in a machine format.
+document's 304, an entry document in a machine format, and the lookup API's entry.
 
 Most requests for a persistent URI are one of three: ``/id/{register}/{key}``, which only
 ever sees other (303) to its document; a conditional request for a document a client
@@ -17,6 +17,10 @@ again. The validator is the document's own (:func:`api.documents.base.document_v
 and the body the view's (:func:`api.documents.base.rendered`), so the answers are the ones
 :class:`~api.documents.base.DocumentView` would give.
 
+``GET /api/v1/entries/{register}/{key}/`` (:func:`api_entry`) is answered the same way: its
+view's validators (:func:`api.v1.views.base.lookup_validators`), its data in the shared cache
+under them, DRF's JSON, and the client's rate limit counted as the view counts it.
+
 Anything else, or anything out of the ordinary (an unknown register, a key in the wrong case,
 an unknown entry, a page not yet rendered, a malformed date, ``?lang=``, ``?recorded=``,
 an ``Accept`` no format satisfies, a precondition that fails) goes on to the views, which
@@ -27,6 +31,7 @@ from __future__ import annotations
 
 import re
 
+from django.conf import settings
 from django.core.cache import cache
 from django.core.handlers.wsgi import WSGIRequest
 from django.db import DatabaseError, connections
@@ -35,8 +40,11 @@ from django.middleware.clickjacking import XFrameOptionsMiddleware
 from django.middleware.security import SecurityMiddleware
 from django.utils import translation
 from rest_framework.exceptions import APIException
+from rest_framework.negotiation import DefaultContentNegotiation
+from rest_framework.renderers import JSONRenderer
 
 from registry import rdf, replicas
+from registry.documents import describe
 from registry.uris import EVENTS
 
 from . import http
@@ -53,13 +61,20 @@ from .documents.entries import EntryRepresentation
 from .i18n import chosen_language
 from .negotiation import RegistryContentNegotiation
 from .renderers import DOCUMENT_RENDERERS, MACHINE_FORMATS
+from .v1.throttling import LookupThrottle
+from .v1.views.base import CORS_HEADERS, answer_key, lookup_validators
 
 # The URL patterns of api/site_urls.py that these answers stand in for.
 _ID = re.compile(r"^/id/(?P<register>[a-z0-9][a-z0-9-]*)/(?P<key>[A-Za-z0-9][A-Za-z0-9_-]*)"
                  r"(?:\.(?P<format>[A-Za-z0-9]+))?$")  # fmt: skip
 _DOC = re.compile(r"^/doc/(?P<register>[a-z0-9][a-z0-9-]*)/(?P<key>[A-Za-z0-9][A-Za-z0-9_-]*)"
                   r"(?:\.(?P<format>[A-Za-z0-9]+))?$")  # fmt: skip
+_API = re.compile(r"^/api/v1/entries/(?P<register>[a-z0-9][a-z0-9-]*)/(?P<key>[A-Za-z0-9][A-Za-z0-9_-]*)/$")  # fmt: skip
 _RENDERERS = [renderer() for renderer in DOCUMENT_RENDERERS]
+_API_RENDERERS = [JSONRenderer()]
+_API_NEGOTIATION = DefaultContentNegotiation()
+# Conditional requests to the lookup API are its view's (they are answered there in one query).
+_CONDITIONAL = ("HTTP_IF_NONE_MATCH", "HTTP_IF_MODIFIED_SINCE", "HTTP_IF_MATCH", "HTTP_IF_UNMODIFIED_SINCE")  # fmt: skip
 # Where the entry found here is left for the view, in the WSGI environment (which a client
 # can only fill with HTTP_… keys).
 FOUND = "registry.early.entry"
@@ -166,6 +181,47 @@ def document(request, register: str, key: str, format: str | None) -> HttpRespon
     )
 
 
+def api_entry(request, register: str, key: str) -> HttpResponseBase | None:
+    """``GET /api/v1/entries/{register}/{key}/[?date=…]``: the entry as at the date, as
+    :class:`api.v1.views.entries.EntryDetailView` answers it (the same validators, the same
+    data kept in the shared cache under them, the same JSON, the same rate limit); None for
+    anything else (another parameter, a conditional request, an ``Accept`` asking for
+    something else, an unknown entry, a client over its limit), which the view answers."""
+    if set(request.GET) - {"date"} or any(name in request.META for name in _CONDITIONAL):
+        return None
+    try:
+        renderer, media_type = _API_NEGOTIATION.select_renderer(_Asked(request), _API_RENDERERS)
+        date, given = http.as_at(request.GET, blank_is_today=False)
+        http.check_path({"register": register, "key": key})
+    except (APIException, http.BadDate, http.BadParameter):
+        return None
+    if media_type != renderer.media_type:  # a parameter such as indent=: the view's to honour
+        return None
+    found = _entry(register, key)
+    if found is None:
+        return None
+    etag, last_modified = lookup_validators(
+        request.get_full_path(), date, given, None, found.data_version
+    )
+    key_of_answer = answer_key(etag)
+    data = cache.get(key_of_answer)
+    if data is None:
+        data = describe(found.pk, date).as_dict()
+        cache.set(key_of_answer, data, settings.REGISTRY_API_CACHE_SECONDS)
+    # Counted last, once the answer is ready. A client over its limit is the view's to
+    # answer (429, with Retry-After), which counts that request again: only a request
+    # already refused is counted twice.
+    if not LookupThrottle().allow_request(request, None):
+        return None
+    body = renderer.render(data, media_type, {})
+    response = HttpResponse(body, content_type=media_type)
+    response["Content-Length"] = str(len(body))
+    response["Allow"] = "GET, HEAD, OPTIONS"
+    for header, value in http.validator_headers(etag, last_modified).items():
+        response[header] = value
+    return http.publish(response, max_age=settings.REGISTRY_API_CACHE_SECONDS, cors=CORS_HEADERS)
+
+
 class EarlyAnswers:
     """A WSGI application answering the ``/id/`` 303, an entry document's 304 and its
     machine formats itself, and passing every other request to ``application`` (Django's)."""
@@ -181,7 +237,7 @@ class EarlyAnswers:
     def __call__(self, environ, start_response):
         if environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
             path = environ.get("PATH_INFO", "")
-            if path.startswith(("/id/", "/doc/")):
+            if path.startswith(("/id/", "/doc/", "/api/v1/entries/")):
                 answer = self.early(environ)
                 if answer is not None:
                     status = f"{answer.status_code} {answer.reason_phrase}"
@@ -200,6 +256,9 @@ class EarlyAnswers:
                 if path.startswith("/id/"):
                     match = _ID.match(path)
                     answer = see_other(request, **match.groupdict()) if match else None
+                elif path.startswith("/api/"):
+                    match = _API.match(path)
+                    answer = api_entry(request, **match.groupdict()) if match else None
                 else:
                     match = _DOC.match(path)
                     answer = document(request, **match.groupdict()) if match else None

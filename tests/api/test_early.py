@@ -290,3 +290,95 @@ def test_a_page_not_rendered_before_is_left_to_the_view(client):
     assert page.status_code == 200
     assert page["Content-Type"] == "text/html; charset=utf-8"
     assert len(started) == 1
+
+
+API = "/api/v1/entries/statistical-geography"
+
+
+def _django_ran(request):
+    """Whether Django's request handling ran for ``request()`` (its request_started signal)."""
+    started = []
+
+    def count(**kwargs):
+        started.append(kwargs)
+
+    signals.request_started.connect(count)
+    try:
+        answer = request()
+    finally:
+        signals.request_started.disconnect(count)
+    return answer, bool(started)
+
+
+@pytest.mark.parametrize(
+    ("path", "extra"),
+    [
+        (f"{API}/E07000004/", {}),
+        (f"{API}/E07000004/?date=2019-01-01", {"HTTP_ACCEPT": "application/json"}),
+        (f"{API}/W06000015/", {"HTTP_ACCEPT": "*/*"}),
+        (f"{API}/E01033468/?date=2024-01-01", {}),
+    ],
+)
+def test_the_lookup_apis_entry_is_answered_before_django_as_its_view_answers(client, path, extra):
+    from django.core.cache import cache
+
+    from api.v1.views.base import answer_key
+
+    view = DjangoServer().get(path, **extra)
+    assert view.status_code == 200
+    cache.delete(answer_key(view["ETag"]))  # so that it is built again, not read
+    with CaptureQueriesContext(connection) as queries:
+        early, ran = _django_ran(lambda: client.get(path, **extra))
+    assert not ran
+    assert len(queries) == 4  # the entry with the data version, then describe()'s three
+    assert early.status_code == 200
+    assert early.content == view.content
+    assert early.headers == view.headers
+    with CaptureQueriesContext(connection) as queries:
+        again, ran = _django_ran(lambda: client.get(path, **extra))
+    assert (again.content, ran, len(queries)) == (view.content, False, 1)
+
+
+@pytest.mark.parametrize(
+    ("path", "extra", "status"),
+    [
+        (f"{API}/E07000004/?recorded=2024-01-01T00:00:00Z", {}, 404),  # not recorded by then
+        (f"{API}/E07000004/?date=", {}, 400),
+        (f"{API}/E07000004/?date=2019-02-31", {}, 400),
+        (f"{API}/E07000004/?format=json", {}, 200),
+        (f"{API}/E07000004/?colour=red", {}, 200),
+        (f"{API}/E07000004/", {"HTTP_ACCEPT": "application/json; indent=2"}, 200),
+        (f"{API}/E07000004/", {"HTTP_ACCEPT": "text/turtle"}, 406),
+        (f"{API}/E07999999/", {}, 404),
+        (f"{API}/e07000004/", {}, 400),
+        ("/api/v1/entries/no-such-register/E07000004/", {}, 404),
+    ],
+)
+def test_anything_else_about_an_entry_is_left_to_the_lookup_view(client, path, extra, status):
+    answer, ran = _django_ran(lambda: client.get(path, **extra))
+    assert (answer.status_code, ran) == (status, True)
+
+
+def test_a_conditional_lookup_is_left_to_the_view(client):
+    etag = client.get(f"{API}/E07000004/")["ETag"]
+    answer, ran = _django_ran(lambda: client.get(f"{API}/E07000004/", HTTP_IF_NONE_MATCH=etag))
+    assert (answer.status_code, ran) == (304, True)
+
+
+def test_the_early_lookup_counts_against_the_clients_limit(client, settings):
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {
+            **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
+            "lookup": "3/hour",
+        },
+    }
+    from django.core.cache import caches
+
+    caches["throttle"].clear()
+    statuses = [client.get(f"{API}/E0700000{n}/").status_code for n in (4, 5, 6, 7, 8)]
+    assert statuses == [200, 200, 200, 429, 429]
+    refused = client.get(f"{API}/E07000009/")
+    assert refused.status_code == 429
+    assert refused["Content-Type"] == "application/problem+json"
+    assert "Retry-After" in refused.headers

@@ -50,6 +50,42 @@ def recorded_instant(query) -> dt.datetime | None:
         raise problems.BadParameter(error.name, error.reason) from None
 
 
+def lookup_validators(
+    full_path: str,
+    date: dt.date,
+    date_given: bool,
+    recorded: dt.datetime | None,
+    data_version: tuple[int, dt.datetime | None],
+    boundaries: tuple[int | None, dt.datetime | None] | None = None,
+) -> tuple[str, int | None]:
+    """The ETag and Last-Modified of a lookup answer: what was asked for (path and query),
+    as at the date, as recorded at an instant (None: now), in the registry's state (the data
+    version, and the boundaries' load state for an answer drawn from them).
+    :class:`LookupView` and ``api.early`` both call this."""
+    version, changed = data_version
+    if boundaries is not None:
+        changed = http.changed_since(changed, boundaries[1])
+    tag = http.etag(
+        "api/v1",
+        base(),
+        full_path,
+        date.isoformat(),
+        recorded.isoformat() if recorded else None,
+        version,
+        changed,
+        boundaries,
+    )
+    if recorded is not None and changed is not None:
+        # Nothing recorded at or before a past instant changes after it.
+        changed = min(changed, recorded)
+    return tag, http.last_modified(changed, date, date_given)
+
+
+def answer_key(etag: str) -> str:
+    """Where a lookup answer's data is kept in the shared cache: under its validator."""
+    return f"api:{etag}"
+
+
 class LookupView(GenericAPIView):
     """What every lookup endpoint shares: public, JSON, as at a date, cacheable, throttled."""
 
@@ -97,34 +133,25 @@ class LookupView(GenericAPIView):
         entry, the query that finds the entry reads the data version too."""
         if "register" in self.kwargs and "key" in self.kwargs:
             found = self.find_entry(self.kwargs["register"], self.kwargs["key"])
-            version, changed = found.data_version
+            data_version = found.data_version
         else:
-            version, changed = http.data_version()
-        boundaries = None
-        if self.depends_on_boundaries:
-            boundaries = http.boundaries_version()
-            changed = http.changed_since(changed, boundaries[1])
-        tag = http.etag(
-            "api/v1",
-            base(),
+            data_version = http.data_version()
+        boundaries = http.boundaries_version() if self.depends_on_boundaries else None
+        return lookup_validators(
             request.get_full_path(),
-            self.date.isoformat(),
-            self.recorded.isoformat() if self.recorded else None,
-            version,
-            changed,
+            self.date,
+            self.date_given,
+            self.recorded,
+            data_version,
             boundaries,
         )
-        if self.recorded is not None and changed is not None:
-            # Nothing recorded at or before a past instant changes after it.
-            changed = min(changed, self.recorded)
-        return tag, http.last_modified(changed, self.date, self.date_given)
 
     def cached(self, build) -> Response:
         """The answer ``build()`` gives, kept in the shared cache (every worker, every node)
         under the answer's ETag, so it is built once for each state of the registry."""
         if self.validators is None:
             return Response(build())
-        key = f"api:{self.validators[0]}"
+        key = answer_key(self.validators[0])
         data = cache.get(key)
         if data is None:
             data = build()
