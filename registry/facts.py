@@ -715,6 +715,46 @@ def walk(ref: Ref, on: dt.date) -> Walk:
     return Walk(ref, on, events, found)
 
 
+# Every parent link on a day from an entry up, through its parents' parents, each link once.
+_ANCESTORS = """
+WITH RECURSIVE up(node) AS (
+  SELECT CAST(%(pk)s AS BIGINT)
+  UNION
+  SELECT CAST(r.object_id AS BIGINT) FROM {relation} r
+    JOIN up ON r.subject_id = up.node
+    WHERE r.kind = %(kind)s AND r.valid_from <= %(on)s
+      AND (r.valid_to IS NULL OR r.valid_to >= %(on)s)
+)
+SELECT r.subject_id, r.hierarchy, r.object_id, o.register_id, o.key
+  FROM {relation} r
+  JOIN up ON r.subject_id = up.node
+  JOIN {entry} o ON o.id = r.object_id
+  WHERE r.kind = %(kind)s AND r.valid_from <= %(on)s
+    AND (r.valid_to IS NULL OR r.valid_to >= %(on)s)
+"""
+
+
+def ancestors(pk: int, on: dt.date) -> dict[int, dict[str, Ref]]:
+    """The parents on ``on`` of the entry ``pk`` and of each of its ancestors, by hierarchy:
+    ``{entry: {hierarchy: parent}}`` for every entry on the way up, in one query (a
+    breadcrumb follows one chain through it, :func:`registry.validtime.chain`)."""
+    reader, slugs = _Reader(), _register_slugs()
+    found: dict[int, dict[str, Ref]] = {}
+    with replicas.reading().cursor() as cursor:
+        cursor.execute(
+            _ANCESTORS.format(**_tables()),
+            {
+                "pk": pk,
+                "kind": RELATION_KIND.PARENT,
+                "on": connection.ops.adapt_datefield_value(on),
+            },
+        )
+        rows = cursor.fetchall()
+    for subject, hierarchy, parent, register, key in sorted(rows, key=lambda r: (r[0], r[1])):
+        found.setdefault(subject, {})[hierarchy] = reader.ref(parent, slugs[register], key)
+    return found
+
+
 _LABEL_ROWS = """
 SELECT n.entry_id, n.kind, n.text, n.valid_from, n.valid_to
   FROM {name} n WHERE n.language = %s AND n.entry_id IN ({marks})

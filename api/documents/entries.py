@@ -150,19 +150,11 @@ class EntryRepresentation(Representation):
             link = labeller(reading.labels(chain, self.date))
             return [link(ref) for ref in reversed(chain)]
 
+        # Every parent on the way up in one query, not one per step.
+        up = facts.ancestors(self.doc.rows.ref.pk, day)
+
         def parents_of(node: facts.Ref) -> dict[str, facts.Ref]:
-            rows = facts.fetch(
-                Relation.objects.filter(
-                    covering(day), subject_id=node.pk, kind=RELATION_KIND.PARENT
-                )
-                .exclude(hierarchy__in=BESIDE_BREADCRUMB)
-                .order_by("hierarchy"),
-                "hierarchy",
-                "object_id",
-                "object__register__slug",
-                "object__key",
-            )
-            return {h: facts.Ref(pk, register, key) for h, pk, register, key in rows}
+            return {h: p for h, p in up.get(node.pk, {}).items() if h not in BESIDE_BREADCRUMB}
 
         chain = validtime.chain(self.doc.rows.ref, parents_of, BREADCRUMB_ORDER)
         link = labeller(facts.labels(chain, self.date))

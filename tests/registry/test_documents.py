@@ -1,3 +1,5 @@
+import pytest
+
 from registry.documents import describe
 from tests.conftest import d
 
@@ -42,3 +44,27 @@ def test_council_document_lists_the_areas_it_governs(council):
     doc = describe(council("BNS"), d("2025-06-01")).as_dict()
     assert [link["key"] for link in doc["governs"]] == ["E08000038"]
     assert doc["name"] == "Barnsley Metropolitan Borough Council"
+
+
+@pytest.mark.django_db
+def test_ancestors_gives_every_parent_on_the_way_up_in_one_query(django_assert_num_queries):
+    import datetime as dt
+
+    from registry import facts
+    from registry.models import Entry
+
+    ward = Entry.objects.get(register__slug="statistical-geography", key="E05015807")
+    with django_assert_num_queries(1):
+        up = facts.ancestors(ward.pk, dt.date(2024, 6, 1))
+    keys = {Entry.objects.get(pk=pk).key: {h: p.key for h, p in parents.items()} for pk, parents in up.items()}  # fmt: skip
+    assert keys == {
+        "E05015807": {"district": "E07000116"},  # Tunbridge Wells
+        "E07000116": {"country": "E92000001", "county": "E10000016", "region": "E12000008"},
+        "E10000016": {"region": "E12000008"},  # Kent
+        "E12000008": {"country": "E92000001"},  # South East
+        "E92000001": {"union": "K04000001"},  # England, in England and Wales
+        "K04000001": {"union": "K03000001"},
+        "K03000001": {"union": "K02000001"},
+    }
+    # Before the ward existed it had no parent.
+    assert facts.ancestors(ward.pk, dt.date(2010, 1, 1)) == {}
