@@ -206,7 +206,12 @@ def api_entry(request, register: str, key: str) -> HttpResponseBase | None:
     key_of_answer = answer_key(etag)
     data = cache.get(key_of_answer)
     if data is None:
-        data = describe(found.pk, date).as_dict()
+        try:
+            data = describe(found.pk, date).as_dict()
+        except DatabaseError:
+            raise
+        except Exception:  # noqa: BLE001 - the view meets it again and answers it as Django answers every error
+            return None
         cache.set(key_of_answer, data, settings.REGISTRY_API_CACHE_SECONDS)
     # Counted last, once the answer is ready. A client over its limit is the view's to
     # answer (429, with Retry-After), which counts that request again: only a request
