@@ -101,7 +101,7 @@ class Feature:
         return {"id": self.id, "name": self.name, "value": self.value}
 
 
-@dataclass
+@dataclass(slots=True)
 class Candidate:
     record: Record
     tier: int
@@ -178,8 +178,21 @@ def similarities(query: Forms, names: list[Forms]) -> list[float]:
     )
     # The subset score, discounted, counts only where it beats the best so far, and never
     # beats 90: taken as ``token_set_ratio(..., score_cutoff=best / 0.9)`` would, which
-    # answers 0 below the cutoff.
-    subset = cdist([query.core], cores, scorer=fuzz.token_set_ratio, dtype=numpy.float64)[0]
+    # answers 0 below the cutoff. Two one-word cores are the same (a ratio of 100) or share
+    # no word, and then the subset score is their plain ratio, which cannot beat the best:
+    # so it is asked only where either core has several words.
+    if " " in query.core:
+        subset = cdist([query.core], cores, scorer=fuzz.token_set_ratio, dtype=numpy.float64)[0]
+    else:
+        several = [i for i, core in enumerate(cores) if " " in core]
+        subset = numpy.zeros(len(cores))
+        if several:
+            subset[several] = cdist(
+                [query.core],
+                [cores[i] for i in several],
+                scorer=fuzz.token_set_ratio,
+                dtype=numpy.float64,
+            )[0]
     beats = (best < 90) & (subset >= best / 0.9)
     return numpy.where(beats, numpy.maximum(best, 0.9 * subset), best).tolist()
 
@@ -478,7 +491,7 @@ class Matcher:
         properties.apply(candidates, query.properties, date, self)
         for candidate in candidates:
             candidate.score = adjusted_score(candidate, typed, explicit is not None)
-        candidates.sort(key=lambda c: _rank(c, date))
+        candidates.sort(key=_rank)
         if candidates and self._certain(candidates, explicit is not None, q, query):
             top = candidates[0]
             top.match = True
@@ -772,7 +785,7 @@ def _same_group(a: frozenset[str], b: frozenset[str]) -> bool:
     return any(g.entity_types & a and g.entity_types & b for g in types.GROUPS.values())
 
 
-def _rank(candidate: Candidate, date: dt.date) -> tuple:
+def _rank(candidate: Candidate) -> tuple:
     operative = candidate.record.operative
     return (
         -candidate.score,
