@@ -227,6 +227,9 @@ class Index:
         self._pinned: set[tuple] = set()
         # How each entry is shown on a date (:func:`.present.shown`), computed on first use.
         self.shown: dict[tuple[int, dt.date], tuple] = {}
+        # The entries a parent property's value names (:func:`.properties.resolve_places`),
+        # computed on first use: a column's rows name the same few districts again and again.
+        self.places: dict[tuple[str, ...], frozenset[int]] = {}
         self._lock = threading.Lock()
         self.entity_type_keys = {
             r.key for r in records.values() if r.register == types.ENTITY_TYPES

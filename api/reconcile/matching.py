@@ -44,8 +44,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
+from rapidfuzz.process import cdist
 
 from geography import spatial
 from geography.entity_types import HINT_TYPES, NAMED_KINDS, NATIONALLY_UNIQUE
@@ -99,7 +101,7 @@ class Feature:
         return {"id": self.id, "name": self.name, "value": self.value}
 
 
-@dataclass
+@dataclass(slots=True)
 class Candidate:
     record: Record
     tier: int
@@ -154,16 +156,45 @@ def code_in(text: str) -> tuple[str, bool]:
 def similarity(query: Forms, name: Forms) -> float:
     """How alike two names are, 0–100, on their normalised forms: the best of plain edit
     similarity, similarity ignoring word order, and (discounted) one name's words being a
-    subset of the other's."""
-    # Each score is asked only for what could beat the best so far (RapidFuzz stops early
-    # below ``score_cutoff`` and answers 0); the subset score, discounted, never beats 90.
-    best = max(
-        fuzz.ratio(query.core, name.core),
-        fuzz.token_sort_ratio(query.full, name.full),
+    subset of the other's (:func:`similarities`, for one name)."""
+    return similarities(query, [name])[0]
+
+
+def similarities(query: Forms, names: list[Forms]) -> list[float]:
+    """:func:`similarity` of the query to each of ``names``, in one pass per score:
+    RapidFuzz's ``cdist`` compares the query with every name in C (prepared once for the
+    query), where a call per pair cost more in the calls than in the comparing."""
+    if not names:
+        return []
+    cores = [name.core for name in names]
+    best = numpy.maximum(
+        cdist([query.core], cores, scorer=fuzz.ratio, dtype=numpy.float64)[0],
+        cdist(
+            [query.full],
+            [name.full for name in names],
+            scorer=fuzz.token_sort_ratio,
+            dtype=numpy.float64,
+        )[0],
     )
-    if best >= 90:
-        return best
-    return max(best, 0.9 * fuzz.token_set_ratio(query.core, name.core, score_cutoff=best / 0.9))
+    # The subset score, discounted, counts only where it beats the best so far, and never
+    # beats 90: taken as ``token_set_ratio(..., score_cutoff=best / 0.9)`` would, which
+    # answers 0 below the cutoff. Two one-word cores are the same (a ratio of 100) or share
+    # no word, and then the subset score is their plain ratio, which cannot beat the best:
+    # so it is asked only where either core has several words.
+    if " " in query.core:
+        subset = cdist([query.core], cores, scorer=fuzz.token_set_ratio, dtype=numpy.float64)[0]
+    else:
+        several = [i for i, core in enumerate(cores) if " " in core]
+        subset = numpy.zeros(len(cores))
+        if several:
+            subset[several] = cdist(
+                [query.core],
+                [cores[i] for i in several],
+                scorer=fuzz.token_set_ratio,
+                dtype=numpy.float64,
+            )[0]
+    beats = (best < 90) & (subset >= best / 0.9)
+    return numpy.where(beats, numpy.maximum(best, 0.9 * subset), best).tolist()
 
 
 def name_tier(query: Forms, name: Forms) -> tuple[int, float] | None:
@@ -325,24 +356,24 @@ class Matcher:
         budget = max(MAX_FUZZY_SCORED, 2 * limit)
         # As ``heapq.nlargest`` (documented as this), faster: the sort is in C.
         ranked = sorted(weights, key=weights.__getitem__, reverse=True)[:budget]
+        # Bounded by the entries scored, not found: a long query like no name scored every
+        # entry sharing a word with it (thousands, 80 ms a query).
+        records = self.index.records
+        chosen = [record for record in map(records.__getitem__, ranked) if admit(record)]
+        sims = similarities(query, [name.forms for record in chosen for name in record.names])
         found: dict[int, Candidate] = {}
-        scored = 0
-        for pk in ranked:
-            # Bounded by the entries scored, not found: a long query like no name scored
-            # every entry sharing a word with it (thousands, 80 ms a query).
-            if scored >= budget:
-                break
-            record = self.index.records[pk]
-            if not admit(record):
-                continue
-            scored += 1
+        at = 0
+        for record in chosen:
             best_sim, best_name = 0.0, None
             for name in record.names:
-                sim = similarity(query, name.forms)
+                sim = sims[at]
+                at += 1
                 if sim > best_sim:
                     best_sim, best_name = sim, name
             if best_name is not None and best_sim >= 50:
-                found[pk] = Candidate(record, FUZZY, best_sim, best_name.text, _via(best_name))
+                found[record.pk] = Candidate(
+                    record, FUZZY, best_sim, best_name.text, _via(best_name)
+                )
         return found
 
     def _governed(self, council: Candidate, date: dt.date | None) -> list[Candidate]:
@@ -460,7 +491,7 @@ class Matcher:
         properties.apply(candidates, query.properties, date, self)
         for candidate in candidates:
             candidate.score = adjusted_score(candidate, typed, explicit is not None)
-        candidates.sort(key=lambda c: _rank(c, date))
+        candidates.sort(key=_rank)
         if candidates and self._certain(candidates, explicit is not None, q, query):
             top = candidates[0]
             top.match = True
@@ -754,7 +785,7 @@ def _same_group(a: frozenset[str], b: frozenset[str]) -> bool:
     return any(g.entity_types & a and g.entity_types & b for g in types.GROUPS.values())
 
 
-def _rank(candidate: Candidate, date: dt.date) -> tuple:
+def _rank(candidate: Candidate) -> tuple:
     operative = candidate.record.operative
     return (
         -candidate.score,

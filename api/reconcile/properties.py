@@ -273,7 +273,11 @@ def apply_points(
             candidate.vetoes.append(pid)
 
 
-def resolve_places(matcher: Matcher, value: Any) -> set[int]:
+# The most parent property values whose entries one index keeps: a set of a few entries each.
+MAX_PLACES = 20_000
+
+
+def resolve_places(matcher: Matcher, value: Any) -> frozenset[int]:
     """The entries a parent or country value may name: by code, identifier or name (a
     council stands for the areas it governs)."""
     texts = []
@@ -281,6 +285,20 @@ def resolve_places(matcher: Matcher, value: Any) -> set[int]:
         texts = [str(value[k]) for k in ("id", "name") if value.get(k)]
     elif isinstance(value, str | int | float) and not isinstance(value, bool):
         texts = [str(value)]
+    # Kept in the index, which an edit replaces (so an edit starts afresh), at most
+    # MAX_PLACES values.
+    places = matcher.index.places
+    key = tuple(texts)
+    found = places.get(key)
+    if found is None:
+        if len(places) >= MAX_PLACES:
+            places.clear()
+        found = places[key] = frozenset(_places(matcher, texts))
+    return found
+
+
+def _places(matcher: Matcher, texts: list[str]) -> set[int]:
+    """The entries the first of ``texts`` that names any names."""
     result: set[int] = set()
     for text in texts:
         text = text.strip()

@@ -329,12 +329,12 @@ def test_a_long_query_like_no_name_scores_a_bounded_number_of_entries(client, db
 
     compared = []
 
-    def similarity(query, name):
-        compared.append(name)
-        return real(query, name)
+    def similarities(query, names):
+        compared.extend(names)
+        return real(query, names)
 
-    real = matching.similarity
-    monkeypatch.setattr(matching, "similarity", similarity)
+    real = matching.similarities
+    monkeypatch.setattr(matching, "similarities", similarities)
     text = ("a b c d e f g h i j k l m n o p q r s t u v w x y z " * 9)[:500]
     response = post(client, "/reconcile", queries(json.dumps({"q0": {"query": text}})))
     assert response.status_code == 200

@@ -103,6 +103,29 @@ def test_words_within(query, names, within):
 
 
 @pytest.mark.parametrize(
+    ("query", "names", "scores"),
+    [
+        # The same name; its words in another order (similarity ignoring word order).
+        ("Tyne Newcastle upon", ["Newcastle upon Tyne", "North Tyneside"], [100.0, 42.42]),
+        # One name's words within the other's, discounted to 90; a slip; a name inside a word.
+        (
+            "Newcastle",
+            ["Newcastle", "Newcastle upon Tyne", "Newcastle-under-Lyme", "newcastel", "Castle"],
+            [100.0, 90.0, 90.0, 88.89, 80.0],
+        ),
+        # Compared on the core: "Borough Council" is the kind of authority, not the name.
+        ("Hartlepool Borough Council", ["Hartlepool", "Blackpool"], [100.0, 52.63]),
+        ("Hartlepool", [], []),
+    ],
+)
+def test_similarities(query, names, scores):
+    found = matching.similarities(forms(query), [forms(n) for n in names])
+    assert [round(s, 2) for s in found] == scores
+    # The same as one name at a time.
+    assert found == [matching.similarity(forms(query), forms(n)) for n in names]
+
+
+@pytest.mark.parametrize(
     ("tier", "similarity", "score"),
     [(IDENTIFIER, 100.0, 100.0), (NAME, 98.0, 98.0), (CORE, 90.0, 90.0), (FUZZY, 90.0, 76.5)],
 )
