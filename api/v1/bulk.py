@@ -50,9 +50,9 @@ from geography.registers import (
     ENTITY_TYPE_PATTERN,
     ENTITY_TYPES,
 )
+from registry import facts, validtime
 from registry import recorded as as_recorded
-from registry import validtime
-from registry.documents import current_links, summarise
+from registry.documents import summarise_current
 from registry.facts import Ref
 from registry.models import STATUS, Entry, Identifier, Name, State
 from registry.text import fold
@@ -207,10 +207,8 @@ def resolve(
     # model instances cost more CPU than the rest of the look-up.
     by_code: dict[tuple[str, str], Ref] = {}
     for register, keys in pending.codes.items():
-        for pk, key in Entry.objects.filter(register__slug=register, key__in=keys).values_list(
-            "id", "key"
-        ):
-            by_code[(register, key)] = Ref(pk, register, key)
+        for key, ref in facts.refs_by_key(register, keys).items():
+            by_code[(register, key)] = ref
 
     identifier_rows: dict[str, list[tuple[str, int, dt.date, dt.date | None]]] = defaultdict(list)
     if pending.identifiers:
@@ -430,8 +428,6 @@ def describe_all(
     record, and a match not yet recorded then is the error ``not-recorded``."""
     if recorded is not None:
         summarise_on, current_on = _as_recorded(recorded)
-    else:
-        summarise_on, current_on = summarise, current_links
     by_date: dict[dt.date, set[int]] = defaultdict(set)
     entries: dict[int, Ref] = {}
     for resolution in resolutions:
@@ -445,12 +441,20 @@ def describe_all(
             entries[entry.pk] = entry
     summaries: dict[dt.date, dict[int, dict[str, Any]]] = {}
     current: dict[dt.date, dict[int, list[dict[str, Any]]]] = {}
+    matched: dict[dt.date, dict[int, Ref]] = defaultdict(dict)
+    for resolution in resolutions:
+        if resolution.entry is not None:
+            matched[resolution.date].setdefault(resolution.entry.pk, resolution.entry)
     for day, ids in by_date.items():
         batch = [entries[i] for i in sorted(ids)]
-        summaries[day] = summarise_on(batch, day, parents=False)
-        matched = [r.entry for r in resolutions if r.entry is not None and r.date == day]
-        unique = list({entry.pk: entry for entry in matched}.values())
-        current[day] = current_on(unique, day)
+        unique = list(matched[day].values())
+        if recorded is None:
+            # One read of the entries for both: the summaries' rows give the walk to the
+            # current codes its lifetimes, and the current codes among them their names.
+            summaries[day], current[day] = summarise_current(batch, day, unique)
+        else:
+            summaries[day] = summarise_on(batch, day, parents=False)
+            current[day] = current_on(unique, day)
     result = []
     for resolution in resolutions:
         day = resolution.date
