@@ -167,12 +167,17 @@ def read(
         ids = sorted({e if isinstance(e, int) else e.pk for e in items})
     for chunk in _scoped(ids):
         _read_chunk(chunk, parts, reader, result)
-    for rows in result.values():
-        rows.states.sort(key=lambda s: s.start)
-        rows.names.sort(key=lambda n: (n.language, n.kind, n.start or dt.date.min))
-        rows.relations.sort(key=lambda r: (r.kind, r.hierarchy, r.start))
-        rows.governed_by.sort(key=lambda r: (r.target.key, r.start))
-        rows.identifiers.sort(key=lambda i: (i.scheme, i.start))
+    for rows in result.values():  # (a list of one is in order already)
+        if len(rows.states) > 1:
+            rows.states.sort(key=lambda s: s.start)
+        if len(rows.names) > 1:
+            rows.names.sort(key=lambda n: (n.language, n.kind, n.start or dt.date.min))
+        if len(rows.relations) > 1:
+            rows.relations.sort(key=lambda r: (r.kind, r.hierarchy, r.start))
+        if len(rows.governed_by) > 1:
+            rows.governed_by.sort(key=lambda r: (r.target.key, r.start))
+        if len(rows.identifiers) > 1:
+            rows.identifiers.sort(key=lambda i: (i.scheme, i.start))
     return result
 
 
@@ -644,8 +649,16 @@ def current(
     starts = list(starts)
     walk = Succession(on, known)
     walk.read(starts)
-    found = validtime.current(starts, on, walk.live_on, walk.steps_of)
-    return {start: sorted(paths, key=lambda item: item[0].key) for start, paths in found.items()}
+    # A start live on the date leads to itself (what validtime.current finds for it, without
+    # a search of its own: most of a bulk lookup's codes are live).
+    walking = [start for start in starts if not walk.live_on(start, on)]
+    found = validtime.current(walking, on, walk.live_on, walk.steps_of) if walking else {}
+    return {
+        start: (
+            sorted(found[start], key=lambda item: item[0].key) if start in found else [(start, [])]
+        )
+        for start in starts
+    }
 
 
 # ---------------------------------------------------------------------------------------
