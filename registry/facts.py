@@ -191,20 +191,24 @@ def within(field_name: str, ids: list[int]) -> Q:
     return Q(**{f"{field_name}__in": ids})
 
 
-def among(queryset, field_name: str, ids: list[int]):
-    """``queryset`` narrowed to rows whose ``field_name`` is one of ``ids`` (sorted): the
-    range of :func:`within` where the ids are dense, else an ``IN`` of the ids written as
-    they are. Django's ``__in`` prepares and checks each of a thousand values one by one,
-    which costs more CPU than the database spends answering."""
-    if not ids or ids[-1] - ids[0] < 2 * len(ids):
-        return queryset.filter(within(field_name, ids))
+def among(queryset, field_name: str, values: Iterable[int] | Iterable[str]):
+    """``queryset`` narrowed to rows whose ``field_name`` (a column of its own table) is one
+    of ``values``: primary keys (where they are dense, the range of :func:`within`) or text,
+    written into an ``IN`` as they are. Django's ``__in`` prepares and checks each of a
+    thousand values one by one, which costs more CPU than the database spends answering."""
+    values = sorted(set(values))
+    if not values:
+        return queryset.none()
+    numbers = isinstance(values[0], int)
+    if numbers and values[-1] - values[0] < 2 * len(values):
+        return queryset.filter(within(field_name, values))
     model = queryset.model
     column = model._meta.get_field(field_name).column
     quote = connection.ops.quote_name
-    marks = ", ".join(["%s"] * len(ids))
+    marks = ", ".join(["%s"] * len(values))
     return queryset.extra(  # noqa: S610 (the values are parameters; the names are the model's)
         where=[f"{quote(model._meta.db_table)}.{quote(column)} IN ({marks})"],
-        params=[int(pk) for pk in ids],
+        params=[int(v) for v in values] if numbers else [str(v) for v in values],
     )
 
 
@@ -212,18 +216,11 @@ def refs_by_key(register: str, keys: Iterable[str]) -> dict[str, Ref]:
     """The entries of ``register`` (its slug) with the given keys, as Refs by key: a query per
     :data:`CHUNK` keys, written as they are (as :func:`among` writes ids)."""
     wanted = sorted(set(keys))
-    table = connection.ops.quote_name(Entry._meta.db_table)
-    column = connection.ops.quote_name(Entry._meta.get_field("key").column)
     register = sys.intern(register)
     found: dict[str, Ref] = {}
     for start in range(0, len(wanted), CHUNK):
-        chunk = wanted[start : start + CHUNK]
-        marks = ", ".join(["%s"] * len(chunk))
         queryset = Entry.objects.order_by().filter(register__slug=register)
-        queryset = queryset.extra(  # noqa: S610 (the keys are parameters)
-            where=[f"{table}.{column} IN ({marks})"], params=chunk
-        )
-        for pk, key in fetch(queryset, "id", "key"):
+        for pk, key in fetch(among(queryset, "key", wanted[start : start + CHUNK]), "id", "key"):
             found[key] = Ref(pk, register, key)
     return found
 

@@ -212,8 +212,8 @@ def resolve(
 
     identifier_rows: dict[str, list[tuple[str, int, dt.date, dt.date | None]]] = defaultdict(list)
     if pending.identifiers:
-        for scheme, value, entry_id, start, end in Identifier.objects.filter(
-            value__in=pending.identifiers
+        for scheme, value, entry_id, start, end in facts.among(
+            Identifier.objects.all(), "value", pending.identifiers
         ).values_list("scheme", "value", "entry_id", "valid_from", "valid_to"):
             identifier_rows[value].append((scheme, entry_id, start, end))
 
@@ -221,8 +221,8 @@ def resolve(
     if pending.names:
         # Only the folded-name index is used here; the register and entity types are checked
         # on the entries afterwards (a join in this query makes SQLite scan every name).
-        for folded, entry_id, start, end in Name.objects.filter(
-            folded__in=pending.names
+        for folded, entry_id, start, end in facts.among(
+            Name.objects.all(), "folded", pending.names
         ).values_list("folded", "entry_id", "valid_from", "valid_to"):
             name_rows[folded].append((entry_id, start, end))
 
@@ -231,9 +231,10 @@ def resolve(
     wanted |= {row[0] for rows in name_rows.values() for row in rows}
     fetched = {
         pk: Ref(pk, register, key)
-        for pk, register, key in Entry.objects.filter(pk__in=wanted).values_list(
+        for pk, register, key in facts.among(Entry.objects.all(), "id", wanted).values_list(
             "id", "register__slug", "key"
         )
+        if pk in wanted  # (a dense set of ids is read as a range)
     }
     for folded, rows in name_rows.items():
         name_rows[folded] = [row for row in rows if fetched[row[0]].register == name_register]
@@ -388,20 +389,17 @@ def _live_ranges(ids: set[int]) -> dict[int, list[tuple[dt.date, dt.date | None]
         # The status is compared here rather than in SQL: given "status = 'live'", SQLite
         # (without ANALYZE statistics) walks the status index over every live state instead
         # of looking the few entries up by entry_id.
-        for entry_id, status, start, end in State.objects.filter(entry_id__in=ids).values_list(
-            "entry_id", "status", "valid_from", "valid_to"
-        ):
-            if status == STATUS.LIVE:
+        for entry_id, status, start, end in facts.among(
+            State.objects.all(), "entry_id", ids
+        ).values_list("entry_id", "status", "valid_from", "valid_to"):
+            if status == STATUS.LIVE and entry_id in ids:
                 result[entry_id].append((start, end))
     return result
 
 
 def _entries_of_types(ids: set[int], entity_types: list[str]) -> set[int]:
-    return set(
-        State.objects.filter(entry_id__in=ids, entity_type__key__in=entity_types).values_list(
-            "entry_id", flat=True
-        )
-    )
+    found = facts.among(State.objects.filter(entity_type__key__in=entity_types), "entry_id", ids)
+    return set(found.values_list("entry_id", flat=True)) & ids
 
 
 def _as_recorded(at: dt.datetime):
