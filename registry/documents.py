@@ -455,13 +455,53 @@ def summarise(
     ``describe(entry, date).as_dict()`` that describe the entry itself (register, key, uri,
     name, name_cy, display_name, status, entity_type, operative, terminated and, unless
     ``parents=False``, parents), for a batch in a fixed number of queries."""
-    items = [e.pk if isinstance(e, Ref) else e for e in entries]
+    return _summaries(*_read_brief(entries, date, parents), date, parents)
+
+
+def summarise_current(
+    entries: Iterable[Entry | Ref | int], date: dt.date, leading: Iterable[Ref]
+) -> tuple[dict[int, dict[str, Any]], dict[int, list[dict[str, Any]]]]:
+    """:func:`summarise` of ``entries`` (without parents) and :func:`current_links` of
+    ``leading`` (some of them) together, as the bulk lookup and the checker want them: the
+    rows read for the summaries give the lifetimes the walk to the current codes starts from
+    and the names of the current codes among the entries, so neither is read again."""
+    pks, found, states = _read_brief(entries, date, False)
+    summaries = _summaries(pks, found, states, date, False)
+    lives = {pk: state.lifetime for pk, state in states.items()}
+    paths = facts.current(leading, date, lives)
+    nodes = {node.pk for found_paths in paths.values() for node, _ in found_paths}
+    labels = facts.labels(nodes - found.keys(), date) if nodes - found.keys() else {}
+    for pk in nodes & found.keys():
+        text = validtime.label(found[pk].names, lives[pk], date)
+        if text:
+            labels[pk] = text
+    return summaries, _current_dicts(paths, labels)
+
+
+def _read_brief(
+    entries: Iterable[Entry | Ref | int], date: dt.date, parents: bool
+) -> tuple[list[int], dict[int, Rows], dict[int, validtime.AsAt]]:
+    """The entries' primary keys, in order, the rows a summary is made of, and each entry's
+    facts as at ``date``."""
+    items = list(entries)
     if not items:
-        return {}
+        return [], {}, {}
     pks = [e if isinstance(e, int) else e.pk for e in items]
     parts = frozenset({"names", "relations"} if parents else {"names"})
+    # Refs are read without their entry rows: a summary needs no version or attributes.
     found = facts.read(items, parts=parts)
-    states = {pk: rows.as_at(date) for pk, rows in found.items()}
+    return pks, found, {pk: rows.as_at(date) for pk, rows in found.items()}
+
+
+def _summaries(
+    pks: list[int],
+    found: Mapping[int, Rows],
+    states: Mapping[int, validtime.AsAt],
+    date: dt.date,
+    parents: bool,
+) -> dict[int, dict[str, Any]]:
+    if not pks:
+        return {}
     types = {s.entity_type for s in states.values() if s.entity_type}
     wanted = [p for s in states.values() for p in s.parents.values()] if parents else []
     named = facts.labels_on(
@@ -497,6 +537,12 @@ def current_links(
     refs = [e if isinstance(e, Ref) else Ref.of(e) for e in entries]
     found = facts.current(refs, date, known)
     labels = facts.labels({node for paths in found.values() for node, _ in paths}, date)
+    return _current_dicts(found, labels)
+
+
+def _current_dicts(
+    found: Mapping[Ref, list[tuple[Ref, list[Hop]]]], labels: Mapping[int, str]
+) -> dict[int, list[dict[str, Any]]]:
     return {
         start.pk: [
             {**link_dict(node, labels), "via": [hop.as_dict(event_uri) for hop in path]}
@@ -520,4 +566,5 @@ __all__ = [
     "event_summaries",
     "labeller",
     "summarise",
+    "summarise_current",
 ]

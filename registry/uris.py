@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.signals import setting_changed
 
 EVENTS = "change-event"
 
@@ -19,8 +20,21 @@ _SEGMENT = r"[A-Za-z0-9][A-Za-z0-9._-]*"
 _PATH = re.compile(rf"^/(?P<kind>id|doc)/(?P<register>{_SEGMENT})(?:/(?P<key>{_SEGMENT}))?/?$")
 
 
+_base: list[str] = []  # the base, once read: a bulk answer mints thousands of URIs
+
+
 def base() -> str:
-    return settings.REGISTRY_URI_BASE.rstrip("/")
+    if not _base:
+        _base.append(settings.REGISTRY_URI_BASE.rstrip("/"))
+    return _base[0]
+
+
+def _base_changed(setting: str, **kwargs) -> None:
+    if setting == "REGISTRY_URI_BASE":  # override_settings, in tests
+        _base.clear()
+
+
+setting_changed.connect(_base_changed)
 
 
 def entry_uri(register: str, key: str) -> str:

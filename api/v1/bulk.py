@@ -50,9 +50,9 @@ from geography.registers import (
     ENTITY_TYPE_PATTERN,
     ENTITY_TYPES,
 )
+from registry import facts, validtime
 from registry import recorded as as_recorded
-from registry import validtime
-from registry.documents import current_links, summarise
+from registry.documents import summarise_current
 from registry.facts import Ref
 from registry.models import STATUS, Entry, Identifier, Name, State
 from registry.text import fold
@@ -207,15 +207,13 @@ def resolve(
     # model instances cost more CPU than the rest of the look-up.
     by_code: dict[tuple[str, str], Ref] = {}
     for register, keys in pending.codes.items():
-        for pk, key in Entry.objects.filter(register__slug=register, key__in=keys).values_list(
-            "id", "key"
-        ):
-            by_code[(register, key)] = Ref(pk, register, key)
+        for key, ref in facts.refs_by_key(register, keys).items():
+            by_code[(register, key)] = ref
 
     identifier_rows: dict[str, list[tuple[str, int, dt.date, dt.date | None]]] = defaultdict(list)
     if pending.identifiers:
-        for scheme, value, entry_id, start, end in Identifier.objects.filter(
-            value__in=pending.identifiers
+        for scheme, value, entry_id, start, end in facts.among(
+            Identifier.objects.all(), "value", pending.identifiers
         ).values_list("scheme", "value", "entry_id", "valid_from", "valid_to"):
             identifier_rows[value].append((scheme, entry_id, start, end))
 
@@ -223,8 +221,8 @@ def resolve(
     if pending.names:
         # Only the folded-name index is used here; the register and entity types are checked
         # on the entries afterwards (a join in this query makes SQLite scan every name).
-        for folded, entry_id, start, end in Name.objects.filter(
-            folded__in=pending.names
+        for folded, entry_id, start, end in facts.among(
+            Name.objects.all(), "folded", pending.names
         ).values_list("folded", "entry_id", "valid_from", "valid_to"):
             name_rows[folded].append((entry_id, start, end))
 
@@ -233,9 +231,10 @@ def resolve(
     wanted |= {row[0] for rows in name_rows.values() for row in rows}
     fetched = {
         pk: Ref(pk, register, key)
-        for pk, register, key in Entry.objects.filter(pk__in=wanted).values_list(
+        for pk, register, key in facts.among(Entry.objects.all(), "id", wanted).values_list(
             "id", "register__slug", "key"
         )
+        if pk in wanted  # (a dense set of ids is read as a range)
     }
     for folded, rows in name_rows.items():
         name_rows[folded] = [row for row in rows if fetched[row[0]].register == name_register]
@@ -390,20 +389,17 @@ def _live_ranges(ids: set[int]) -> dict[int, list[tuple[dt.date, dt.date | None]
         # The status is compared here rather than in SQL: given "status = 'live'", SQLite
         # (without ANALYZE statistics) walks the status index over every live state instead
         # of looking the few entries up by entry_id.
-        for entry_id, status, start, end in State.objects.filter(entry_id__in=ids).values_list(
-            "entry_id", "status", "valid_from", "valid_to"
-        ):
-            if status == STATUS.LIVE:
+        for entry_id, status, start, end in facts.among(
+            State.objects.all(), "entry_id", ids
+        ).values_list("entry_id", "status", "valid_from", "valid_to"):
+            if status == STATUS.LIVE and entry_id in ids:
                 result[entry_id].append((start, end))
     return result
 
 
 def _entries_of_types(ids: set[int], entity_types: list[str]) -> set[int]:
-    return set(
-        State.objects.filter(entry_id__in=ids, entity_type__key__in=entity_types).values_list(
-            "entry_id", flat=True
-        )
-    )
+    found = facts.among(State.objects.filter(entity_type__key__in=entity_types), "entry_id", ids)
+    return set(found.values_list("entry_id", flat=True)) & ids
 
 
 def _as_recorded(at: dt.datetime):
@@ -430,8 +426,6 @@ def describe_all(
     record, and a match not yet recorded then is the error ``not-recorded``."""
     if recorded is not None:
         summarise_on, current_on = _as_recorded(recorded)
-    else:
-        summarise_on, current_on = summarise, current_links
     by_date: dict[dt.date, set[int]] = defaultdict(set)
     entries: dict[int, Ref] = {}
     for resolution in resolutions:
@@ -445,12 +439,20 @@ def describe_all(
             entries[entry.pk] = entry
     summaries: dict[dt.date, dict[int, dict[str, Any]]] = {}
     current: dict[dt.date, dict[int, list[dict[str, Any]]]] = {}
+    matched: dict[dt.date, dict[int, Ref]] = defaultdict(dict)
+    for resolution in resolutions:
+        if resolution.entry is not None:
+            matched[resolution.date].setdefault(resolution.entry.pk, resolution.entry)
     for day, ids in by_date.items():
         batch = [entries[i] for i in sorted(ids)]
-        summaries[day] = summarise_on(batch, day, parents=False)
-        matched = [r.entry for r in resolutions if r.entry is not None and r.date == day]
-        unique = list({entry.pk: entry for entry in matched}.values())
-        current[day] = current_on(unique, day)
+        unique = list(matched[day].values())
+        if recorded is None:
+            # One read of the entries for both: the summaries' rows give the walk to the
+            # current codes its lifetimes, and the current codes among them their names.
+            summaries[day], current[day] = summarise_current(batch, day, unique)
+        else:
+            summaries[day] = summarise_on(batch, day, parents=False)
+            current[day] = current_on(unique, day)
     result = []
     for resolution in resolutions:
         day = resolution.date

@@ -452,8 +452,7 @@ class Checker:
         days = self._days(rows)
         codes = self._codes(rows, days) if self.column is not None else None
         points = self._points(rows, days) if self.points is not None else None
-        buffer = io.StringIO()
-        writer = exports.CSVWriter(buffer, delimiter=self.delimiter)
+        out: list[list[str]] = []
         for i, row in enumerate(rows):
             added: list[str] = []
             kind, value = None, ""
@@ -466,7 +465,9 @@ class Checker:
                 added += point_cells
                 point = (point_kind, point_cells[-1])
             self.summary.add(row, added, kind, value, point)
-            writer.writerow([*row, *added])
+            out.append([*row, *added])
+        buffer = io.StringIO()
+        exports.CSVWriter(buffer, delimiter=self.delimiter).writerows(out)
         return buffer.getvalue().encode("utf-8")
 
     def _codes(
@@ -474,7 +475,11 @@ class Checker:
     ) -> list[tuple[list[str], str, str]]:
         """Each row's code cells, outcome and the value looked up."""
         column = self.column or 0
+        cache = self.cache
         keyed: list[tuple[str, dt.date] | str] = []
+        # This chunk's answers: those the cache holds (kept here, so that the cache's
+        # evictions below cannot lose one this chunk still needs) and those resolved now.
+        known: dict[tuple[str, dt.date], tuple[list[str], str]] = {}
         todo: dict[tuple[str, dt.date], Item] = {}
         for row, day in zip(rows, days, strict=True):
             if isinstance(day, str):
@@ -483,7 +488,13 @@ class Checker:
             value = row[column] if column < len(row) else ""
             key = (value, day)
             keyed.append(key)
-            if key not in self.cache and key not in todo:
+            if key in known or key in todo:
+                continue
+            hit = cache.get(key)
+            if hit is not None:
+                known[key] = hit
+                cache.move_to_end(key)  # recently used: evicted last
+            else:
                 todo[key] = Item(value=value, date=day)
         if todo:
             results = describe_all(
@@ -495,16 +506,16 @@ class Checker:
                 )
             )
             for key, result in zip(todo, results, strict=True):
-                self.cache[key] = (added_values(result), outcome(result))
-                if len(self.cache) > _CACHE_SIZE:
-                    self.cache.popitem(last=False)
+                known[key] = cache[key] = (added_values(result), outcome(result))
+                if len(cache) > _CACHE_SIZE:
+                    cache.popitem(last=False)
         answers = []
         for row, key in zip(rows, keyed, strict=True):
             if isinstance(key, str):
                 value = row[column] if column < len(row) else ""
                 answers.append((["", "", "", "", "", "", key], PROBLEM, value))
             else:
-                added, kind = self.cache.get(key) or self._recheck(key)
+                added, kind = known[key]
                 answers.append((added, kind, key[0]))
         return answers
 
@@ -551,19 +562,6 @@ class Checker:
                 note = "; ".join(notes)
                 answers[i] = ([*cells, note], NOT_LOCATED if notes else LOCATED)
         return [answer for answer in answers if answer is not None]
-
-    def _recheck(self, key: tuple[str, dt.date]) -> tuple[list[str], str]:
-        # Only reached if the cache evicted a key resolved earlier in this same chunk, which
-        # needs a chunk larger than the cache; kept so correctness never depends on sizes.
-        [result] = describe_all(
-            resolve(
-                [Item(value=key[0], date=key[1])],
-                self.options.date,
-                name_register=self.options.register,
-                entity_types=self.options.entity_types,
-            )
-        )
-        return added_values(result), outcome(result)
 
 
 def _chain(first: str, rest: IO[str]) -> Iterator[str]:
