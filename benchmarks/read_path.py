@@ -6,6 +6,7 @@ requests per second.
     .venv/bin/python benchmarks/read_path.py [--seconds 5] [--rounds 3] [--port 18431]
     .venv/bin/python benchmarks/read_path.py --source /tmp/main-export   # another checkout
     .venv/bin/python benchmarks/read_path.py --cache-url redis://127.0.0.1:6379/15  # Redis
+    .venv/bin/python benchmarks/read_path.py --mapit http://127.0.0.1:18432  # beside MapIt
 
 Starts gunicorn with ``config/gunicorn.py`` (``WEB_CONCURRENCY=2`` threaded workers, the
 application and reconciliation index preloaded, as ``bin/serve`` runs it) on 127.0.0.1 over
