@@ -130,6 +130,7 @@ def wrk(
     latency = dict(re.findall(r"^\s+(50|90|99)%\s+([\d.]+\w+)", output, re.M))
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     return {
+        "requests": requests,
         "rps": rps,
         "p50": latency.get("50"),
         "p90": latency.get("90"),

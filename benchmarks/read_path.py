@@ -6,6 +6,7 @@ requests per second.
     .venv/bin/python benchmarks/read_path.py [--seconds 5] [--rounds 3] [--port 18431]
     .venv/bin/python benchmarks/read_path.py --source /tmp/main-export   # another checkout
     .venv/bin/python benchmarks/read_path.py --cache-url redis://127.0.0.1:6379/15  # Redis
+    .venv/bin/python benchmarks/read_path.py --mapit http://127.0.0.1:18432  # beside MapIt
 
 Starts gunicorn with ``config/gunicorn.py`` (``WEB_CONCURRENCY=2`` threaded workers, the
 application and reconciliation index preloaded, as ``bin/serve`` runs it) on 127.0.0.1 over
@@ -22,6 +23,17 @@ builds its answer; "warm" ones repeat one entry, whose answer is cached after th
 After the runs, each worker's resident and proportional set size (VmRSS, Pss) is read from
 /proc.
 
+``--mapit URL`` also measures mySociety's MapIt, running on this machine (set up outside the
+repository as benchmarks/README.md, "Beside MapIt", says), in the same rounds and the same way:
+``/area/{id}`` for random area ids (a fresh sample of its ids for every measurement) and for
+one warm id (the area of ``--mapit-warm``, a GSS code). Its gunicorn master is the process
+listening on the URL's port and its PostgreSQL the one on ``--mapit-postgres-port``; server
+CPU per request is reported for gunicorn (master and workers), for PostgreSQL (the postmaster
+and its backends, those that have exited included) and both together, beside requests per
+second and the ratio of the registry's entry document nobody asked for to MapIt's random
+``/area/{id}``. ``--mapit-export DIR`` writes the areas MapIt is loaded with, from this
+registry (``benchmarks/peer_mapit.py``), and exits.
+
 ``--in-process`` measures the same requests without the server or the load generator: the
 production WSGI application (``config.wsgi``, with the ceiling's URL) called directly, one
 request at a time, CPU time (``time.process_time``) per request. On a shared machine whose
@@ -32,6 +44,8 @@ what the application itself spends.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
+import json
 import os
 import random
 import sqlite3
@@ -44,6 +58,7 @@ import urllib.request
 from pathlib import Path
 
 import machine
+import peer_mapit
 from documents import LUA_ROTATE, fetch, wrk
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -152,6 +167,38 @@ def workers_memory(master: int) -> list[tuple[int, int]]:
     return found
 
 
+def mapit_setup(base: str, postgres_port: int, warm_code: str) -> dict:
+    """Find a running MapIt's processes and area ids, and check it answers as in production."""
+    port = int(base.rsplit(":", 1)[1].split("/")[0])
+    found = {"master": peer_mapit.listener(port), "postgres": peer_mapit.listener(postgres_port)}
+    types = json.load(fetch(f"{base}/types"))["area"]
+    areas = json.load(fetch(f"{base}/areas/{','.join(sorted(types))}"))
+    found["ids"] = sorted(int(area_id) for area_id in areas)
+    location = fetch(f"{base}/code/gss/{warm_code}").headers.get("Location", "")
+    if not location.startswith("/area/"):
+        raise SystemExit(f"MapIt has no area with GSS code {warm_code}: {location!r}")
+    found["warm"] = location
+    answer = fetch(f"{base}{location}")
+    body = json.load(answer)
+    if answer.status != 200 or body.get("codes", {}).get("gss") != warm_code:
+        raise SystemExit(f"MapIt's {location} answered {answer.status}: {body}")
+    if "debug_db_queries" in body:
+        raise SystemExit("MapIt runs with DEBUG on (its answers list their SQL): set DEBUG: False")
+    if fetch(f"{base}/area/{found['ids'][0]}").status != 200:
+        raise SystemExit(f"MapIt's /area/{found['ids'][0]} is not 200")
+    return found
+
+
+def measure_mapit(url: str, args, script: str | None, mapit: dict) -> dict:
+    """wrk against MapIt, with PostgreSQL's CPU per request beside its gunicorn's."""
+    before = peer_mapit.cpu_seconds_with_reaped(mapit["postgres"])
+    result = wrk(url, args.seconds, args.connections, (), script, mapit["master"])
+    postgres = peer_mapit.cpu_seconds_with_reaped(mapit["postgres"]) - before
+    result["pg_ms"] = 1000 * postgres / max(result["requests"], 1)
+    result["total_ms"] = result["cpu_ms"] + result["pg_ms"]
+    return result
+
+
 IN_PROCESS = r"""
 import os, random, sqlite3, sys, time
 os.environ["DJANGO_SETTINGS_MODULE"] = "benchmarks.ceiling"
@@ -234,6 +281,47 @@ def in_process(source: Path, count: int, cache_url: str | None = None) -> int:
     return 0
 
 
+def print_mapit(args, mapit: dict, mapit_runs: dict, size: int, runs: dict, ceiling_rps: float):
+    print(
+        f"\nBeside MapIt at {args.mapit} ({len(mapit['ids'])} areas; random ids from a fresh "
+        f"sample of {size} for every measurement), in the same rounds:\n"
+    )
+    print(
+        "| Scenario | gunicorn CPU per request | PostgreSQL CPU per request | Server CPU per "
+        "request (both) | Requests/s | Share of the registry's ceiling (req/s) | p50 | p99 | Non-2xx/3xx |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    rows = {}
+    for label, results in mapit_runs.items():
+        rps = statistics.median(r["rps"] for r in results)
+        cpu = statistics.median(r["cpu_ms"] for r in results)
+        postgres = statistics.median(r["pg_ms"] for r in results)
+        total = statistics.median(r["total_ms"] for r in results)
+        middle = sorted(results, key=lambda r: r["rps"])[len(results) // 2]
+        rows[label] = (rps, total)
+        print(
+            f"| {label} | {cpu:.2f} ms | {postgres:.2f} ms | {total:.2f} ms | {rps:.0f} | "
+            f"{rps / ceiling_rps:.0%} | {middle['p50']} | {middle['p99']} | "
+            f"{sum(r['non_2xx_3xx'] for r in results)} |"
+        )
+    ours = runs["Entry document nobody asked for (random codes, JSON)"]
+    our_rps = statistics.median(r["rps"] for r in ours)
+    our_cpu = statistics.median(r["cpu_ms"] for r in ours)
+    their_rps, their_cpu = rows["MapIt `/area/{id}` for a random id"]
+    ratio = our_rps / their_rps
+    print(
+        f"\nEntry document nobody asked for (random codes, JSON) against MapIt's `/area/{{id}}` "
+        f"for a random id: {our_rps:.0f} against {their_rps:.0f} requests/s, **{ratio:.2f}×** "
+        f"(target ≥ 2.5×: {'met' if ratio >= 2.5 else 'missed'}); server CPU per request "
+        f"{our_cpu:.2f} ms against {their_cpu:.2f} ms ({their_cpu / our_cpu:.2f}×)."
+    )
+    print(
+        "MapIt's workers after the runs (VmRSS / Pss): "
+        + ", ".join(f"{rss / 1024:.0f} / {pss / 1024:.0f} MiB" for rss, pss in mapit["memory"])
+    )
+    print()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=int, default=5)
@@ -249,9 +337,35 @@ def main() -> int:
         help="REGISTRY_CACHE_URL for the server (redis://127.0.0.1:6379/15, emptied first); "
         "default: file caches of its own",
     )
+    parser.add_argument("--mapit", metavar="URL", help="a running MapIt to measure beside")
+    parser.add_argument("--mapit-postgres-port", type=int, default=55432, metavar="PORT")
+    parser.add_argument("--mapit-warm", default="E06000001", metavar="GSS")
+    parser.add_argument(
+        "--mapit-export", type=Path, metavar="DIR", help="write MapIt's areas to DIR and exit"
+    )
     args = parser.parse_args()
+    if args.mapit_export:
+        with sqlite3.connect(f"file:{database()}?mode=ro", uri=True) as db:
+            counts = peer_mapit.export(db, args.mapit_export, dt.datetime.now(dt.UTC).date())
+        print(json.dumps(counts, indent=1))
+        return 0
     if args.in_process:
         return in_process(args.source.resolve(), args.in_process, args.cache_url)
+    mapit = None
+    if args.mapit:
+        args.mapit = args.mapit.rstrip("/")
+        mapit = mapit_setup(args.mapit, args.mapit_postgres_port, args.mapit_warm)
+        mapit_ids = [str(area_id) for area_id in mapit["ids"]]
+        random.Random(13).shuffle(mapit_ids)  # noqa: S311 (a sample, not a secret)
+        mapit_size = min(SAMPLE, len(mapit_ids) // args.rounds)
+        mapit_samples = iter(
+            mapit_ids[i : i + mapit_size] for i in range(0, len(mapit_ids), mapit_size)
+        )
+        mapit_scenarios = [
+            ("MapIt `/area/{id}` for a random id", None),
+            (f"MapIt warm `{mapit['warm']}` ({args.mapit_warm})", mapit["warm"]),
+        ]
+        mapit_runs: dict[str, list[dict]] = {label: [] for label, _ in mapit_scenarios}
     keys = random_keys()
     samples = iter(keys[i : i + SAMPLE] for i in range(0, len(keys), SAMPLE))
     base = f"http://127.0.0.1:{args.port}"
@@ -300,10 +414,25 @@ def main() -> int:
                         f"{result['cpu_ms']:.2f} ms",
                         file=sys.stderr,
                     )
+                for number, (label, path) in enumerate(mapit_scenarios if mapit else ()):
+                    script = None
+                    if path is None:
+                        paths = [f"/area/{area_id}" for area_id in next(mapit_samples)]
+                        script = rotation(paths, scratch, f"m{round_number}-{number}")
+                        path = "/"
+                    result = measure_mapit(f"{args.mapit}{path}", args, script, mapit)
+                    mapit_runs[label].append(result)
+                    print(
+                        f"round {round_number + 1}: {label}: {result['rps']:.0f} req/s, "
+                        f"{result['cpu_ms']:.2f} + {result['pg_ms']:.2f} ms",
+                        file=sys.stderr,
+                    )
                 ceilings.append(
                     wrk(f"{base}{CEILING}", args.seconds, args.connections, master=server.pid)
                 )
             memory = workers_memory(server.pid)
+            if mapit:
+                mapit["memory"] = workers_memory(mapit["master"])
         finally:
             server.terminate()
             server.wait(timeout=60)
@@ -337,6 +466,8 @@ def main() -> int:
         + ", ".join(f"{rss / 1024:.0f} / {pss / 1024:.0f} MiB" for rss, pss in memory)
     )
     load = os.getloadavg()
+    if mapit:
+        print_mapit(args, mapit, mapit_runs, mapit_size, runs, ceiling_rps)
     print("\n".join(f"- {line}" for line in machine.describe()))
     print(f"- Load average at the end: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
     return 0
