@@ -8,6 +8,10 @@ requests per second.
     .venv/bin/python benchmarks/read_path.py --cache-url redis://127.0.0.1:6379/15  # Redis
     .venv/bin/python benchmarks/read_path.py --mapit http://127.0.0.1:18432  # beside MapIt
 
+Beside the ceiling it measures the server floor: ``benchmarks/floor.py``, a WSGI application
+answering two bytes, on gunicorn with the same worker class, workers and threads, which is
+what any answer costs before the application does anything.
+
 Starts gunicorn with ``config/gunicorn.py`` (``WEB_CONCURRENCY=2`` threaded workers, the
 application and reconciliation index preloaded, as ``bin/serve`` runs it) on 127.0.0.1 over
 the loaded SQLite database (``REGISTRY_SQLITE_PATH``, default ``var/registry.sqlite3``), with
@@ -128,6 +132,40 @@ def start_server(
             time.sleep(0.2)
     server.terminate()
     raise SystemExit("gunicorn did not start")
+
+
+def start_floor(port: int) -> subprocess.Popen:
+    """``benchmarks/floor.py`` (two bytes, no Django) on gunicorn with the production server's
+    worker class, workers and threads (``config/gunicorn.py``) and its access log written as
+    the registry's is here: the server's own cost per request."""
+    server = subprocess.Popen(  # noqa: S603 (this virtualenv's gunicorn, loopback only)
+        [
+            str(VENV / "gunicorn"),
+            "floor:application",
+            "--chdir",
+            str(ROOT / "benchmarks"),
+            "--worker-class",
+            "gthread",
+            "--workers",
+            "2",
+            "--threads",
+            os.environ.get("GUNICORN_THREADS", "8"),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+            "--access-logfile",
+            "/dev/null",
+        ],
+    )
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2)  # noqa: S310 (loopback only)
+            return server
+        except OSError:
+            time.sleep(0.1)
+    server.terminate()
+    raise SystemExit("gunicorn (the floor) did not start")
 
 
 def random_keys() -> list[str]:
@@ -372,6 +410,8 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="read-path-") as scratch_dir:
         scratch = Path(scratch_dir)
         server = start_server(args.source.resolve(), args.port, scratch, args.cache_url)
+        floor = start_floor(args.port + 2)
+        floors: list[dict] = []
         try:
             etag = fetch(f"{base}{ENTRY}.json").headers["ETag"]
             page_etag = fetch(f"{base}{ENTRY}").headers["ETag"]
@@ -396,6 +436,14 @@ def main() -> int:
             runs: dict[str, list[dict]] = {label: [] for label, *_ in scenarios}
             ceilings: list[dict] = []
             for round_number in range(args.rounds):
+                floors.append(
+                    wrk(
+                        f"http://127.0.0.1:{args.port + 2}/",
+                        args.seconds,
+                        args.connections,
+                        master=floor.pid,
+                    )  # fmt: skip
+                )
                 ceilings.append(
                     wrk(f"{base}{CEILING}", args.seconds, args.connections, master=server.pid)
                 )
@@ -435,7 +483,9 @@ def main() -> int:
                 mapit["memory"] = workers_memory(mapit["master"])
         finally:
             server.terminate()
+            floor.terminate()
             server.wait(timeout=60)
+            floor.wait(timeout=60)
 
     ceiling_rps = statistics.median(c["rps"] for c in ceilings)
     ceiling_cpu = statistics.median(c["cpu_ms"] for c in ceilings)
@@ -449,6 +499,12 @@ def main() -> int:
         "| Scenario | Server CPU per request | Requests/s | Share of ceiling (req/s) | p50 | p99 | Non-2xx/3xx |"
     )
     print("|---|---:|---:|---:|---:|---:|---:|")  # fmt: skip
+    floor_rps = statistics.median(f["rps"] for f in floors)
+    floor_cpu = statistics.median(f["cpu_ms"] for f in floors)
+    print(
+        f"| Server floor: a two-byte WSGI application, same gunicorn settings (no Django) "
+        f"| {floor_cpu:.2f} ms | {floor_rps:.0f} | {floor_rps / ceiling_rps:.0%} | | | |"
+    )
     print(f"| Ceiling: bare Django view | {ceiling_cpu:.2f} ms | {ceiling_rps:.0f} | 100% | | | |")
     for label, *_ in scenarios:
         results = runs[label]
