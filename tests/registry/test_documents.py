@@ -68,3 +68,32 @@ def test_ancestors_gives_every_parent_on_the_way_up_in_one_query(django_assert_n
     }
     # Before the ward existed it had no parent.
     assert facts.ancestors(ward.pk, dt.date(2010, 1, 1)) == {}
+
+
+@pytest.mark.django_db
+def test_recursive_queries_are_planned_without_a_bloom_filter_on_sqlite():
+    """After a load, SQLite is told the walked tables are large (registry.imports
+    .planner_statistics), so the recursive queries of an entry's ancestors and of its walk to
+    its current codes look up each step's rows by index instead of building a Bloom filter,
+    a scan of the whole table, at every step."""
+    from django.db import connection
+
+    from registry import facts, imports
+
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite's planner")
+    with connection.cursor() as cursor:
+        tables = imports.walked_tables()
+        cursor.execute("SELECT tbl, stat FROM sqlite_stat1 WHERE tbl IN (%s, %s, %s)", tables)
+        counts = {table: int(stat.split()[0]) for table, stat in cursor.fetchall()}
+        assert set(counts) == set(tables)
+        assert min(counts.values()) >= imports.WALKED_ROWS
+        on = connection.ops.adapt_datefield_value(d("2024-06-01"))
+        for query, params in (
+            (facts._ANCESTORS, {"pk": 1, "kind": "parent", "on": on}),
+            (facts._WALK, {"pk": 1, "on": on}),
+        ):
+            cursor.execute("EXPLAIN QUERY PLAN " + query.format(**facts._tables()), params)
+            plan = " / ".join(row[-1] for row in cursor.fetchall())
+            assert "SEARCH" in plan
+            assert "BLOOM FILTER" not in plan, plan
