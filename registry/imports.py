@@ -228,7 +228,18 @@ def planner_statistics() -> None:
     Editing ``sqlite_stat1`` is SQLite's documented way to steer its planner."""
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
-        if connection.vendor != "sqlite":
+    steer_recursive_plans(connection)
+
+
+def steer_recursive_plans(connection) -> None:
+    """On SQLite, the walked tables' row counts in ``sqlite_stat1`` raised to at least
+    :data:`WALKED_ROWS` (:func:`planner_statistics`); nothing on another database, or on one
+    never analysed. Also run by a migration, for a registry loaded before."""
+    if connection.vendor != "sqlite":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'")
+        if cursor.fetchone() is None:
             return
         tables = walked_tables()
         marks = ", ".join(["%s"] * len(tables))
