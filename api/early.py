@@ -252,7 +252,17 @@ class EarlyAnswers:
         return self.application(environ, start_response)
 
     def early(self, environ) -> HttpResponseBase | None:
-        request = WSGIRequest(environ)
+        # A request of its own environment: WSGIRequest writes the decoded path back into
+        # the one it is given, which Django's own WSGIRequest, made from the same environment
+        # after us, could not read again (a path outside Latin-1 raised UnicodeEncodeError).
+        request = WSGIRequest(dict(environ))
+        try:
+            return self._early(request)
+        finally:
+            if FOUND in request.META:  # the entry found, for the view (documents.resolution)
+                environ[FOUND] = request.META[FOUND]
+
+    def _early(self, request) -> HttpResponseBase | None:
         path = request.path_info
         try:
             # Read where Django's middleware would have this request read (a replica for a

@@ -53,10 +53,13 @@ class Answer:
 class Server:
     """Requests through ``config.wsgi.application``, as gunicorn sends them."""
 
-    def get(self, path, method="get", **extra):
+    def get(self, path, method="get", raw_path=None, **extra):
         from config.wsgi import application
 
         environ = getattr(RequestFactory(), method)(path, **extra).environ
+        if raw_path is not None:
+            # The path as gunicorn gives it (the request's WSGIRequest has replaced it).
+            environ["PATH_INFO"] = raw_path
         started = {}
 
         def start_response(status, headers, exc_info=None):
@@ -223,12 +226,12 @@ def test_a_document_not_rendered_before_is_built_from_the_entry_found_once(clien
 class DjangoServer(Server):
     """Requests through Django's own WSGI application, without the early answers."""
 
-    def get(self, path, method="get", **extra):
+    def get(self, path, method="get", raw_path=None, **extra):
         from config import wsgi
 
         early, wsgi.application = wsgi.application, wsgi.django_application
         try:
-            return super().get(path, method, **extra)
+            return super().get(path, method, raw_path, **extra)
         finally:
             wsgi.application = early
 
@@ -382,3 +385,32 @@ def test_the_early_lookup_counts_against_the_clients_limit(client, settings):
     assert refused.status_code == 429
     assert refused["Content-Type"] == "application/problem+json"
     assert "Retry-After" in refused.headers
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        # Characters outside Latin-1, as a fuzzer sends them (percent-encoded UTF-8).
+        "/api/v1/entries/statistical-geography/\u00e9\U000d4d9a/children/",
+        "/api/v1/entries/8t\u00c6\U000a05d3/x\U000cd3cd/",
+        "/api/v1/entries/\U000cd3cd/",
+        "/doc/statistical-geography/E0700\U000cd3cd",
+        "/id/statistical-geography/\U000cd3cd",
+    ],
+)
+def test_a_path_outside_latin_1_reaches_the_view_as_it_came(client, path):
+    # As gunicorn puts it in the environment: the path's UTF-8 bytes, each as a Latin-1
+    # character (PEP 3333).
+    answer = client.get("/", raw_path=path.encode().decode("iso-8859-1"))
+    assert 400 <= answer.status_code < 500
+
+
+def test_the_entry_found_early_still_reaches_the_page_view(client):
+    """A page not rendered before is the view's, which takes the entry the early path found
+    (documents.resolution) instead of finding it again."""
+    with CaptureQueriesContext(connection) as queries:
+        page, ran = _django_ran(
+            lambda: client.get("/doc/statistical-geography/E07000113?date=2011-06-01")
+        )
+    assert (page.status_code, ran) == (200, True)
+    assert sum("registry_version" in q["sql"] and "MAX(id)" in q["sql"] for q in queries) == 1
