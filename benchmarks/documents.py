@@ -75,30 +75,40 @@ def start_server(port: int) -> subprocess.Popen:
         ],
         env=env,
     )
-    for _ in range(100):
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/benchmark/ceiling", timeout=2)  # noqa: S310 (loopback only)
-            return server
-        except OSError:
-            time.sleep(0.2)
-    server.terminate()
-    raise SystemExit("gunicorn did not start")
+    return wait_for(f"http://127.0.0.1:{port}/benchmark/ceiling", server)
 
 
-def server_cpu_seconds(master: int) -> float:
+def server_cpu_seconds(master: int, reaped: bool = False) -> float:
     """CPU time (user + system) used so far by the gunicorn master and its workers. Unlike
-    requests per second, CPU per request does not depend on what else the machine is doing."""
+    requests per second, CPU per request does not depend on what else the machine is doing.
+    With ``reaped``, also that of the children the master has reaped (``cutime`` +
+    ``cstime``), so that a process which exits during a measurement (a PostgreSQL backend at
+    the end of its connection) is still counted."""
     ticks = os.sysconf("SC_CLK_TCK")
-    total = 0.0
+    total = 0
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             fields = stat.read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
         pid, ppid = int(stat.parent.name), int(fields[1])
-        if pid == master or ppid == master:
-            total += (int(fields[11]) + int(fields[12])) / ticks
-    return total
+        if pid == master and reaped:
+            total += sum(int(value) for value in fields[11:15])  # utime stime cutime cstime
+        elif pid == master or ppid == master:
+            total += int(fields[11]) + int(fields[12])
+    return total / ticks
+
+
+def wait_for(url: str, server: subprocess.Popen, tries: int = 100, pause: float = 0.2):
+    """``server`` once ``url`` answers; else it is stopped and the benchmark ends."""
+    for _ in range(tries):
+        try:
+            urllib.request.urlopen(url, timeout=2)  # noqa: S310 (loopback only)
+            return server
+        except OSError:
+            time.sleep(pause)
+    server.terminate()
+    raise SystemExit(f"gunicorn did not start ({url})")
 
 
 def fetch(url: str, headers: dict | None = None):

@@ -9,8 +9,8 @@ MapIt") says; nothing here builds, starts or writes into it.
   ``mapit_import`` reads: ``read_path.py --mapit-export DIR``.
 - :func:`listener` finds the process listening on a loopback port (MapIt's gunicorn master,
   its PostgreSQL postmaster) from ``/proc/net/tcp`` and the processes' open sockets.
-- :func:`cpu_seconds_with_reaped` is a process tree's CPU including the children it has
-  already reaped: PostgreSQL forks a backend for every connection, and MapIt (Django with
+- MapIt's PostgreSQL is measured by ``documents.server_cpu_seconds(…, reaped=True)``, a
+  process tree's CPU including the children it has already reaped: PostgreSQL forks a backend for every connection, and MapIt (Django with
   ``CONN_MAX_AGE`` 0, its setting) connects for every request, so most of its backends' CPU
   is spent by processes that have exited before the measurement ends.
 """
@@ -126,22 +126,3 @@ def listener(port: int) -> int:
     if len(roots) != 1:
         raise SystemExit(f"port {port}: cannot tell its server process among {sorted(holders)}")
     return roots[0]
-
-
-def cpu_seconds_with_reaped(root: int) -> float:
-    """CPU time (user + system) of ``root`` and its live children, plus that of the children
-    it has reaped (``cutime`` + ``cstime``), so a process that exits during a measurement
-    (a PostgreSQL backend at the end of its connection) is still counted."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        pid, ppid = int(stat.parent.name), int(fields[1])
-        if pid == root:
-            total += sum(int(value) for value in fields[11:15])  # utime stime cutime cstime
-        elif ppid == root:
-            total += int(fields[11]) + int(fields[12])
-    return total / ticks

@@ -58,12 +58,11 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 import machine
 import peer_mapit
-from documents import LUA_ROTATE, fetch, wrk
+from documents import LUA_ROTATE, fetch, server_cpu_seconds, wait_for, wrk
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV = ROOT / ".venv" / "bin"
@@ -124,14 +123,7 @@ def start_server(
         ],
         env=env,
     )
-    for _ in range(600):
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}{CEILING}", timeout=2)  # noqa: S310 (loopback only)
-            return server
-        except OSError:
-            time.sleep(0.2)
-    server.terminate()
-    raise SystemExit("gunicorn did not start")
+    return wait_for(f"http://127.0.0.1:{port}{CEILING}", server, tries=600)
 
 
 def start_floor(port: int) -> subprocess.Popen:
@@ -158,14 +150,7 @@ def start_floor(port: int) -> subprocess.Popen:
             "/dev/null",
         ],
     )
-    for _ in range(100):
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2)  # noqa: S310 (loopback only)
-            return server
-        except OSError:
-            time.sleep(0.1)
-    server.terminate()
-    raise SystemExit("gunicorn (the floor) did not start")
+    return wait_for(f"http://127.0.0.1:{port}/", server, pause=0.1)
 
 
 def random_keys() -> list[str]:
@@ -229,9 +214,9 @@ def mapit_setup(base: str, postgres_port: int, warm_code: str) -> dict:
 
 def measure_mapit(url: str, args, script: str | None, mapit: dict) -> dict:
     """wrk against MapIt, with PostgreSQL's CPU per request beside its gunicorn's."""
-    before = peer_mapit.cpu_seconds_with_reaped(mapit["postgres"])
+    before = server_cpu_seconds(mapit["postgres"], reaped=True)
     result = wrk(url, args.seconds, args.connections, (), script, mapit["master"])
-    postgres = peer_mapit.cpu_seconds_with_reaped(mapit["postgres"]) - before
+    postgres = server_cpu_seconds(mapit["postgres"], reaped=True) - before
     result["pg_ms"] = 1000 * postgres / max(result["requests"], 1)
     result["total_ms"] = result["cpu_ms"] + result["pg_ms"]
     return result

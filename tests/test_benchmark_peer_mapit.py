@@ -17,6 +17,8 @@ BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 
 
 def _load(name):
+    if str(BENCHMARKS) not in sys.path:  # the benchmarks import each other (machine, documents)
+        sys.path.append(str(BENCHMARKS))
     spec = importlib.util.spec_from_file_location(name, BENCHMARKS / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -24,6 +26,7 @@ def _load(name):
 
 
 peer_mapit = _load("peer_mapit")
+documents = _load("documents")
 
 
 @pytest.mark.parametrize(
@@ -74,12 +77,12 @@ def test_the_listener_is_the_process_whose_parent_does_not_hold_the_socket():
 
 
 def test_cpu_of_a_child_that_has_exited_is_still_counted():
-    before = peer_mapit.cpu_seconds_with_reaped(os.getpid())
+    before = documents.server_cpu_seconds(os.getpid(), reaped=True)
     burn = "import time\nwhile time.process_time() < 0.3:\n    pass"
     # It exits, and is reaped, within the call.
     subprocess.run([sys.executable, "-c", burn], check=True)  # noqa: S603 (a fixed script)
     # /proc counts in clock ticks (1/100 s), user and system time each rounded down.
-    assert peer_mapit.cpu_seconds_with_reaped(os.getpid()) - before >= 0.28
+    assert documents.server_cpu_seconds(os.getpid(), reaped=True) - before >= 0.28
 
 
 @pytest.mark.django_db
