@@ -236,6 +236,21 @@ class DjangoServer(Server):
             wsgi.application = early
 
 
+def _django_ran(request):
+    """Whether Django's request handling ran for ``request()`` (its request_started signal)."""
+    started = []
+
+    def count(**kwargs):
+        started.append(kwargs)
+
+    signals.request_started.connect(count)
+    try:
+        answer = request()
+    finally:
+        signals.request_started.disconnect(count)
+    return answer, bool(started)
+
+
 # The entry with the data version, then describe()'s three (and in Welsh the labels in Welsh
 # too); a graph also reads the entry and its boundary on the day (api.geo.add_geometry).
 @pytest.mark.parametrize(
@@ -257,18 +272,9 @@ def test_a_machine_format_is_built_before_django_as_the_view_builds_it(client, p
     view = DjangoServer().get(path, **extra)
     assert view.status_code == 200
     cache.delete(body_key(view["ETag"]))  # so that it is built again, not read
-    started = []
-
-    def count(**kwargs):
-        started.append(kwargs)
-
-    signals.request_started.connect(count)
-    try:
-        with CaptureQueriesContext(connection) as queries:
-            early = client.get(path, **extra)
-    finally:
-        signals.request_started.disconnect(count)
-    assert started == []  # Django's request handling never ran
+    with CaptureQueriesContext(connection) as queries:
+        early, ran = _django_ran(lambda: client.get(path, **extra))
+    assert not ran  # Django's request handling never ran
     assert len(queries) == reads
     assert early.status_code == 200
     assert early.content == view.content
@@ -280,37 +286,15 @@ def test_a_machine_format_is_built_before_django_as_the_view_builds_it(client, p
 
 
 def test_a_page_not_rendered_before_is_left_to_the_view(client):
-    started = []
-
-    def count(**kwargs):
-        started.append(kwargs)
-
-    signals.request_started.connect(count)
-    try:
-        page = client.get("/doc/statistical-geography/E07000112?date=2010-01-01")
-    finally:
-        signals.request_started.disconnect(count)
+    page, ran = _django_ran(
+        lambda: client.get("/doc/statistical-geography/E07000112?date=2010-01-01")
+    )
     assert page.status_code == 200
     assert page["Content-Type"] == "text/html; charset=utf-8"
-    assert len(started) == 1
+    assert ran
 
 
 API = "/api/v1/entries/statistical-geography"
-
-
-def _django_ran(request):
-    """Whether Django's request handling ran for ``request()`` (its request_started signal)."""
-    started = []
-
-    def count(**kwargs):
-        started.append(kwargs)
-
-    signals.request_started.connect(count)
-    try:
-        answer = request()
-    finally:
-        signals.request_started.disconnect(count)
-    return answer, bool(started)
 
 
 @pytest.mark.parametrize(
