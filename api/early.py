@@ -30,6 +30,8 @@ answer as they always do, and render and keep the body.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
@@ -62,7 +64,7 @@ from .i18n import chosen_language
 from .negotiation import RegistryContentNegotiation
 from .renderers import DOCUMENT_RENDERERS, MACHINE_FORMATS
 from .v1.throttling import LookupThrottle
-from .v1.views.base import CORS_HEADERS, answer_key, lookup_validators
+from .v1.views.base import CORS_HEADERS, cached_answer, lookup_validators
 
 # The URL patterns of api/site_urls.py that these answers stand in for.
 _ID = re.compile(r"^/id/(?P<register>[a-z0-9][a-z0-9-]*)/(?P<key>[A-Za-z0-9][A-Za-z0-9_-]*)"
@@ -94,6 +96,18 @@ def _entry(register_slug: str, key: str) -> http.EntryRef | None:
     try:
         return http.find_entry(http.find_register(register_slug), key)
     except (http.NoSuchRegister, http.MalformedKey, http.NoSuchEntry):
+        return None
+
+
+def _built(build: Callable[[], Any]) -> Any:
+    """What ``build()`` gives, or None if it fails other than by a database error (which
+    the caller leaves to Django, as every outage): the view then meets the same error and
+    answers it as Django answers every error, logged."""
+    try:
+        return build()
+    except DatabaseError:
+        raise
+    except Exception:  # noqa: BLE001 - see above
         return None
 
 
@@ -146,8 +160,8 @@ def document(request, register: str, key: str, format: str | None) -> HttpRespon
             if renderer.format in MACHINE_FORMATS:
                 # Built here as the view builds it (EntryView.represent, the same
                 # renderer), and kept under the same validator.
-                try:
-                    body = rendered(
+                body = _built(
+                    lambda: rendered(
                         etag,
                         lambda: renderer.render(
                             EntryRepresentation(request, found.pk, date, explicit),
@@ -155,9 +169,8 @@ def document(request, register: str, key: str, format: str | None) -> HttpRespon
                             {"request": request},
                         ),
                     )
-                except DatabaseError:
-                    raise
-                except Exception:  # noqa: BLE001 - the view meets it again and answers it as Django answers every error
+                )
+                if body is None:
                     request.META[FOUND] = found
                     return None
             else:
@@ -203,20 +216,13 @@ def api_entry(request, register: str, key: str) -> HttpResponseBase | None:
     etag, last_modified = lookup_validators(
         request.get_full_path(), date, given, None, found.data_version
     )
-    key_of_answer = answer_key(etag)
-    data = cache.get(key_of_answer)
-    if data is None:
-        try:
-            data = describe(found.pk, date).as_dict()
-        except DatabaseError:
-            raise
-        except Exception:  # noqa: BLE001 - the view meets it again and answers it as Django answers every error
-            return None
-        cache.set(key_of_answer, data, settings.REGISTRY_API_CACHE_SECONDS)
-    # Counted last, once the answer is ready. A client over its limit is the view's to
+    # Counted as the view counts, before any work. A client over its limit is the view's to
     # answer (429, with Retry-After), which counts that request again: only a request
-    # already refused is counted twice.
+    # already refused (or one whose answer failed to build) is counted twice.
     if not LookupThrottle().allow_request(request, None):
+        return None
+    data = _built(lambda: cached_answer(etag, lambda: describe(found.pk, date).as_dict()))
+    if data is None:
         return None
     body = renderer.render(data, media_type, {})
     response = HttpResponse(body, content_type=media_type)

@@ -86,6 +86,18 @@ def answer_key(etag: str) -> str:
     return f"api:{etag}"
 
 
+def cached_answer(etag: str, build):
+    """The data ``build()`` gives for the answer whose validator is ``etag``, kept in the
+    shared cache (every worker, every node) under it, so it is built once for each state of
+    the registry. :class:`LookupView` and ``api.early`` both answer through this."""
+    key = answer_key(etag)
+    data = cache.get(key)
+    if data is None:
+        data = build()
+        cache.set(key, data, settings.REGISTRY_API_CACHE_SECONDS)
+    return data
+
+
 class LookupView(GenericAPIView):
     """What every lookup endpoint shares: public, JSON, as at a date, cacheable, throttled."""
 
@@ -151,12 +163,7 @@ class LookupView(GenericAPIView):
         under the answer's ETag, so it is built once for each state of the registry."""
         if self.validators is None:
             return Response(build())
-        key = answer_key(self.validators[0])
-        data = cache.get(key)
-        if data is None:
-            data = build()
-            cache.set(key, data, settings.REGISTRY_API_CACHE_SECONDS)
-        return Response(data)
+        return Response(cached_answer(self.validators[0], build))
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
