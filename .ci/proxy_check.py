@@ -8,6 +8,10 @@
 3. A body declared larger than the endpoint takes is refused by nginx (413) at once.
 4. Five clients that send headers and then trickle their bodies do not slow anyone else:
    the p99 latency of 40 normal requests meanwhile stays under a second.
+5. The cache of public reads: a document, a redirect and a lookup answer are answered by
+   nginx the second time (X-Cache-Status HIT), the same bytes, a 304 to a client holding
+   one, each format under its own key, X-Accel-Expires not passed on; a request with
+   credentials, a POST and an answer not marked public never come from the cache.
 """
 
 from __future__ import annotations
@@ -88,9 +92,12 @@ for thread in slow:
     thread.start()
 time.sleep(1)
 latencies = []
-for _ in range(40):
+for number in range(40):
     started = time.monotonic()
-    status, _, _ = request("GET", "/api/v1/entries/statistical-geography/E07000004/", timeout=30)
+    # A date of its own each time, so that the application answers (not nginx's cache).
+    day = f"20{10 + number // 12}-{number % 12 + 1:02d}-01"
+    path = f"/api/v1/entries/statistical-geography/E07000004/?date={day}"
+    status, _, _ = request("GET", path, timeout=30)
     latencies.append(time.monotonic() - started)
     if status != 200:
         failures.append(f"a normal request during slow clients got {status}")
@@ -98,6 +105,62 @@ stop.set()
 p99 = sorted(latencies)[int(0.99 * (len(latencies) - 1))]
 check(p99 < 1.0, f"p99 of normal requests with 5 slow clients is under 1 s "
       f"(p50 {statistics.median(latencies) * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms)")  # fmt: skip
+
+
+# 5. The cache of public reads (entries not asked for above, so the first answer is a miss).
+def twice(path, headers=None, method="GET", body=None):
+    first = request(method, path, body=body, headers=headers)
+    return first, request(method, path, body=body, headers=headers)
+
+
+doc = "/doc/statistical-geography/E06000001.json"
+(status, headers, body), (status2, headers2, body2) = twice(doc)
+check(status == status2 == 200 and headers.get("X-Cache-Status") == "MISS"
+      and headers2.get("X-Cache-Status") == "HIT" and body2 == body,
+      f"a document is answered by nginx the second time, the same bytes "
+      f"({headers.get('X-Cache-Status')}, then {headers2.get('X-Cache-Status')})")  # fmt: skip
+check("X-Accel-Expires" not in headers and "X-Accel-Expires" not in headers2
+      and headers2.get("Cache-Control") == headers.get("Cache-Control", "").strip()
+      and headers.get("Cache-Control", "").startswith("public, max-age="),
+      f"clients get the application's Cache-Control ({headers2.get('Cache-Control')!r}) "
+      "and no X-Accel-Expires")  # fmt: skip
+status, held, _ = request("GET", doc, headers={"If-None-Match": headers.get("ETag", "")})
+check(
+    status == 304 and held.get("X-Cache-Status") == "HIT",
+    f"a client holding it gets a 304 from the cache ({status}, {held.get('X-Cache-Status')})",
+)
+turtle = request("GET", "/doc/statistical-geography/E06000001", headers={"Accept": "text/turtle"})
+json_doc = request("GET", "/doc/statistical-geography/E06000001",
+                   headers={"Accept": "application/json"})  # fmt: skip
+check(turtle[1].get("Content-Type", "").startswith("text/turtle")
+      and json_doc[1].get("Content-Type", "").startswith("application/json"),
+      "each format asked for by Accept is kept under its own key "
+      f"({turtle[1].get('Content-Type')!r}, {json_doc[1].get('Content-Type')!r})")  # fmt: skip
+for path in ("/id/statistical-geography/E06000002",
+             "/api/v1/entries/statistical-geography/E06000002/"):  # fmt: skip
+    (status, _, _), (status2, headers2, _) = twice(path)
+    check(status == status2 and status in (200, 303) and headers2.get("X-Cache-Status") == "HIT",
+          f"GET {path} ({status}) is answered by nginx the second time "
+          f"({headers2.get('X-Cache-Status')})")  # fmt: skip
+for what, extra in (("a token", {"Authorization": "Token not-a-real-token"}),
+                    ("a session", {"Cookie": "sessionid=not-a-real-session"})):  # fmt: skip
+    status, headers, _ = request("GET", doc, headers=extra)
+    check(headers.get("X-Cache-Status") == "BYPASS",
+          f"a request with {what} is passed to the application ({status}, "
+          f"{headers.get('X-Cache-Status')})")  # fmt: skip
+lookup = json.dumps({"items": ["E06000003"]}).encode()
+_, (status, headers, _) = twice(
+    "/api/v1/lookup/", {"Content-Type": "application/json"}, "POST", lookup
+)
+check(
+    status == 200 and headers.get("X-Cache-Status") != "HIT",
+    f"a POST is never answered from the cache ({status}, {headers.get('X-Cache-Status')})",
+)
+_, (status, headers, _) = twice("/readyz")
+check(
+    status == 200 and headers.get("X-Cache-Status") != "HIT",
+    f"an answer not marked public (/readyz) is not kept ({headers.get('X-Cache-Status')})",
+)
 
 if failures:
     print(f"--> {len(failures)} proxy check(s) failed")

@@ -32,6 +32,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponseBase
 from django.utils import timezone
 from django.utils.cache import get_conditional_response
@@ -480,9 +481,14 @@ def publish(
     cors: Mapping[str, str] | None = None,
 ) -> HttpResponseBase:
     """Mark ``response`` as public data: cacheable by anyone for ``max_age`` seconds (if
-    given), with the CORS headers ``cors`` (if given). Headers the view set itself stand."""
+    given), and by nginx in front for at most ``REGISTRY_FRONT_CACHE_SECONDS`` of them
+    (``X-Accel-Expires``, read by nginx only), with the CORS headers ``cors`` (if given).
+    Headers the view set itself stand: an answer it made private is not kept in front."""
     if max_age is not None:
         response.headers.setdefault("Cache-Control", cache_control(max_age))
+        front = min(max_age, settings.REGISTRY_FRONT_CACHE_SECONDS)
+        if front > 0 and response.headers["Cache-Control"].startswith("public"):
+            response.headers.setdefault("X-Accel-Expires", str(front))
     for header, value in (cors or {}).items():
         response.headers.setdefault(header, value)
     return response

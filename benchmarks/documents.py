@@ -78,13 +78,15 @@ def start_server(port: int) -> subprocess.Popen:
     return wait_for(f"http://127.0.0.1:{port}/benchmark/ceiling", server)
 
 
-def server_cpu_seconds(master: int, reaped: bool = False) -> float:
-    """CPU time (user + system) used so far by the gunicorn master and its workers. Unlike
+def server_cpu_seconds(master: int | tuple[int, ...], reaped: bool = False) -> float:
+    """CPU time (user + system) used so far by the gunicorn master and its workers (or by
+    each of several masters and their children: gunicorn's and nginx's). Unlike
     requests per second, CPU per request does not depend on what else the machine is doing.
     With ``reaped``, also that of the children the master has reaped (``cutime`` +
     ``cstime``), so that a process which exits during a measurement (a PostgreSQL backend at
     the end of its connection) is still counted."""
     ticks = os.sysconf("SC_CLK_TCK")
+    masters = {master} if isinstance(master, int) else set(master)
     total = 0
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
@@ -92,11 +94,67 @@ def server_cpu_seconds(master: int, reaped: bool = False) -> float:
         except OSError:
             continue
         pid, ppid = int(stat.parent.name), int(fields[1])
-        if pid == master and reaped:
+        if pid in masters and reaped:
             total += sum(int(value) for value in fields[11:15])  # utime stime cutime cstime
-        elif pid == master or ppid == master:
+        elif pid in masters or ppid in masters:
             total += int(fields[11]) + int(fields[12])
     return total / ticks
+
+
+NGINX_WRAPPER = """worker_processes 1;
+pid {d}/nginx.pid;
+error_log {d}/error.log warn;
+events {{ worker_connections 512; }}
+http {{
+    log_format registry {log_format};
+    access_log {d}/access.log registry;
+    client_body_temp_path {d}/body;
+    proxy_temp_path {d}/proxy;
+    fastcgi_temp_path {d}/fastcgi;
+    uwsgi_temp_path {d}/uwsgi;
+    scgi_temp_path {d}/scgi;
+    include {d}/registry.conf;
+}}
+"""
+# nginx's default log format ("combined").
+COMBINED = (
+    '\'$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent '
+    '"$http_referer" "$http_user_agent"\''
+)
+
+
+def start_nginx(
+    scratch: Path, upstreams: list[int], host: str, port: int, log_format: str = COMBINED
+) -> tuple[subprocess.Popen, Path]:
+    """nginx with deploy/nginx.conf as shipped but for its addresses (its two upstream nodes
+    the ports ``upstreams`` on ``host``; listening on ``host:port``) and its cache's folder
+    (under ``scratch``), logging each request in ``log_format`` to access.log: the process
+    and its folder."""
+    conf_dir = scratch / "nginx"
+    conf_dir.mkdir()
+    # nginx's workers (nobody, when started as root) open the cache's files under here.
+    for folder in (scratch, conf_dir):
+        folder.chmod(0o711)
+    shipped = (ROOT / "deploy" / "nginx.conf").read_text()
+    first, second = upstreams
+    replaced = {
+        "server 127.0.0.1:8000 ": f"server {host}:{first} ",
+        "server 127.0.0.1:8001 ": f"server {host}:{second} ",
+        "listen 8080;": f"listen {host}:{port};",
+        "/var/cache/nginx/registry ": f"{conf_dir}/cache ",
+    }
+    ours = shipped
+    for shipped_text, here in replaced.items():
+        if shipped.count(shipped_text) != 1:
+            raise SystemExit(f"deploy/nginx.conf no longer has {shipped_text.strip()!r} once")
+        ours = ours.replace(shipped_text, here)
+    (conf_dir / "registry.conf").write_text(ours)
+    wrapper = NGINX_WRAPPER.format(d=conf_dir, log_format=log_format)
+    (conf_dir / "nginx.conf").write_text(wrapper)
+    command = ["nginx", "-c", str(conf_dir / "nginx.conf"), "-p", str(conf_dir)]
+    subprocess.run([*command, "-t", "-q"], check=True)  # noqa: S603 (Debian's nginx, loopback)
+    process = subprocess.Popen([*command, "-g", "daemon off;"], start_new_session=True)  # noqa: S603
+    return process, conf_dir
 
 
 def wait_for(url: str, server: subprocess.Popen, tries: int = 100, pause: float = 0.2):

@@ -7,6 +7,7 @@ requests per second.
     .venv/bin/python benchmarks/read_path.py --source /tmp/main-export   # another checkout
     .venv/bin/python benchmarks/read_path.py --cache-url redis://127.0.0.1:6379/15  # Redis
     .venv/bin/python benchmarks/read_path.py --mapit http://127.0.0.1:18432  # beside MapIt
+    .venv/bin/python benchmarks/read_path.py --nginx   # and through deploy/nginx.conf
 
 Beside the ceiling it measures the server floor: ``benchmarks/floor.py``, a WSGI application
 answering two bytes, on gunicorn with the same worker class, workers and threads, which is
@@ -24,7 +25,10 @@ after) with this one's virtual environment. Load is sent only to 127.0.0.1 with 
 "Cold" scenarios rotate over random codes from the whole registry, a fresh sample for every
 measurement (8,000 codes, more than a measurement requests), so that nearly every request
 builds its answer; "warm" ones repeat one entry, whose answer is cached after the first.
-After the runs, each worker's resident and proportional set size (VmRSS, Pss) is read from
+With ``--nginx``, every scenario (and the ceiling) is also measured through nginx with
+``deploy/nginx.conf`` as shipped but for its addresses, its cache of public reads on, in the
+same rounds (cold scenarios on samples of their own): server CPU is then gunicorn's and
+nginx's (master and worker) together. After the runs, each worker's resident and proportional set size (VmRSS, Pss) is read from
 /proc.
 
 ``--mapit URL`` also measures mySociety's MapIt, running on this machine (set up outside the
@@ -62,7 +66,7 @@ from pathlib import Path
 
 import machine
 import peer_mapit
-from documents import LUA_ROTATE, fetch, server_cpu_seconds, wait_for, wrk
+from documents import LUA_ROTATE, fetch, server_cpu_seconds, start_nginx, wait_for, wrk
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV = ROOT / ".venv" / "bin"
@@ -360,6 +364,12 @@ def main() -> int:
         help="REGISTRY_CACHE_URL for the server (redis://127.0.0.1:6379/15, emptied first); "
         "default: file caches of its own",
     )
+    parser.add_argument(
+        "--nginx",
+        action="store_true",
+        help="measure every scenario through nginx too (deploy/nginx.conf, with its cache of "
+        "public reads), counting nginx's CPU with gunicorn's",
+    )
     parser.add_argument("--mapit", metavar="URL", help="a running MapIt to measure beside")
     parser.add_argument("--mapit-postgres-port", type=int, default=55432, metavar="PORT")
     parser.add_argument("--mapit-warm", default="E06000001", metavar="GSS")
@@ -397,6 +407,17 @@ def main() -> int:
         server = start_server(args.source.resolve(), args.port, scratch, args.cache_url)
         floor = start_floor(args.port + 2)
         floors: list[dict] = []
+        nginx = None
+        if args.nginx:
+            nginx, _ = start_nginx(scratch, [args.port, args.port], "127.0.0.1", args.port + 4)
+            wait_for(f"http://127.0.0.1:{args.port + 4}/healthz", nginx)
+        # Where each measurement is sent, and whose CPU it counts: gunicorn, and then (with
+        # --nginx) nginx in front of it.
+        fronts = [("", base, server.pid)]
+        if nginx is not None:
+            fronts.append(
+                (" through nginx", f"http://127.0.0.1:{args.port + 4}", (server.pid, nginx.pid))
+            )
         try:
             etag = fetch(f"{base}{ENTRY}.json").headers["ETag"]
             page_etag = fetch(f"{base}{ENTRY}").headers["ETag"]
@@ -418,8 +439,10 @@ def main() -> int:
                 ("304 (`If-None-Match`, `E07000004.json`)", f"{ENTRY}.json", (f"If-None-Match: {etag}",), None),
                 ("303 (`/id/…/E07000004`)", "/id/statistical-geography/E07000004", (), None),
             ]  # fmt: skip
-            runs: dict[str, list[dict]] = {label: [] for label, *_ in scenarios}
-            ceilings: list[dict] = []
+            runs: dict[str, list[dict]] = {
+                f"{label}{via}": [] for label, *_ in scenarios for via, *_ in fronts
+            }
+            ceilings: dict[str, list[dict]] = {via: [] for via, *_ in fronts}
             for round_number in range(args.rounds):
                 floors.append(
                     wrk(
@@ -429,24 +452,31 @@ def main() -> int:
                         master=floor.pid,
                     )  # fmt: skip
                 )
-                ceilings.append(
-                    wrk(f"{base}{CEILING}", args.seconds, args.connections, master=server.pid)
-                )
+                for via, url, masters in fronts:
+                    ceilings[via].append(
+                        wrk(f"{url}{CEILING}", args.seconds, args.connections, master=masters)
+                    )
                 for number, (label, path, headers, pattern) in enumerate(scenarios):
-                    script = None
-                    if pattern:
-                        paths = [pattern.format(key) for key in next(samples)]
-                        script = rotation(paths, scratch, f"r{round_number}-{number}")
-                        path = "/"
-                    result = wrk(
-                        f"{base}{path}", args.seconds, args.connections, headers, script, server.pid
-                    )
-                    runs[label].append(result)
-                    print(
-                        f"round {round_number + 1}: {label}: {result['rps']:.0f} req/s, "
-                        f"{result['cpu_ms']:.2f} ms",
-                        file=sys.stderr,
-                    )
+                    for via, url, masters in fronts:
+                        script, asked = None, path
+                        if pattern:  # entries of their own, not those asked for before
+                            paths = [pattern.format(key) for key in next(samples)]
+                            script = rotation(paths, scratch, f"r{round_number}-{number}{via[:1]}")
+                            asked = "/"
+                        result = wrk(
+                            f"{url}{asked}",
+                            args.seconds,
+                            args.connections,
+                            headers,
+                            script,
+                            masters,
+                        )
+                        runs[f"{label}{via}"].append(result)
+                        print(
+                            f"round {round_number + 1}: {label}{via}: {result['rps']:.0f} req/s, "
+                            f"{result['cpu_ms']:.2f} ms",
+                            file=sys.stderr,
+                        )
                 for number, (label, path) in enumerate(mapit_scenarios if mapit else ()):
                     script = None
                     if path is None:
@@ -460,46 +490,60 @@ def main() -> int:
                         f"{result['cpu_ms']:.2f} + {result['pg_ms']:.2f} ms",
                         file=sys.stderr,
                     )
-                ceilings.append(
-                    wrk(f"{base}{CEILING}", args.seconds, args.connections, master=server.pid)
-                )
+                for via, url, masters in fronts:
+                    ceilings[via].append(
+                        wrk(f"{url}{CEILING}", args.seconds, args.connections, master=masters)
+                    )
             memory = workers_memory(server.pid)
             if mapit:
                 mapit["memory"] = workers_memory(mapit["master"])
         finally:
             server.terminate()
             floor.terminate()
+            if nginx is not None:
+                nginx.terminate()
+                nginx.wait(timeout=60)
             server.wait(timeout=60)
             floor.wait(timeout=60)
 
-    ceiling_rps = statistics.median(c["rps"] for c in ceilings)
-    ceiling_cpu = statistics.median(c["cpu_ms"] for c in ceilings)
+    ceiling_rps = statistics.median(c["rps"] for c in ceilings[""])
     print(
         f"{args.label or args.source}: run on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; "
         f"cache {args.cache_url or 'files (the embedded default)'}; "
         f"wrk, 2 threads, {args.connections} connections, {args.seconds} s per measurement, "
         f"{args.rounds} rounds; medians over the rounds.\n"
     )
-    print(
-        "| Scenario | Server CPU per request | Requests/s | Share of ceiling (req/s) | p50 | p99 | Non-2xx/3xx |"
-    )
-    print("|---|---:|---:|---:|---:|---:|---:|")  # fmt: skip
     floor_rps = statistics.median(f["rps"] for f in floors)
     floor_cpu = statistics.median(f["cpu_ms"] for f in floors)
-    print(
-        f"| Server floor: a two-byte WSGI application, same gunicorn settings (no Django) "
-        f"| {floor_cpu:.2f} ms | {floor_rps:.0f} | {floor_rps / ceiling_rps:.0%} | | | |"
-    )
-    print(f"| Ceiling: bare Django view | {ceiling_cpu:.2f} ms | {ceiling_rps:.0f} | 100% | | | |")
-    for label, *_ in scenarios:
-        results = runs[label]
-        rps = statistics.median(r["rps"] for r in results)
-        cpu = statistics.median(r["cpu_ms"] for r in results)
-        middle = sorted(results, key=lambda r: r["rps"])[len(results) // 2]
+    for via, *_ in fronts:
+        if via:
+            print(
+                f"\n{via.strip().capitalize()} (deploy/nginx.conf, its cache of public reads on; "
+                "server CPU is gunicorn's and nginx's; share of the same ceiling through nginx):\n"
+            )
+        share_of = statistics.median(c["rps"] for c in ceilings[via])
         print(
-            f"| {label} | {cpu:.2f} ms | {rps:.0f} | {rps / ceiling_rps:.0%} | {middle['p50']} | "
-            f"{middle['p99']} | {sum(r['non_2xx_3xx'] for r in results)} |"
+            "| Scenario | Server CPU per request | Requests/s | Share of ceiling (req/s) | p50 | p99 | Non-2xx/3xx |"
         )
+        print("|---|---:|---:|---:|---:|---:|---:|")  # fmt: skip
+        if not via:
+            print(
+                f"| Server floor: a two-byte WSGI application, same gunicorn settings (no Django) "
+                f"| {floor_cpu:.2f} ms | {floor_rps:.0f} | {floor_rps / share_of:.0%} | | | |"
+            )
+        ceiling_cpu = statistics.median(c["cpu_ms"] for c in ceilings[via])
+        print(
+            f"| Ceiling: bare Django view{via} | {ceiling_cpu:.2f} ms | {share_of:.0f} | 100% | | | |"
+        )
+        for label, *_ in scenarios:
+            results = runs[f"{label}{via}"]
+            rps = statistics.median(r["rps"] for r in results)
+            cpu = statistics.median(r["cpu_ms"] for r in results)
+            middle = sorted(results, key=lambda r: r["rps"])[len(results) // 2]
+            print(
+                f"| {label} | {cpu:.2f} ms | {rps:.0f} | {rps / share_of:.0%} | {middle['p50']} | "
+                f"{middle['p99']} | {sum(r['non_2xx_3xx'] for r in results)} |"
+            )
     print()
     print(f"Checks (status codes): {checks}")
     print(

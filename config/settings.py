@@ -276,6 +276,12 @@ SPECTACULAR_SETTINGS = {
 }
 # How long clients and shared caches may keep a lookup API answer (seconds).
 REGISTRY_API_CACHE_SECONDS = int(os.environ.get("REGISTRY_API_CACHE_SECONDS", "3600"))
+# How long nginx in front (deploy/nginx.conf's cache) may answer a public read itself
+# (seconds; 0: never): every answer marked public carries X-Accel-Expires with the shorter of
+# this and its max-age, which nginx reads, in place of Cache-Control, and does not pass on.
+# Short, so that an edit is everyone's within seconds; clients and other caches still keep
+# an answer for its max-age and revalidate it (304) after.
+REGISTRY_FRONT_CACHE_SECONDS = int(os.environ.get("REGISTRY_FRONT_CACHE_SECONDS", "10"))
 # The largest CSV file the code checker takes, in bytes (413 beyond).
 REGISTRY_CHECKER_MAX_BYTES = int(os.environ.get("REGISTRY_CHECKER_MAX_BYTES", "209715200"))
 # Files checked through the code checker's web form are kept here for their download link,
