@@ -109,7 +109,9 @@ RECORDED_FORMS = (
 def parse_instant(value: str, name: str = "recorded") -> dt.datetime:
     """``recorded=`` as the instant it names, time-zone aware. A date ``YYYY-MM-DD`` means
     the end of that day in the registry's time zone (Europe/London), as the versions listing
-    reads its ``date``: everything recorded on that day is included. An instant must say
+    reads its ``date``: everything recorded on that day is included (given in UTC for a day
+    before 1847, whose London offset was local mean time, -00:01:15, which RFC 3339 cannot
+    write). An instant must say
     its zone (``Z`` or ``+HH:MM``): a bare clock time is ambiguous twice a year, so it is
     refused. An instant after now is allowed and answers as the registry stands now.
     Anything else is a :class:`BadDate` naming ``name``."""
@@ -120,8 +122,14 @@ def parse_instant(value: str, name: str = "recorded") -> dt.datetime:
             start_of_next = dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min)
         except OverflowError:
             return dt.datetime.max.replace(tzinfo=dt.UTC)
-        return timezone.make_aware(start_of_next, timezone.get_default_timezone()) - dt.timedelta(
+        end = timezone.make_aware(start_of_next, timezone.get_default_timezone()) - dt.timedelta(
             microseconds=1
+        )
+        offset = end.utcoffset()
+        return (
+            end
+            if offset is None or offset % dt.timedelta(minutes=1) == dt.timedelta(0)
+            else end.astimezone(dt.UTC)
         )
     shown = text[:40]
     if (

@@ -525,3 +525,32 @@ def test_answers_as_recorded_match_the_schema(client, edited):
     body = json.dumps({"items": [KEY]})
     response = client.post(f"/api/v1/lookup/?{query}", body, content_type="application/json")
     _validate(openapi, "/api/v1/lookup/", 200, response.json())
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("2024-07-01", "2024-07-01T23:59:59.999999+01:00"),  # British Summer Time
+        ("2024-01-01", "2024-01-01T23:59:59.999999+00:00"),
+        ("1900-06-30", "1900-06-30T23:59:59.999999+00:00"),
+        # Before 1847 London kept local mean time (-00:01:15), which RFC 3339 cannot write:
+        # the same instant in UTC (found by the API fuzzer on PostgreSQL).
+        ("0871-01-26", "0871-01-27T00:01:14.999999+00:00"),
+        ("1847-11-30", "1847-12-01T00:01:14.999999+00:00"),
+        ("2024-07-01T12:00:00Z", "2024-07-01T12:00:00+00:00"),
+        ("2024-07-01T12:00:00+02:00", "2024-07-01T12:00:00+02:00"),
+    ],
+)
+def test_a_recorded_value_is_an_instant_rfc_3339_can_write(value, expected):
+    from api.http import parse_instant
+
+    moment = parse_instant(value)
+    assert moment.isoformat() == expected
+    assert re.fullmatch(r".*[+-]\d{2}:\d{2}", moment.isoformat())
+
+
+@pytest.mark.django_db
+def test_a_listing_recorded_before_1847_says_so_in_utc(client):
+    data = client.get(f"/api/v1/entries/{AREA}/?recorded=0871-01-26").json()
+    assert data["recorded"] == "0871-01-27T00:01:14.999999+00:00"
+    assert data["results"] == []
