@@ -10,8 +10,9 @@
    the p99 latency of 40 normal requests meanwhile stays under a second.
 5. The cache of public reads: a document, a redirect and a lookup answer are answered by
    nginx the second time (X-Cache-Status HIT), the same bytes, a 304 to a client holding
-   one, each format under its own key, X-Accel-Expires not passed on; a request with
-   credentials, a POST and an answer not marked public never come from the cache.
+   one, each format under its own key, X-Accel-Expires not passed on, no request answered
+   with another's; a request with credentials or a writer's cookie, a POST, an error and an
+   answer not marked public never come from the cache.
 """
 
 from __future__ import annotations
@@ -129,13 +130,29 @@ check(
     status == 304 and held.get("X-Cache-Status") == "HIT",
     f"a client holding it gets a 304 from the cache ({status}, {held.get('X-Cache-Status')})",
 )
-turtle = request("GET", "/doc/statistical-geography/E06000001", headers={"Accept": "text/turtle"})
-json_doc = request("GET", "/doc/statistical-geography/E06000001",
-                   headers={"Accept": "application/json"})  # fmt: skip
-check(turtle[1].get("Content-Type", "").startswith("text/turtle")
-      and json_doc[1].get("Content-Type", "").startswith("application/json"),
-      "each format asked for by Accept is kept under its own key "
-      f"({turtle[1].get('Content-Type')!r}, {json_doc[1].get('Content-Type')!r})")  # fmt: skip
+# One address in two formats by Accept: each kept under its own key, neither served for the other.
+page = "/doc/statistical-geography/E06000001"
+formats = [
+    request("GET", page, headers={"Accept": accept})
+    for accept in ("text/turtle", "text/turtle", "application/json", "text/turtle")
+]
+check(
+    [f[1].get("Content-Type", "").split(";")[0] for f in formats]
+    == ["text/turtle", "text/turtle", "application/json", "text/turtle"]
+    and [f[1].get("X-Cache-Status") for f in formats][1::2] == ["HIT", "HIT"],
+    "each format asked for by Accept is kept under its own key "
+    f"({[(f[1].get('Content-Type'), f[1].get('X-Cache-Status')) for f in formats]})",
+)
+# A key's parts cannot run into each other: a "|" moved from Accept into the query string is
+# another request, answered for itself.
+here = "/id/statistical-geography/E06000005?x=1"
+request("GET", here, headers={"Accept": "y|*/*"})
+status, other, _ = request("GET", here + "|y", headers={"Accept": "*/*"})
+check(
+    other.get("X-Cache-Status") != "HIT" and other.get("Location", "").endswith("x=1|y"),
+    f"a request is never answered with another's cached answer ({status}, "
+    f"{other.get('X-Cache-Status')}, Location {other.get('Location')!r})",
+)
 for path in ("/id/statistical-geography/E06000002",
              "/api/v1/entries/statistical-geography/E06000002/"):  # fmt: skip
     (status, _, _), (status2, headers2, _) = twice(path)
@@ -143,7 +160,9 @@ for path in ("/id/statistical-geography/E06000002",
           f"GET {path} ({status}) is answered by nginx the second time "
           f"({headers2.get('X-Cache-Status')})")  # fmt: skip
 for what, extra in (("a token", {"Authorization": "Token not-a-real-token"}),
-                    ("a session", {"Cookie": "sessionid=not-a-real-session"})):  # fmt: skip
+                    ("a session", {"Cookie": "sessionid=not-a-real-session"}),
+                    ("the cookie of a client that has just written",
+                     {"Cookie": "registry_primary=1"})):  # fmt: skip
     status, headers, _ = request("GET", doc, headers=extra)
     check(headers.get("X-Cache-Status") == "BYPASS",
           f"a request with {what} is passed to the application ({status}, "
@@ -155,6 +174,11 @@ _, (status, headers, _) = twice(
 check(
     status == 200 and headers.get("X-Cache-Status") != "HIT",
     f"a POST is never answered from the cache ({status}, {headers.get('X-Cache-Status')})",
+)
+_, (status, headers, _) = twice("/doc/statistical-geography/E06999999.json")
+check(
+    status == 404 and headers.get("X-Cache-Status") != "HIT",
+    f"an error is not kept ({status}, {headers.get('X-Cache-Status')})",
 )
 _, (status, headers, _) = twice("/readyz")
 check(

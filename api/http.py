@@ -477,6 +477,10 @@ def cors_headers(methods: str, allow_headers: str, expose_headers: str = "") -> 
     return headers
 
 
+# What nginx in front may keep (publish): answers and redirects, never an error.
+FRONT_CACHED_STATUSES = frozenset({200, 203, 301, 302, 303, 307, 308})
+
+
 def cache_control(max_age: int) -> str:
     """Anyone (browsers and shared caches) may keep the answer for ``max_age`` seconds."""
     return f"public, max-age={max_age}"
@@ -491,11 +495,18 @@ def publish(
     """Mark ``response`` as public data: cacheable by anyone for ``max_age`` seconds (if
     given), and by nginx in front for at most ``REGISTRY_FRONT_CACHE_SECONDS`` of them
     (``X-Accel-Expires``, read by nginx only), with the CORS headers ``cors`` (if given).
-    Headers the view set itself stand: an answer it made private is not kept in front."""
+    Headers the view set itself stand: an answer it made private is not kept in front, nor
+    is an error, or a streamed download (a whole register would push the popular entries
+    out of nginx's cache for the few seconds it is kept)."""
     if max_age is not None:
         response.headers.setdefault("Cache-Control", cache_control(max_age))
         front = min(max_age, settings.REGISTRY_FRONT_CACHE_SECONDS)
-        if front > 0 and response.headers["Cache-Control"].startswith("public"):
+        if (
+            front > 0
+            and response.status_code in FRONT_CACHED_STATUSES
+            and not response.streaming
+            and response.headers["Cache-Control"].startswith("public")
+        ):
             response.headers.setdefault("X-Accel-Expires", str(front))
     for header, value in (cors or {}).items():
         response.headers.setdefault(header, value)

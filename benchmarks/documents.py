@@ -141,7 +141,7 @@ def start_nginx(
         "server 127.0.0.1:8000 ": f"server {host}:{first} ",
         "server 127.0.0.1:8001 ": f"server {host}:{second} ",
         "listen 8080;": f"listen {host}:{port};",
-        "/var/cache/nginx/registry ": f"{conf_dir}/cache ",
+        "/var/lib/nginx/registry-cache ": f"{conf_dir}/cache ",
     }
     ours = shipped
     for shipped_text, here in replaced.items():

@@ -9,20 +9,24 @@ from api import http
 
 
 @pytest.mark.parametrize(
-    ("front", "max_age", "view_set", "expected"),
+    ("front", "max_age", "view_set", "status", "expected"),
     [
-        (10, 3600, None, "10"),  # a document: nginx keeps it 10 s, clients an hour
-        (10, 5, None, "5"),  # never longer than the answer's own max-age
-        (10, None, None, None),  # not marked cacheable at all
-        (0, 3600, None, None),  # the front cache switched off
-        (10, 3600, "no-store", None),  # the view's own Cache-Control stands, and nothing is kept
-        (10, 3600, "private, max-age=60", None),
-        (10, 0, None, None),  # max-age=0: not kept in front either
+        (10, 3600, None, 200, "10"),  # a document: nginx keeps it 10 s, clients an hour
+        (10, 5, None, 200, "5"),  # never longer than the answer's own max-age
+        (10, None, None, 200, None),  # not marked cacheable at all
+        (0, 3600, None, 200, None),  # the front cache switched off
+        (10, 3600, "no-store", 200, None),  # the view's own Cache-Control stands, not kept
+        (10, 3600, "private, max-age=60", 200, None),
+        (10, 0, None, 200, None),  # max-age=0: not kept in front either
+        (10, 3600, None, 303, "10"),  # the /id/ redirect
+        (10, 3600, None, 404, None),  # errors are never kept
+        (10, 3600, None, 412, None),
+        (10, 3600, None, 503, None),
     ],
 )
-def test_publish_marks_what_nginx_may_keep(settings, front, max_age, view_set, expected):
+def test_publish_marks_what_nginx_may_keep(settings, front, max_age, view_set, status, expected):
     settings.REGISTRY_FRONT_CACHE_SECONDS = front
-    response = HttpResponse(b"{}")
+    response = HttpResponse(b"{}", status=status)
     if view_set:
         response["Cache-Control"] = view_set
     http.publish(response, max_age=max_age)
@@ -41,9 +45,23 @@ def test_publish_marks_what_nginx_may_keep(settings, front, max_age, view_set, e
         ("/api/v1/entries/statistical-geography/E07000004/", 200, "10"),
         ("/readyz", 200, None),
         ("/admin/login/", 200, None),
+        ("/doc/statistical-geography/E06999999.json", 404, None),  # an error
+        ("/downloads/statistical-entity.csv.gz", 200, None),  # a streamed download
     ],
 )
 def test_public_reads_are_marked_and_others_are_not(client, path, status, expected):
     response = client.get(path)
     assert response.status_code == status
     assert response.get("X-Accel-Expires") == expected
+
+
+@pytest.mark.django_db
+def test_a_page_varies_on_the_cookie_that_chooses_its_language(client):
+    # nginx keeps a variant per Vary (and the language cookie is in its key too): an English
+    # page is never the Welsh reader's.
+    english = client.get("/doc/statistical-geography/W06000015")
+    client.cookies["registry_language"] = "cy"
+    welsh = client.get("/doc/statistical-geography/W06000015")
+    assert "Cookie" in english["Vary"] and "Cookie" in welsh["Vary"]
+    assert english["Content-Language"] == "en-GB" and welsh["Content-Language"] == "cy"
+    assert english["X-Accel-Expires"] == welsh["X-Accel-Expires"] == "10"
