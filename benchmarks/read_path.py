@@ -428,6 +428,15 @@ def main() -> int:
                 "304": fetch(f"{base}{ENTRY}.json", {"If-None-Match": etag}).status,
                 "304 page": fetch(f"{base}{ENTRY}", {"If-None-Match": page_etag}).status,
             }
+            for via, url, _ in fronts[1:]:
+                # That the warm rows through nginx are its cache's answers, not gunicorn's.
+                fetch(f"{url}{ENTRY}.json")
+                hit = fetch(f"{url}{ENTRY}.json").headers.get("X-Cache-Status")
+                checks[f"warm document{via}"] = hit
+                if hit != "HIT":
+                    raise SystemExit(
+                        f"nginx's cache did not keep {ENTRY}.json (X-Cache-Status {hit})"
+                    )
             # (label, path or None, headers, paths of a rotation: key → path)
             scenarios = [
                 ("Entry page nobody asked for (random codes, HTML)", None, (), "/doc/statistical-geography/{}"),
