@@ -125,12 +125,9 @@ def parse_instant(value: str, name: str = "recorded") -> dt.datetime:
         end = timezone.make_aware(start_of_next, timezone.get_default_timezone()) - dt.timedelta(
             microseconds=1
         )
-        offset = end.utcoffset()
-        return (
-            end
-            if offset is None or offset % dt.timedelta(minutes=1) == dt.timedelta(0)
-            else end.astimezone(dt.UTC)
-        )
+        if end.utcoffset() % dt.timedelta(minutes=1):  # local mean time: not RFC 3339
+            end = end.astimezone(dt.UTC)
+        return end
     shown = text[:40]
     if (
         "T" in text

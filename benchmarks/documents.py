@@ -123,17 +123,17 @@ COMBINED = (
 )
 
 
-def start_nginx(
-    scratch: Path, upstreams: list[int], host: str, port: int, log_format: str = COMBINED
-) -> tuple[subprocess.Popen, Path]:
-    """nginx with deploy/nginx.conf as shipped but for its addresses (its two upstream nodes
-    the ports ``upstreams`` on ``host``; listening on ``host:port``) and its cache's folder
-    (under ``scratch``), logging each request in ``log_format`` to access.log: the process
-    and its folder."""
-    conf_dir = scratch / "nginx"
-    conf_dir.mkdir()
+def write_nginx_config(
+    conf_dir: Path, upstreams: list[int], host: str, port: int, log_format: str = COMBINED
+) -> Path:
+    """Write nginx's configuration into ``conf_dir``: deploy/nginx.conf as shipped but for its
+    addresses (its two upstream nodes the ports ``upstreams`` on ``host``; listening on
+    ``host:port``) and its cache's folder (``conf_dir``/cache), inside an ``http`` block that
+    logs each request in ``log_format`` to access.log and keeps nginx's other files there.
+    Returns the main file's path. (``.ci/proxy-check`` runs it too.)"""
+    conf_dir.mkdir(exist_ok=True)
     # nginx's workers (nobody, when started as root) open the cache's files under here.
-    for folder in (scratch, conf_dir):
+    for folder in (conf_dir.parent, conf_dir):
         folder.chmod(0o711)
     shipped = (ROOT / "deploy" / "nginx.conf").read_text()
     first, second = upstreams
@@ -149,9 +149,19 @@ def start_nginx(
             raise SystemExit(f"deploy/nginx.conf no longer has {shipped_text.strip()!r} once")
         ours = ours.replace(shipped_text, here)
     (conf_dir / "registry.conf").write_text(ours)
-    wrapper = NGINX_WRAPPER.format(d=conf_dir, log_format=log_format)
-    (conf_dir / "nginx.conf").write_text(wrapper)
-    command = ["nginx", "-c", str(conf_dir / "nginx.conf"), "-p", str(conf_dir)]
+    main = conf_dir / "nginx.conf"
+    main.write_text(NGINX_WRAPPER.format(d=conf_dir, log_format=log_format))
+    return main
+
+
+def start_nginx(
+    scratch: Path, upstreams: list[int], host: str, port: int, log_format: str = COMBINED
+) -> tuple[subprocess.Popen, Path]:
+    """nginx as :func:`write_nginx_config` configures it, in ``scratch``/nginx: the process
+    and its folder."""
+    conf_dir = scratch / "nginx"
+    main = write_nginx_config(conf_dir, upstreams, host, port, log_format)
+    command = ["nginx", "-c", str(main), "-p", str(conf_dir)]
     subprocess.run([*command, "-t", "-q"], check=True)  # noqa: S603 (Debian's nginx, loopback)
     process = subprocess.Popen([*command, "-g", "daemon off;"], start_new_session=True)  # noqa: S603
     return process, conf_dir
